@@ -1,0 +1,176 @@
+"""The tenant-scoped admin every model of a contact center uses.
+
+A tenant's administrators (staff users with a Membership) see and change only their
+tenant's rows: another tenant's object is treated as if it did not exist. Superusers
+(the service provider) see every tenant, with a tenant column and filter.
+"""
+
+from django.contrib import admin
+from django.db import models
+from django.forms import ModelChoiceField
+from django.utils.translation import gettext_lazy as _
+
+from ccadmin.tenancy import tenant_of
+
+TENANT_FIELD = "tenant"
+
+
+def _has_tenant_field(model: type[models.Model]) -> bool:
+    return any(f.name == TENANT_FIELD for f in model._meta.get_fields())
+
+
+class ClientPartitionChoiceField(ModelChoiceField):
+    """A client partition select that marks disabled clients (and, for superusers,
+    names the tenant), so an administrator sees what an assignment will do."""
+
+    def __init__(self, *args, show_tenant: bool = False, **kwargs):
+        self.show_tenant = show_tenant
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj) -> str:
+        label = str(obj)
+        if self.show_tenant:
+            label = f"{obj.tenant} / {label}"
+        if not obj.enabled:
+            label = _("%(name)s (disabled)") % {"name": label}
+        return label
+
+
+class TenantPartitionFilter(admin.RelatedFieldListFilter):
+    """Filter by client partition, including "none", offering only the viewer's
+    tenant's partitions (the stock filter would list every tenant's)."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        # The empty choice means "belongs to no BPO client".
+        self.empty_value_display = _("No client")
+
+    def field_choices(self, field, request, model_admin):
+        queryset = field.related_model._default_manager.all()
+        if not request.user.is_superuser:
+            queryset = queryset.filter(tenant=tenant_of(request.user))
+        else:
+            queryset = queryset.select_related(TENANT_FIELD)
+        return [
+            (obj.pk, f"{obj.tenant} / {obj}" if request.user.is_superuser else str(obj))
+            for obj in queryset
+        ]
+
+
+class TenantScopedAdmin(admin.ModelAdmin):
+    """ModelAdmin for a model with a `tenant` field, scoped to the viewer's tenant."""
+
+    def viewer_tenant(self, request):
+        """The tenant whose rows this request may see; None for superusers."""
+        return None if request.user.is_superuser else tenant_of(request.user)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset.select_related(TENANT_FIELD)
+        tenant = tenant_of(request.user)
+        return queryset.filter(tenant=tenant) if tenant else queryset.none()
+
+    def _member_or_superuser(self, request) -> bool:
+        return request.user.is_superuser or tenant_of(request.user) is not None
+
+    def has_module_permission(self, request):
+        return self._member_or_superuser(request) and super().has_module_permission(
+            request
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return self._member_or_superuser(request) and super().has_view_permission(
+            request, obj
+        )
+
+    def has_add_permission(self, request):
+        return self._member_or_superuser(request) and super().has_add_permission(
+            request
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return self._member_or_superuser(request) and super().has_change_permission(
+            request, obj
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return self._member_or_superuser(request) and super().has_delete_permission(
+            request, obj
+        )
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if request.user.is_superuser:
+            columns.insert(1, TENANT_FIELD)
+        return columns
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))
+        if request.user.is_superuser:
+            filters.insert(0, TENANT_FIELD)
+        return filters
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            if self.fieldsets and not any(
+                TENANT_FIELD in opts.get("fields", ()) for _name, opts in fieldsets
+            ):
+                fieldsets = [(None, {"fields": [TENANT_FIELD]}), *fieldsets]
+            return fieldsets
+        return [
+            (
+                name,
+                {
+                    **opts,
+                    "fields": [f for f in opts["fields"] if f != TENANT_FIELD],
+                },
+            )
+            for name, opts in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and request.user.is_superuser:
+            # Moving a record between tenants would break every link it has.
+            readonly.append(TENANT_FIELD)
+        return readonly
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        tenant = self.viewer_tenant(request)
+        if tenant is None:
+            return form
+
+        class TenantBoundForm(form):
+            """Sets the viewer's tenant before validation, so that model rules and
+            unique constraints that involve the tenant are checked."""
+
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                if self.instance.tenant_id is None:
+                    self.instance.tenant = tenant
+
+            def _get_validation_exclusions(self):
+                exclusions = super()._get_validation_exclusions()
+                exclusions.discard(TENANT_FIELD)
+                return exclusions
+
+        TenantBoundForm.__name__ = form.__name__
+        return TenantBoundForm
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        tenant = self.viewer_tenant(request)
+        if _has_tenant_field(related):
+            queryset = kwargs.get("queryset", related._default_manager.all())
+            if tenant is not None:
+                queryset = queryset.filter(tenant=tenant)
+            elif request.user.is_superuser:
+                queryset = queryset.select_related(TENANT_FIELD)
+            kwargs["queryset"] = queryset
+        if related._meta.label == "partitions.ClientPartition":
+            kwargs.setdefault("form_class", ClientPartitionChoiceField)
+            kwargs.setdefault("show_tenant", request.user.is_superuser)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

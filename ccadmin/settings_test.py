@@ -1,0 +1,16 @@
+"""Settings for the test suite: the real settings with a test key and fast hashing."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "ccadmin-tests-only")
+os.environ.setdefault("DEBUG", "false")
+
+from ccadmin.settings import *  # noqa: E402,F403
+
+# Tests run over plain HTTP through Django's client.
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_SSL_REDIRECT = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CLIENT_PARTITION_LIMIT = 20

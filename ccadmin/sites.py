@@ -1,0 +1,36 @@
+"""The Contact Center Administrator: Django's admin site, grouped like the product."""
+
+from django.apps import apps
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+# The product's menu puts contacts and their history beside client partitions, under
+# "Case & Contact Management"; these apps are shown as one group, in this order.
+_MENU_GROUPS = [("partitions", ["partitions", "contacts"]), ("services", ["services"])]
+
+
+class ContactCenterAdminSite(admin.AdminSite):
+    """The administrator application of a contact center: partitions, services, contacts."""
+
+    site_header = _("Contact Center Administrator")
+    site_title = _("Contact Center Administrator")
+    index_title = _("Administration")
+
+    def get_app_list(self, request, app_label=None):
+        """Group the menu as the product does; other apps follow in Django's order."""
+        app_list = super().get_app_list(request, app_label)
+        if app_label is not None:
+            return app_list
+        by_label = {app["app_label"]: app for app in app_list}
+        grouped = []
+        for head, members in _MENU_GROUPS:
+            present = [by_label.pop(label) for label in members if label in by_label]
+            if not present:
+                continue
+            group = dict(present[0])
+            if present[0]["app_label"] != head:
+                # Only the later members are visible to this user: keep the group name.
+                group["name"] = apps.get_app_config(head).verbose_name
+            group["models"] = [model for app in present for model in app["models"]]
+            grouped.append(group)
+        return grouped + list(by_label.values())

@@ -1,0 +1,28 @@
+"""Which tenant a signed-in user works for, looked up once per request."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ccadmin.models import Membership, Tenant
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+_CACHE_ATTR = "_ccadmin_tenant"
+
+
+def tenant_of(user: AbstractBaseUser | AnonymousUser) -> Tenant | None:
+    """Return the tenant (contact center) the user belongs to, or None.
+
+    Superusers and users without a membership have none. The answer is cached on the
+    user object, which Django keeps for the whole request.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if not hasattr(user, _CACHE_ATTR):
+        membership = (
+            Membership.objects.select_related("tenant").filter(user=user).first()
+        )
+        setattr(user, _CACHE_ATTR, membership.tenant if membership else None)
+    return getattr(user, _CACHE_ATTR)

@@ -1,0 +1,9 @@
+"""WSGI entry point for serving the contact center administrator (gunicorn and the like)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccadmin.settings")
+
+application = get_wsgi_application()

@@ -1,0 +1,230 @@
+"""Contacts, companies, emails and activity history of a contact center's clients.
+
+Each row belongs to a tenant and, optionally, to one of its client partitions (BPO
+clients); a row with no partition belongs to no client. Deleting a partition deletes its
+rows of all four models inside the database (DB_CASCADE).
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ccadmin.models import Tenant
+from ccadmin.text import normalize_name, validate_printable_name
+from partitions.models import ClientPartition
+from services.models import Service
+
+
+def partition_field(related_name: str) -> models.ForeignKey:
+    """The optional link of a record to its client partition, deleted with it."""
+    return models.ForeignKey(
+        ClientPartition,
+        on_delete=models.DB_CASCADE,
+        null=True,
+        blank=True,
+        related_name=related_name,
+        verbose_name=_("client partition"),
+        help_text=_("The BPO client this belongs to; empty for none."),
+    )
+
+
+class PartitionedRecord(models.Model):
+    """A record of a tenant that may belong to one of its client partitions.
+
+    Subclasses add `partition = partition_field("<plural>")`.
+    """
+
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.DB_CASCADE,
+        related_name="+",
+        verbose_name=_("tenant"),
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        """Keep the client partition within the record's tenant."""
+        if (
+            self.partition_id
+            and self.tenant_id
+            and self.partition.tenant_id != self.tenant_id
+        ):
+            raise ValidationError(
+                {"partition": _("Choose a client partition of this tenant.")},
+                code="other_tenant",
+            )
+
+
+class Direction(models.TextChoices):
+    """Whether an interaction came into the contact center or went out of it."""
+
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
+
+
+class Company(PartitionedRecord):
+    """A company that contacts work for, kept per client partition."""
+
+    partition = partition_field("companies")
+    name = models.CharField(
+        _("name"), max_length=200, validators=[validate_printable_name]
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        self.name = normalize_name(self.name or "")
+        if not self.name:
+            raise ValidationError({"name": _("Name is mandatory.")}, code="required")
+
+
+class Contact(PartitionedRecord):
+    """A person the contact center talks to on behalf of a client (or of none)."""
+
+    partition = partition_field("contacts")
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    company = models.ForeignKey(
+        Company,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contacts",
+        verbose_name=_("company"),
+    )
+    email = models.EmailField(_("email"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [
+            models.Index(fields=["partition", "email"]),
+            models.Index(fields=["partition", "phone"]),
+        ]
+
+    def __str__(self) -> str:
+        full = f"{self.first_name} {self.last_name}".strip()
+        return full or self.email or self.phone or _("(unnamed contact)")
+
+    def clean(self) -> None:
+        super().clean()
+        if not (self.first_name or self.last_name or self.email or self.phone):
+            raise ValidationError(
+                _("Give the contact at least a name, an email address or a phone.")
+            )
+        if self.company_id and self.company.partition_id != self.partition_id:
+            raise ValidationError(
+                {"company": _("Choose a company of the same client partition.")},
+                code="other_partition",
+            )
+
+
+class Email(PartitionedRecord):
+    """One email received or sent by the contact center."""
+
+    partition = partition_field("emails")
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices
+    )
+    sender = models.CharField(_("sender"), max_length=320)
+    recipients = models.TextField(_("recipients"), blank=True)
+    subject = models.CharField(_("subject"), max_length=998, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    message_id = models.CharField(_("message ID"), max_length=998, blank=True)
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emails",
+        verbose_name=_("service"),
+    )
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.DB_CASCADE,
+        null=True,
+        blank=True,
+        related_name="emails",
+        verbose_name=_("contact"),
+    )
+    sent_at = models.DateTimeField(_("sent at"))
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("email")
+        verbose_name_plural = _("emails")
+        constraints = [
+            # An email delivered twice (same Message-ID) is recorded once per tenant.
+            models.UniqueConstraint(
+                fields=["tenant", "message_id"],
+                condition=~models.Q(message_id=""),
+                name="%(app_label)s_%(class)s_unique_tenant_message_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or _("(no subject)")
+
+
+class Activity(PartitionedRecord):
+    """One entry of activity history: a call, chat or email handled for a contact."""
+
+    class Channel(models.TextChoices):
+        VOICE = "voice", _("Voice")
+        EMAIL = "email", _("Email")
+        CHAT = "chat", _("Chat")
+        MESSAGING = "messaging", _("Messaging")
+
+    partition = partition_field("activities")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices
+    )
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("service"),
+    )
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.DB_CASCADE,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("contact"),
+    )
+    email = models.ForeignKey(
+        Email,
+        on_delete=models.DB_CASCADE,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("email"),
+    )
+    occurred_at = models.DateTimeField(_("occurred at"))
+    summary = models.CharField(_("summary"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name = _("activity entry")
+        verbose_name_plural = _("activity history")
+        indexes = [models.Index(fields=["contact", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,78 @@
+"""The client partition limit: how many BPO clients one tenant may have.
+
+The one place the rule lives. `CLIENT_PARTITION_LIMIT` sets it for every tenant; a
+tenant's own `client_partition_limit` (set by a superuser) overrides it.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from ccadmin.models import Tenant
+from partitions.models import ClientPartition
+
+
+class ClientPartitionLimitReached(Exception):
+    """Adding a client partition would pass the tenant's limit."""
+
+    def __init__(self, usage: "PartitionUsage"):
+        self.usage = usage
+        super().__init__(
+            _(
+                "The client partition limit is reached: %(used)s of %(limit)s client "
+                "partitions used. Delete a client partition or ask your service "
+                "provider to raise the limit."
+            )
+            % {"used": usage.used, "limit": usage.limit}
+        )
+
+
+@dataclass(frozen=True)
+class PartitionUsage:
+    """How many of its allowed client partitions a tenant has used."""
+
+    tenant: Tenant
+    used: int
+    limit: int
+
+    @property
+    def remaining(self) -> int:
+        """How many more partitions may be added."""
+        return max(self.limit - self.used, 0)
+
+    @property
+    def at_limit(self) -> bool:
+        """Whether no further partition may be added."""
+        return self.used >= self.limit
+
+    def __str__(self) -> str:
+        return _("%(used)s of %(limit)s client partitions used") % {
+            "used": self.used,
+            "limit": self.limit,
+        }
+
+
+def partition_limit(tenant: Tenant) -> int:
+    """The number of client partitions the tenant may have."""
+    if tenant.client_partition_limit is not None:
+        return tenant.client_partition_limit
+    return settings.CLIENT_PARTITION_LIMIT
+
+
+def partition_usage(tenant: Tenant) -> PartitionUsage:
+    """Count the tenant's client partitions against its limit (one COUNT query)."""
+    used = ClientPartition.objects.filter(tenant=tenant).count()
+    return PartitionUsage(tenant=tenant, used=used, limit=partition_limit(tenant))
+
+
+def ensure_capacity(tenant: Tenant) -> PartitionUsage:
+    """Raise ClientPartitionLimitReached if the tenant cannot add a partition.
+
+    Only authoritative under the tenant lock (partitions.actions takes it); elsewhere it
+    is an early, friendly check.
+    """
+    usage = partition_usage(tenant)
+    if usage.at_limit:
+        raise ClientPartitionLimitReached(usage)
+    return usage

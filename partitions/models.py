@@ -1,0 +1,95 @@
+"""Client partitions: the BPO clients a contact center (tenant) serves."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ccadmin.models import Tenant
+from ccadmin.text import name_key, normalize_name, validate_printable_name
+
+NAME_MAX_LENGTH = 80
+
+
+class ClientPartition(models.Model):
+    """One BPO client of a tenant, holding that client's contacts and history.
+
+    Contacts, companies, emails and activity history may belong to a partition; services
+    are assigned to one. Deleting a partition deletes all of that client's data in the
+    database (DB_CASCADE on every child) and unassigns its services.
+    """
+
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.DB_CASCADE,
+        related_name="client_partitions",
+        verbose_name=_("tenant"),
+    )
+    name = models.CharField(
+        _("name"),
+        max_length=NAME_MAX_LENGTH,
+        validators=[validate_printable_name],
+        help_text=_("The name of the BPO client."),
+    )
+    # Case- and width-folded copy of name: the unique key per tenant, the same on
+    # SQLite and PostgreSQL (SQLite's LOWER() only folds ASCII).
+    name_key = models.CharField(max_length=NAME_MAX_LENGTH * 3, editable=False)
+    description = models.TextField(
+        _("description"),
+        blank=True,
+        max_length=4000,
+        help_text=_("Detailed notes regarding the client."),
+    )
+    enabled = models.BooleanField(
+        _("enabled"),
+        default=True,
+        help_text=_(
+            "Enabled clients are offered in the agent desktop's drop-downs, and "
+            "incoming calls and emails are assigned to them."
+        ),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("client partition")
+        verbose_name_plural = _("client partitions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "name_key"],
+                name="%(app_label)s_%(class)s_unique_tenant_name",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        """Normalise the name and refuse a second client of the same name."""
+        self.name = normalize_name(self.name or "")
+        if not self.name:
+            raise ValidationError({"name": _("Name is mandatory.")}, code="required")
+        self.name_key = name_key(self.name)
+        if self.tenant_id and self.name_already_used():
+            raise ValidationError(
+                {
+                    "name": _('A client partition named "%(name)s" already exists.')
+                    % {"name": self.name}
+                },
+                code="unique",
+            )
+
+    def name_already_used(self) -> bool:
+        """Whether another partition of the tenant has this name, ignoring case."""
+        return (
+            ClientPartition.objects.filter(
+                tenant_id=self.tenant_id, name_key=name_key(self.name)
+            )
+            .exclude(pk=self.pk)
+            .exists()
+        )
+
+    def save(self, *args, **kwargs) -> None:
+        self.name = normalize_name(self.name)
+        self.name_key = name_key(self.name)
+        super().save(*args, **kwargs)
