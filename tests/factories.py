@@ -1,0 +1,155 @@
+"""factory-boy factories for the contact center's models."""
+
+import factory
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from ccadmin.models import Membership, Tenant
+from ccadmin.roles import ADMINISTRATORS, AGENTS, ensure_roles
+from contacts.models import Activity, Company, Contact, Direction, Email
+from partitions.models import ClientPartition
+from services.models import Service
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    """A contact center hosted by the service provider."""
+
+    class Meta:
+        model = Tenant
+
+    name = factory.Sequence(lambda n: f"Contact Center {n}")
+    slug = factory.Sequence(lambda n: f"cc-{n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A user account with the password "pw"."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "pw")
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+def _member(user: User, tenant: Tenant | None, role: str) -> User:
+    Membership.objects.create(user=user, tenant=tenant or TenantFactory())
+    user.groups.add(ensure_roles()[role])
+    return user
+
+
+def administrator(tenant: Tenant | None = None, **kwargs) -> User:
+    """A staff user of `tenant` in the "Contact center administrators" group."""
+    return _member(UserFactory(is_staff=True, **kwargs), tenant, ADMINISTRATORS)
+
+
+def agent(tenant: Tenant | None = None, **kwargs) -> User:
+    """A non-staff user of `tenant` in the "Agents" group."""
+    return _member(UserFactory(**kwargs), tenant, AGENTS)
+
+
+def superuser(**kwargs) -> User:
+    """A service provider account: sees every tenant."""
+    return UserFactory(is_staff=True, is_superuser=True, **kwargs)
+
+
+class ClientPartitionFactory(factory.django.DjangoModelFactory):
+    """A BPO client of a tenant (saved directly, not through the limit check)."""
+
+    class Meta:
+        model = ClientPartition
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Client {n}")
+    description = "Customer service for this client."
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    """A service (queue) of a tenant, unassigned unless given a partition."""
+
+    class Meta:
+        model = Service
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Service {n}")
+    type = Service.Type.INBOUND_VOICE
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    """A company of a client's contacts."""
+
+    class Meta:
+        model = Company
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Company {n}")
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    """A contact of a tenant, in no partition unless given one."""
+
+    class Meta:
+        model = Contact
+
+    tenant = factory.SubFactory(TenantFactory)
+    first_name = factory.Sequence(lambda n: f"First{n}")
+    last_name = "Contact"
+    email = factory.Sequence(lambda n: f"contact{n}@example.com")
+    phone = factory.Sequence(lambda n: f"+8190{n:08d}")
+
+
+class EmailFactory(factory.django.DjangoModelFactory):
+    """An inbound email."""
+
+    class Meta:
+        model = Email
+
+    tenant = factory.SubFactory(TenantFactory)
+    direction = Direction.INBOUND
+    sender = "customer@example.com"
+    recipients = "support@example.com"
+    subject = factory.Sequence(lambda n: f"Question {n}")
+    body = "Hello"
+    message_id = factory.Sequence(lambda n: f"<msg-{n}@example.com>")
+    sent_at = factory.LazyFunction(timezone.now)
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    """One entry of activity history: an inbound call by default."""
+
+    class Meta:
+        model = Activity
+
+    tenant = factory.SubFactory(TenantFactory)
+    channel = Activity.Channel.VOICE
+    direction = Direction.INBOUND
+    occurred_at = factory.LazyFunction(timezone.now)
+    summary = "Call"
+
+
+def client_with_data(
+    tenant: Tenant, name: str, *, contacts: int = 3, companies: int = 2
+) -> ClientPartition:
+    """A partition holding companies, contacts, one email and two activity entries
+    per contact: what a real client's data looks like, in small."""
+    partition = ClientPartitionFactory(tenant=tenant, name=name)
+    firms = CompanyFactory.create_batch(companies, tenant=tenant, partition=partition)
+    for i in range(contacts):
+        contact = ContactFactory(
+            tenant=tenant, partition=partition, company=firms[i % companies]
+        )
+        email = EmailFactory(tenant=tenant, partition=partition, contact=contact)
+        ActivityFactory(
+            tenant=tenant,
+            partition=partition,
+            contact=contact,
+            email=email,
+            channel=Activity.Channel.EMAIL,
+        )
+        ActivityFactory(tenant=tenant, partition=partition, contact=contact)
+    return partition
