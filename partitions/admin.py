@@ -246,8 +246,8 @@ class ClientPartitionAdmin(TenantScopedAdmin):
 
     # ----- delete -------------------------------------------------------------------
 
-    def get_actions(self, request):
-        found = super().get_actions(request)
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        found = super().get_actions(request, action_location=action_location)
         # The stock action lists every related row; ours shows counts (see below).
         found.pop("delete_selected", None)
         return found

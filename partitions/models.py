@@ -70,6 +70,11 @@ class ClientPartition(models.Model):
         if not self.name:
             raise ValidationError({"name": _("Name is mandatory.")}, code="required")
         self.name_key = name_key(self.name)
+        try:
+            # Checked before the duplicate query: PostgreSQL refuses NUL in a query.
+            validate_printable_name(self.name)
+        except ValidationError as exc:
+            raise ValidationError({"name": exc.messages}) from exc
         if self.tenant_id and self.name_already_used():
             raise ValidationError(
                 {
@@ -78,6 +83,13 @@ class ClientPartition(models.Model):
                 },
                 code="unique",
             )
+
+    def validate_constraints(self, exclude=None) -> None:
+        # name_key is derived from name: when name is invalid (or not being checked),
+        # its key is not checked either.
+        if exclude and "name" in exclude:
+            exclude = {*exclude, "name_key"}
+        super().validate_constraints(exclude=exclude)
 
     def name_already_used(self) -> bool:
         """Whether another partition of the tenant has this name, ignoring case."""
