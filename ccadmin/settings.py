@@ -24,7 +24,7 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when DEBUG is off (see .env.example)."
         )
     # Only ever used with DEBUG on, on a developer's machine.
-    SECRET_KEY = "django-insecure-ccadmin-local-development-only"
+    SECRET_KEY = "django-insecure-ccadmin-local-development-only"  # noqa: S105
 
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []

@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "ccadmin-tests-only")
 os.environ.setdefault("DEBUG", "false")
 
-from ccadmin.settings import *  # noqa: E402,F403
+from ccadmin.settings import *  # noqa: F403
 
 # Tests run over plain HTTP through Django's client.
 SESSION_COOKIE_SECURE = False

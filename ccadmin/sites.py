@@ -1,4 +1,4 @@
-"""The Contact Center Administrator: Django's admin site, grouped like the product."""
+"""The Contact Center Administrator: Django's admin site, grouped as the product."""
 
 from django.apps import apps
 from django.contrib import admin
@@ -10,7 +10,7 @@ _MENU_GROUPS = [("partitions", ["partitions", "contacts"]), ("services", ["servi
 
 
 class ContactCenterAdminSite(admin.AdminSite):
-    """The administrator application of a contact center: partitions, services, contacts."""
+    """The administrator application of a contact center."""
 
     site_header = _("Contact Center Administrator")
     site_title = _("Contact Center Administrator")

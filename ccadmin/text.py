@@ -29,9 +29,13 @@ def validate_printable_name(value: str) -> None:
     """Refuse names holding control characters, NUL or invisible format characters."""
     for char in value:
         category = unicodedata.category(char)
-        if category == "Cc" or (category == "Cf" and char not in _ALLOWED_FORMAT_CHARS):
+        invisible = category == "Cf" and char not in _ALLOWED_FORMAT_CHARS
+        if category == "Cc" or invisible:
             raise ValidationError(
-                _("Names cannot contain control or invisible characters (U+%(code)04X).")
+                _(
+                    "Names cannot contain control or invisible characters "
+                    "(U+%(code)04X)."
+                )
                 % {"code": ord(char)},
                 code="invisible_character",
             )

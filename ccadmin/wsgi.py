@@ -1,4 +1,4 @@
-"""WSGI entry point for serving the contact center administrator (gunicorn and the like)."""
+"""WSGI entry point of the contact center administrator (for gunicorn and the like)."""
 
 import os
 

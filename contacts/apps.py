@@ -1,4 +1,4 @@
-"""App configuration of contacts and their history, under "Case & Contact Management"."""
+"""App configuration of contacts and their history (Case & Contact Management)."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _

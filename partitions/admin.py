@@ -330,4 +330,3 @@ class ClientPartitionAdmin(TenantScopedAdmin):
 
     def _changelist_url(self) -> str:
         return reverse("admin:partitions_clientpartition_changelist")
-

@@ -64,6 +64,11 @@ class ClientPartition(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        self.name = normalize_name(self.name)
+        self.name_key = name_key(self.name)
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         """Normalise the name and refuse a second client of the same name."""
         self.name = normalize_name(self.name or "")
@@ -100,8 +105,3 @@ class ClientPartition(models.Model):
             .exclude(pk=self.pk)
             .exists()
         )
-
-    def save(self, *args, **kwargs) -> None:
-        self.name = normalize_name(self.name)
-        self.name_key = name_key(self.name)
-        super().save(*args, **kwargs)

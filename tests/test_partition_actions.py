@@ -11,7 +11,6 @@ from contacts.models import Activity, Company, Contact, Email
 from partitions import actions
 from partitions.limit import ClientPartitionLimitReached, partition_usage
 from partitions.models import ClientPartition
-from services.models import Service
 from tests import factories
 
 
@@ -102,7 +101,9 @@ def test_same_name_allowed_in_another_tenant(tenant, other_tenant, admin_user):
     assert ClientPartition.objects.count() == 2
 
 
-@pytest.mark.parametrize("name", ["さくら銀行", "Café 🍵", "👨‍👩‍👧 Family Co", "x" * 80])
+@pytest.mark.parametrize(
+    "name", ["さくら銀行", "Café 🍵", "👨‍👩‍👧 Family Co", "x" * 80]
+)
 def test_japanese_emoji_and_maximum_names_accepted(tenant, admin_user, name):
     partition = actions.create_client_partition(
         new_partition(tenant, name), actor=admin_user
@@ -141,9 +142,7 @@ def test_enable_disable_change_only_what_differs_and_audit_each(tenant, admin_us
     assert ClientPartition.objects.get(pk=off.pk).enabled
 
 
-def test_delete_removes_client_data_keeps_other_client_and_services(
-    tenant, admin_user
-):
+def test_delete_removes_client_data_keeps_other_client_and_services(tenant, admin_user):
     doomed = factories.client_with_data(tenant, "Doomed", contacts=4, companies=2)
     kept = factories.client_with_data(tenant, "Kept", contacts=3, companies=1)
     loose = factories.ContactFactory(tenant=tenant)  # no partition
@@ -190,9 +189,7 @@ def test_delete_of_already_deleted_partition_says_so(tenant, admin_user):
         actions.delete_client_partition(stale, actor=admin_user)
 
 
-def test_deletion_summary_is_bounded_count_queries(
-    tenant, django_assert_num_queries
-):
+def test_deletion_summary_is_bounded_count_queries(tenant, django_assert_num_queries):
     small = factories.client_with_data(tenant, "Small", contacts=1)
     large = factories.client_with_data(tenant, "Large", contacts=12)
     # Four COUNTs and the services: the same whatever the client's size.

@@ -192,7 +192,7 @@ def test_superuser_adding_for_a_tenant_at_limit_gets_form_error(
     assert ClientPartition.objects.filter(tenant=tenant).count() == 1
 
 
-# ----- change, associations, enable/disable --------------------------------------------
+# ----- change, associations, enable/disable -------------------------------------
 
 
 def test_change_saves_and_audits(admin_client, tenant):
@@ -337,7 +337,10 @@ def test_stock_delete_selected_replaced_by_counting_action(admin_client, tenant)
     assert "delete_selected" not in choices
     assert "delete_selected_partitions" in choices
 
-    selected = {"action": "delete_selected_partitions", "_selected_action": [a.pk, b.pk]}
+    selected = {
+        "action": "delete_selected_partitions",
+        "_selected_action": [a.pk, b.pk],
+    }
     page = admin_client.post(CHANGELIST, selected)
     assert page.status_code == 200
     assert SENTENCE.format("Alpha") in page.text
