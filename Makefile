@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup migrate demo lint format clean
+.PHONY: run serve test setup migrate demo lint format clean bench
+WORKERS ?= 2
 
 $(STAMP): requirements.txt
 	@set -e; \
@@ -36,6 +37,16 @@ run: demo
 	@echo "    Sakura BPO agent (no admin access): agent / ccadmin-demo"
 	@echo
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+
+# Production serving: gunicorn with whitenoise, DEBUG off, SECRET_KEY required,
+# persistent database connections (CONN_MAX_AGE). See README "Deployment".
+serve: setup
+	DEBUG=false $(PY) manage.py check --deploy --fail-level WARNING
+	DEBUG=false $(PY) manage.py migrate --noinput
+	DEBUG=false $(PY) manage.py collectstatic --noinput -v 0
+	DEBUG=false $(VENV)/bin/gunicorn ccadmin.wsgi:application \
+		--workers $(WORKERS) --bind $(HOST):$(PORT) \
+		--access-logfile - --max-requests 10000 --max-requests-jitter 1000
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
