@@ -14,6 +14,7 @@ SECURE_SSL_REDIRECT = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CLIENT_PARTITION_LIMIT = 20
+STATIC_ROOT = None  # nothing collected; whitenoise then has nothing to preload
 # Templates render {% static %} without a collectstatic manifest.
 STORAGES = {
     **STORAGES,  # noqa: F405
