@@ -48,6 +48,20 @@ serve: setup
 		--workers $(WORKERS) --bind $(HOST):$(PORT) \
 		--access-logfile - --max-requests 10000 --max-requests-jitter 1000
 
+# Benchmarks against the anchors (PostgreSQL): writes bench/RESULTS.md.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ccadmin_bench
+BENCH_ARGS ?=
+bench: setup
+	@$(PY) -c 'import sys, psycopg2, urllib.parse as u; p = u.urlparse(sys.argv[1]); \
+		c = psycopg2.connect(host=p.hostname, port=p.port or 5432, user=p.username, \
+		password=p.password, dbname="postgres"); c.autocommit = True; cur = c.cursor(); \
+		cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [p.path[1:]]); \
+		cur.fetchone() or cur.execute("CREATE DATABASE \"%s\"" % p.path[1:])' "$(BENCH_DATABASE_URL)"
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=bench.settings \
+		$(PY) manage.py migrate --noinput -v 0
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=bench.settings \
+		$(PY) -m bench.run $(BENCH_ARGS)
+
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
