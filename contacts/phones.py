@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 # Spaces, dashes, dots and brackets are how people write numbers ("03-1234-5678",
 # "+81 (90) 1234 5678"); they carry no meaning for matching a caller.
-_SEPARATORS = re.compile(r"[\s\-.()/]")
+SEPARATORS = re.compile(r"[\s\-.()/]")
 _PHONE = re.compile(r"\+?\d{3,20}")
 
 
@@ -19,7 +19,7 @@ def normalize_phone(value: str) -> str:
     matching a caller to a contact needs only a canonical form, not validation
     against numbering plans.
     """
-    compact = _SEPARATORS.sub("", value or "")
+    compact = SEPARATORS.sub("", value or "")
     if not _PHONE.fullmatch(compact):
         raise ValidationError(
             _("Enter a phone number of 3 to 20 digits, optionally starting with +."),
