@@ -235,6 +235,7 @@ def route_concurrently(tenant, deliveries: list[dict]) -> list[object]:
 
     def deliver(i: int) -> None:
         try:
+            connection.ensure_connection()
             barrier.wait()
             outcomes[i] = route_interaction(tenant, **deliveries[i])
         except Exception as exc:  # recorded and asserted on by the caller
@@ -255,11 +256,15 @@ def route_concurrently(tenant, deliveries: list[dict]) -> list[object]:
 
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_deliveries_record_each_email_once_and_one_contact():
+@pytest.mark.parametrize("assigned", [True, False], ids=["client", "no-client"])
+def test_concurrent_deliveries_record_each_email_once_and_one_contact(assigned):
     tenant = factories.TenantFactory()
     acme = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
     factories.ServiceFactory(
-        tenant=tenant, name="Acme Email", type="email", client_partition=acme
+        tenant=tenant,
+        name="Acme Email",
+        type="email",
+        client_partition=acme if assigned else None,
     )
     same_email = {
         "service": "Acme Email",
@@ -267,12 +272,14 @@ def test_concurrent_deliveries_record_each_email_once_and_one_contact():
         "sender": "new.customer@example.jp",
         "message_id": "<same@example.jp>",
     }
-    others = [{**same_email, "message_id": f"<other-{i}@example.jp>"} for i in range(3)]
+    others = [
+        {**same_email, "message_id": f"<other-{i}@example.jp>"} for i in range(10)
+    ]
     outcomes = route_concurrently(tenant, [same_email] * 3 + others)
 
     assert all(not isinstance(o, Exception) for o in outcomes), outcomes
     assert sum(o.duplicate for o in outcomes) == 2
-    # One email per message id, and one contact for the new sender, not four.
-    assert Email.objects.filter(tenant=tenant).count() == 4
-    assert Activity.objects.filter(tenant=tenant).count() == 4
+    # One email per message id, and one contact for the new sender, not eleven.
+    assert Email.objects.filter(tenant=tenant).count() == 11
+    assert Activity.objects.filter(tenant=tenant).count() == 11
     assert Contact.objects.filter(tenant=tenant).count() == 1
