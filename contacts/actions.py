@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ccadmin import audit
 from ccadmin.locks import lock_client_partition
 from ccadmin.models import Tenant
-from contacts.models import Contact
+from contacts.models import Contact, is_cjk
 from contacts.phones import normalize_phone
 from partitions.models import ClientPartition
 
@@ -121,14 +121,6 @@ def split_display_name(name: str) -> tuple[str, str]:
     parts = name.split()
     if len(parts) < 2:
         return "", name.strip()
-    if any(_is_cjk(char) for char in name):
+    if any(is_cjk(char) for char in name):
         return " ".join(parts[1:]), parts[0]
     return " ".join(parts[:-1]), parts[-1]
-
-
-def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    # Hiragana, katakana, CJK ideographs, half-width katakana.
-    return (
-        0x3040 <= code <= 0x30FF or 0x4E00 <= code <= 0x9FFF or 0xFF66 <= code <= 0xFF9F
-    )

@@ -165,7 +165,8 @@ def client_partitions_json(request: HttpRequest) -> JsonResponse:
                 {"id": p.pk, "name": p.name, "description": p.description}
                 for p in enabled_client_partitions(tenant)
             ]
-        }
+        },
+        json_dumps_params={"ensure_ascii": False},
     )
 
 

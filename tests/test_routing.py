@@ -85,6 +85,7 @@ def test_email_records_email_and_activity_and_contact_in_the_client(tenant, setu
     contact = email.contact
     # Japanese names are written family name first.
     assert (contact.last_name, contact.first_name) == ("山田", "太郎")
+    assert str(contact) == "山田 太郎"
     assert (contact.email, contact.partition) == ("taro@example.jp", setup["acme"])
 
 
