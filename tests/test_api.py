@@ -189,3 +189,21 @@ def test_agent_cannot_manage_tokens(tenant):
     response = browser.get("/admin/services/gatewaytoken/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_body_over_the_upload_limit_is_413(client, acme, key, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = post(client, {**CALL, "body": "x" * 200}, key)
+    assert response.status_code == 413
+    assert not Activity.objects.exists()
+
+
+def test_service_provider_creates_a_token_for_a_chosen_tenant(
+    provider_client, other_tenant
+):
+    response = provider_client.post(
+        "/admin/services/gatewaytoken/add/",
+        {"tenant": other_tenant.pk, "name": "Their PBX", "active": "on"},
+    )
+    assert response.status_code == 302
+    assert GatewayToken.objects.get().tenant == other_tenant

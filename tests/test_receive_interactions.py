@@ -217,3 +217,20 @@ def test_bad_arguments_are_one_clear_error(tenant, args, message):
     args = [a.format(slug=tenant.slug) for a in args]
     with pytest.raises(CommandError, match=message):
         receive(*args)
+
+
+def test_a_line_not_in_utf8_is_rejected_and_the_others_kept(tmp_path, tenant):
+    factories.ServiceFactory(tenant=tenant, name="Main Line")
+    good = json.dumps({"service": "Main Line", "channel": "voice", "from": "0312"})
+    bad = '{"service": "Main Line", "channel": "voice", "from": "0313", '
+    path = tmp_path / "calls.jsonl"
+    path.write_bytes(
+        good.encode() + b"\n" + bad.encode() + '"body": "電話"}'.encode("shift_jis")
+    )
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "receive_interactions", "--tenant", tenant.slug, str(path), stdout=out
+        )
+    assert "calls.jsonl:2: Not UTF-8 text" in out.getvalue()
+    assert Activity.objects.get().contact.phone == "0312"

@@ -90,7 +90,7 @@ class Command(BaseCommand):
                         lambda m=message: interaction_from_email(m, service=service),
                     )
             else:
-                with path.open(encoding="utf-8", errors="replace") as handle:
+                with path.open("rb") as handle:
                     for number, line in enumerate(handle, start=1):
                         if line.strip():
                             yield (
@@ -129,7 +129,15 @@ class Command(BaseCommand):
             )
 
 
-def _json_line(text: str, service: str) -> dict:
+def _json_line(line: bytes, service: str) -> dict:
+    # Decoded line by line, strictly: one line in another encoding is rejected with
+    # its number instead of being recorded with garbled text.
+    try:
+        text = line.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InteractionRejected(
+            {"__all__": [_("Not UTF-8 text: %(error)s.") % {"error": exc.reason}]}
+        ) from exc
     try:
         data = json.loads(text)
     except ValueError as exc:
