@@ -284,3 +284,23 @@ def test_concurrent_deliveries_record_each_email_once_and_one_contact(assigned):
     assert Email.objects.filter(tenant=tenant).count() == 11
     assert Activity.objects.filter(tenant=tenant).count() == 11
     assert Contact.objects.filter(tenant=tenant).count() == 1
+
+
+def test_service_email_address_is_unique_per_tenant_in_the_admin(
+    admin_client, tenant, other_tenant
+):
+    factories.ServiceFactory(
+        tenant=other_tenant, name="Theirs", email_address="help@cc.example"
+    )
+    first = admin_client.post(
+        "/admin/services/service/add/",
+        {"name": "Mail", "type": "email", "email_address": "Help@CC.example"},
+    )
+    assert first.status_code == 302
+    assert tenant.services.get().email_address == "help@cc.example"
+    second = admin_client.post(
+        "/admin/services/service/add/",
+        {"name": "Mail 2", "type": "email", "email_address": "help@cc.example"},
+    )
+    assert second.status_code == 200
+    assert "Another service already receives email at this address." in second.text
