@@ -31,6 +31,7 @@ demo: migrate
 run: demo
 	@echo
 	@echo "  Contact Center Administrator: http://$(HOST):$(PORT)/admin/"
+	@echo "  Agent desktop:                http://$(HOST):$(PORT)/agent/"
 	@echo "    service provider (superuser):       provider / ccadmin-demo"
 	@echo "    Sakura BPO administrator:           admin / ccadmin-demo"
 	@echo "    Northwind administrator:            northwind-admin / ccadmin-demo"

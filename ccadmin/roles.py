@@ -10,6 +10,7 @@ _ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     ADMINISTRATORS: {
         "partitions.clientpartition": _ALL,
         "services.service": _ALL,
+        "services.gatewaytoken": _ALL,
         "contacts.company": _ALL,
         "contacts.contact": _ALL,
         "contacts.email": _ALL,

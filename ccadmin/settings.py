@@ -135,7 +135,10 @@ STORAGES = {
     },
 }
 
-LOGIN_URL = "/admin/login/"
+# Agents sign in to the agent desktop; administrators use the admin's own login.
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/agent/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # Uploads (CSV imports, .eml files) are capped so one request cannot exhaust memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10_485_760)

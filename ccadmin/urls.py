@@ -1,10 +1,13 @@
 """URLs of the contact center administrator."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("agent/", include("contacts.urls")),
+    path("api/", include("services.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

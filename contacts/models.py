@@ -28,6 +28,15 @@ def partition_field(related_name: str) -> models.ForeignKey:
     )
 
 
+def is_cjk(char: str) -> bool:
+    """Whether a character is Japanese (or Chinese) script: hiragana, katakana, CJK
+    ideographs or half-width katakana."""
+    code = ord(char)
+    return (
+        0x3040 <= code <= 0x30FF or 0x4E00 <= code <= 0x9FFF or 0xFF66 <= code <= 0xFF9F
+    )
+
+
 class PartitionedRecord(models.Model):
     """A record of a tenant that may belong to one of its client partitions.
 
@@ -116,7 +125,11 @@ class Contact(PartitionedRecord):
         ]
 
     def __str__(self) -> str:
-        full = f"{self.first_name} {self.last_name}".strip()
+        # Japanese names are written family name first: 山田 太郎, not 太郎 山田.
+        if any(is_cjk(char) for char in self.last_name):
+            full = f"{self.last_name} {self.first_name}".strip()
+        else:
+            full = f"{self.first_name} {self.last_name}".strip()
         return full or self.email or self.phone or _("(unnamed contact)")
 
     def clean(self) -> None:

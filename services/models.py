@@ -1,4 +1,8 @@
-"""Services: the queues through which a contact center's interactions arrive."""
+"""Services: the queues through which a contact center's interactions arrive, and the
+gateway tokens the telephony and email gateways deliver them with."""
+
+import hashlib
+import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -49,6 +53,14 @@ class Service(models.Model):
             "Interactions are assigned to it only while it is enabled."
         ),
     )
+    email_address = models.EmailField(
+        _("email address"),
+        blank=True,
+        help_text=_(
+            "For email services: the address customers write to. Incoming email "
+            "sent to it arrives through this service."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -59,17 +71,34 @@ class Service(models.Model):
                 fields=["tenant", "name"],
                 name="%(app_label)s_%(class)s_unique_tenant_name",
                 violation_error_message=_("A service with this name already exists."),
-            )
+            ),
+            # Incoming email finds its service by the address it was sent to, so one
+            # address names at most one service of a tenant.
+            models.UniqueConstraint(
+                fields=["tenant", "email_address"],
+                condition=~models.Q(email_address=""),
+                name="%(app_label)s_%(class)s_unique_tenant_email_address",
+                violation_error_message=_(
+                    "Another service already receives email at this address."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # Addresses are compared lower-case by routing, whichever path saved them.
+        self.email_address = (self.email_address or "").strip().lower()
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         """Normalise the name and keep the client partition within the tenant."""
         self.name = normalize_name(self.name or "")
         if not self.name:
             raise ValidationError({"name": _("Name is mandatory.")}, code="required")
+        # Addresses are compared case-insensitively by routing; stored lower-case.
+        self.email_address = (self.email_address or "").strip().lower()
         if (
             self.client_partition_id
             and self.tenant_id
@@ -83,3 +112,62 @@ class Service(models.Model):
                 },
                 code="other_tenant",
             )
+
+
+def hash_gateway_key(key: str) -> str:
+    """The stored form of a gateway key: its SHA-256 hex digest.
+
+    A fast hash is enough here (unlike for passwords): keys are 256 random bits, so
+    there is nothing to guess, and a database leak does not reveal usable keys.
+    """
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class GatewayToken(models.Model):
+    """A key a tenant's telephony or email gateway uses to deliver interactions
+    through the HTTP API (`POST /api/interactions/`).
+
+    Only a hash of the key is stored; the key itself is shown once, when the token is
+    created in the admin. Deactivating a token refuses its key at once.
+    """
+
+    KEY_PREFIX_LENGTH = 8
+
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.DB_CASCADE,
+        related_name="gateway_tokens",
+        verbose_name=_("tenant"),
+    )
+    name = models.CharField(
+        _("name"),
+        max_length=80,
+        validators=[validate_printable_name],
+        help_text=_('Which gateway uses this key, e.g. "PBX Tokyo".'),
+    )
+    key_prefix = models.CharField(
+        _("key starts with"), max_length=KEY_PREFIX_LENGTH, editable=False
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Inactive tokens are refused by the API."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("gateway token")
+        verbose_name_plural = _("gateway tokens")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def set_new_key(self) -> str:
+        """Give the token a fresh random key; return the key (it is not stored)."""
+        key = secrets.token_urlsafe(32)
+        self.key_prefix = key[: self.KEY_PREFIX_LENGTH]
+        self.key_hash = hash_gateway_key(key)
+        return key

@@ -153,3 +153,13 @@ def client_with_data(
         )
         ActivityFactory(tenant=tenant, partition=partition, contact=contact)
     return partition
+
+
+def gateway_token(tenant: Tenant, name: str = "PBX", **kwargs) -> tuple:
+    """A gateway token of `tenant` for the interactions API: (token, its key)."""
+    from services.models import GatewayToken
+
+    token = GatewayToken(tenant=tenant, name=name, **kwargs)
+    key = token.set_new_key()
+    token.save()
+    return token, key

@@ -73,7 +73,7 @@ def test_list_is_under_case_and_contact_management(admin_client):
         "Email",
     ]
     services = groups["Services & Campaigns"]
-    assert [m["object_name"] for m in services["models"]] == ["Service"]
+    assert [m["object_name"] for m in services["models"]] == ["GatewayToken", "Service"]
     assert "Contact Center Administrator" in response.text
 
 

@@ -42,6 +42,8 @@ DEMO_TENANTS = {
             ("さくら銀行 窓口", Service.Type.INBOUND_VOICE, "さくら銀行"),
             ("Initech Helpdesk", Service.Type.INBOUND_VOICE, "Initech"),
             ("General Enquiries", Service.Type.INBOUND_VOICE, None),
+            ("さくら銀行 メール", Service.Type.EMAIL, "さくら銀行"),
+            ("Initech Email", Service.Type.EMAIL, "Initech"),
         ],
     },
     "northwind": {
@@ -49,6 +51,14 @@ DEMO_TENANTS = {
         "clients": [("Contoso Retail", "Order tracking and returns.", True)],
         "services": [("Contoso Orders", Service.Type.INBOUND_VOICE, "Contoso Retail")],
     },
+}
+
+# The addresses customers write to: incoming email finds its service by them
+# (receive_interactions, demo/interactions/*.eml).
+SERVICE_EMAIL_ADDRESSES = {
+    "Acme Email": "acme.support@sakura-bpo.example",
+    "さくら銀行 メール": "sakura-bank@sakura-bpo.example",
+    "Initech Email": "initech.support@sakura-bpo.example",
 }
 
 FIRST = ["Aiko", "Ben", "Chloe", "Daichi", "Emma", "Felix", "Hana", "Ivan", "Yui"]
@@ -122,6 +132,7 @@ class Command(BaseCommand):
                 name=name,
                 type=kind,
                 client_partition=clients.get(client),
+                email_address=SERVICE_EMAIL_ADDRESSES.get(name, ""),
             )
         now = timezone.now()
         for client in [*clients.values(), None]:

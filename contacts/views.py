@@ -1,0 +1,191 @@
+"""The agent desktop: pick a BPO client, find and add its contacts, read their
+activity history and emails.
+
+Plain server-rendered pages, usable without JavaScript. Every query is scoped to the
+signed-in agent's tenant; the clients offered come from
+partitions.selectors.enabled_client_partitions, and writes go through
+contacts.actions.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from ccadmin.tenancy import tenant_of
+from contacts import actions
+from contacts.forms import DesktopForm, NewContactForm
+from contacts.models import Contact
+from contacts.phones import SEPARATORS as PHONE_SEPARATORS
+from partitions.selectors import enabled_client_partitions
+
+CONTACTS_PER_PAGE = 25
+HISTORY_SHOWN = 100
+SEARCH_FIELDS = ("first_name", "last_name", "email", "phone")
+
+
+def agent_view(view: Callable) -> Callable:
+    """Let in signed-in members of a tenant (agents, and administrators who have a
+    membership); send others to the login page; answer 403 to users with no tenant
+    (the service provider's superusers), who have no clients to serve."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        tenant = tenant_of(request.user)
+        if tenant is None or not request.user.is_active:
+            return render(request, "agent/forbidden.html", status=403)
+        request.tenant = tenant
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@agent_view
+def desktop(request: HttpRequest) -> HttpResponse:
+    """The desktop: the "BPO client" drop-down, and the chosen client's contacts,
+    searchable by name, email address and phone, a page at a time."""
+    partitions = enabled_client_partitions(request.tenant)
+    form = DesktopForm(request.GET or None, partitions=partitions)
+    page = None
+    chosen = None
+    if not form.is_bound or form.is_valid():
+        chosen_id = form.chosen_partition_id() if form.is_bound else None
+        chosen = next((p for p in partitions if p.pk == chosen_id), None)
+        contacts = _search(
+            Contact.objects.filter(tenant=request.tenant, partition=chosen),
+            form.cleaned_data.get("q", "") if form.is_bound else "",
+        ).select_related("company")
+        page = Paginator(contacts, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "agent/desktop.html",
+        {
+            "form": form,
+            "chosen": chosen,
+            "page": page,
+            "query": _query_without_page(request),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@agent_view
+def new_contact(request: HttpRequest) -> HttpResponse:
+    """A new contact, in the BPO client chosen in the form's own drop-down or in
+    none. contacts.actions.create_contact checks the client is still available."""
+    partitions = enabled_client_partitions(request.tenant)
+    if request.method == "POST":
+        if not request.user.has_perm("contacts.add_contact"):
+            raise PermissionDenied
+        form = NewContactForm(request.POST, partitions=partitions)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                contact = actions.create_contact(
+                    request.tenant,
+                    actor=request.user,
+                    partition_id=form.chosen_partition_id(),
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    title=data["title"],
+                    email=data["email"],
+                    phone=data["phone"],
+                )
+            except ValidationError as exc:
+                form.add_model_errors(exc)
+            else:
+                messages.success(
+                    request, _("Contact %(name)s added.") % {"name": contact}
+                )
+                return redirect("agent:contact", pk=contact.pk)
+    else:
+        form = NewContactForm(
+            initial={"client_partition": request.GET.get("client_partition", "")},
+            partitions=partitions,
+        )
+    return render(request, "agent/contact_form.html", {"form": form})
+
+
+@require_GET
+@agent_view
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A contact's activity history and emails, newest first.
+
+    Contacts of a disabled client are not shown to agents, like the client itself.
+    """
+    contact = get_object_or_404(
+        Contact.objects.filter(tenant=request.tenant)
+        .filter(Q(partition__isnull=True) | Q(partition__enabled=True))
+        .select_related("partition", "company"),
+        pk=pk,
+    )
+    activities = contact.activities.select_related("service").order_by(
+        "-occurred_at", "-pk"
+    )[:HISTORY_SHOWN]
+    emails = contact.emails.order_by("-sent_at", "-pk")[:HISTORY_SHOWN]
+    return render(
+        request,
+        "agent/contact_detail.html",
+        {
+            "contact": contact,
+            "activities": activities,
+            "emails": emails,
+            "shown": HISTORY_SHOWN,
+        },
+    )
+
+
+@require_GET
+def client_partitions_json(request: HttpRequest) -> JsonResponse:
+    """The desktop's "BPO client" list as JSON: id, name and description of each
+    enabled client of the agent's tenant, sorted by name. 401 when not signed in,
+    403 for a user with no tenant. One query for the tenant, one for the list."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": _("Sign in first.")}, status=401)
+    tenant = tenant_of(request.user)
+    if tenant is None or not request.user.is_active:
+        return JsonResponse(
+            {"error": _("Only members of a contact center have BPO clients.")},
+            status=403,
+        )
+    return JsonResponse(
+        {
+            "client_partitions": [
+                {"id": p.pk, "name": p.name, "description": p.description}
+                for p in enabled_client_partitions(tenant)
+            ]
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def _search(contacts, query: str):
+    """Contacts matching every word of the query in a name, address or phone."""
+    for word in query.split():
+        match = Q()
+        for field in SEARCH_FIELDS:
+            match |= Q(**{f"{field}__icontains": word})
+        # Phones are stored without separators: "090-1111-2222" finds 09011112222.
+        compact = PHONE_SEPARATORS.sub("", word)
+        if compact and compact != word:
+            match |= Q(phone__icontains=compact)
+        contacts = contacts.filter(match)
+    return contacts
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    """The current query string minus `page`, for the pagination links."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()

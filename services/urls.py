@@ -1,0 +1,11 @@
+"""URLs of the gateway API, under /api/."""
+
+from django.urls import path
+
+from services import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("interactions/", views.receive_interaction, name="interactions"),
+]
