@@ -346,6 +346,116 @@ def bench_lists(ctx: dict, runs: int) -> list[Row]:
     return rows
 
 
+# ----- agent drop-down JSON under gunicorn ---------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wrk(url: str, cookie: str | None, seconds: int) -> tuple[float, float]:
+    """Requests per second and p99 latency (ms) of `url`, from wrk on loopback."""
+    cmd = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url]
+    if cookie:
+        cmd[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(next(ln for ln in out.splitlines() if "Requests/sec" in ln).split()[1])
+    p99 = next(ln for ln in out.splitlines() if ln.strip().startswith("99%"))
+    value = p99.split()[1]
+    ms = (
+        float(value.rstrip("ums"))
+        * {"us": 0.001, "ms": 1, "s": 1000}[value.lstrip("0123456789.")]
+    )
+    if "Non-2xx" in out:
+        raise SystemExit(f"bench: {url} answered errors:\n{out}")
+    return rps, ms
+
+
+def bench_agent_json(ctx: dict, runs: int, seconds: int = 10) -> list[Row]:
+    import shutil
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from ccadmin.models import Membership
+    from partitions.models import ClientPartition
+
+    if not shutil.which("wrk"):
+        log("agent JSON: skipped, wrk is not installed (apt-get install wrk)")
+        return []
+    tenant = ctx["tenants"]["bench"]
+    ClientPartition.objects.bulk_create(
+        ClientPartition(tenant=tenant, name=f"Agent {i}", name_key=f"agent {i}")
+        for i in range(20)
+    )
+    agent, _ = User.objects.get_or_create(username="bench-agent")
+    Membership.objects.get_or_create(user=agent, defaults={"tenant": tenant})
+    store = SessionStore()
+    store[SESSION_KEY] = str(agent.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    store[HASH_SESSION_KEY] = agent.get_session_auth_hash()
+    store.create()
+    cookie = f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "bench.wsgi:application",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                wrk(f"{base}/bench/constant/", None, 1)
+                break
+            except (subprocess.CalledProcessError, StopIteration):
+                time.sleep(0.2)
+        project_rps, anchor_rps, project_p99, anchor_p99 = [], [], [], []
+        for _ in range(runs):
+            rps, p99 = wrk(f"{base}/agent/client-partitions.json", cookie, seconds)
+            project_rps.append(rps)
+            project_p99.append(p99)
+            rps, p99 = wrk(f"{base}/bench/constant/", None, seconds)
+            anchor_rps.append(rps)
+            anchor_p99.append(p99)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    log("agent JSON: done")
+    ratio = statistics.median(project_rps) / statistics.median(anchor_rps)
+    return [
+        Row(
+            "Agent drop-down JSON, gunicorn 2 workers: throughput",
+            "req/s",
+            project_rps,
+            "a constant-string view served the same way",
+            anchor_rps,
+            "≥ 0.8× the anchor's throughput",
+            ratio >= 0.8,
+            f"project/anchor = {ratio:.2f}; p99 latency "
+            f"{statistics.median(project_p99):.1f} ms (anchor "
+            f"{statistics.median(anchor_p99):.1f} ms); wrk -t2 -c16 "
+            f"{seconds} s per run on loopback, 20 enabled clients",
+        )
+    ]
+
+
 # ----- report -----------------------------------------------------------------
 
 
@@ -390,7 +500,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", default="delete,confirm,lists")
+    parser.add_argument("--only", default="delete,confirm,lists,agent")
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
@@ -405,6 +515,8 @@ def main() -> None:
         rows += bench_confirmation(ctx, args.scale, args.runs)
     if "lists" in only:
         rows += bench_lists(ctx, args.runs)
+    if "agent" in only:
+        rows += bench_agent_json(ctx, args.runs)
     print(write_results(rows, args, started))
 
 

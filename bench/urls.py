@@ -1,6 +1,7 @@
 """URLs for the benchmarks: the project's, plus a stock Django admin as the anchor."""
 
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import path
 
 from ccadmin.urls import urlpatterns as project_urlpatterns
@@ -16,4 +17,14 @@ stock_site = StockAdminSite(name="stock")
 stock_site.register(ClientPartition)
 stock_site.register(Contact)
 
-urlpatterns = [*project_urlpatterns, path("stock-admin/", stock_site.urls)]
+
+def constant(request):
+    """The anchor of the agent JSON benchmark: no query, no session, a fixed body."""
+    return HttpResponse(b'{"client_partitions": []}', content_type="application/json")
+
+
+urlpatterns = [
+    *project_urlpatterns,
+    path("stock-admin/", stock_site.urls),
+    path("bench/constant/", constant),
+]

@@ -24,6 +24,11 @@ class Tenant(models.Model):
         ),
     )
 
+    # Bumped in the same transaction as every change to the tenant's client
+    # partitions (partitions.actions): cached lists are keyed by it, so no process
+    # ever serves a stale drop-down, with no shared cache to invalidate.
+    partitions_version = models.PositiveBigIntegerField(default=0, editable=False)
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("tenant")

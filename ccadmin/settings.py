@@ -102,6 +102,13 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = ["ccadmin.auth.TenantModelBackend"]
+
+# Per-process cache by default: what is cached is keyed by a version that changes with
+# the data (see partitions/selectors.py), so processes never serve stale lists and need
+# no shared cache. CACHE_URL (e.g. redis://127.0.0.1:6379/1) may point at a shared one.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation."

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
+
 from ccadmin.models import Membership, Tenant
 
 if TYPE_CHECKING:
@@ -21,8 +23,12 @@ def tenant_of(user: AbstractBaseUser | AnonymousUser) -> Tenant | None:
     if not getattr(user, "is_authenticated", False):
         return None
     if not hasattr(user, _CACHE_ATTR):
-        membership = (
-            Membership.objects.select_related("tenant").filter(user=user).first()
-        )
+        if get_user_model().membership.related.is_cached(user):
+            # Loaded with the user by ccadmin.auth.TenantModelBackend: no query.
+            membership = getattr(user, "membership", None)
+        else:
+            membership = (
+                Membership.objects.select_related("tenant").filter(user=user).first()
+            )
         setattr(user, _CACHE_ATTR, membership.tenant if membership else None)
     return getattr(user, _CACHE_ATTR)

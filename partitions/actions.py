@@ -17,6 +17,7 @@ from ccadmin.locks import lock_tenant
 from contacts.models import Activity, Company, Contact, Email
 from partitions.limit import ensure_capacity
 from partitions.models import ClientPartition
+from partitions.signals import partitions_changed
 from services.models import Service
 
 
@@ -97,6 +98,8 @@ def set_client_partitions_enabled(
         )
         for partition in changing:
             partition.enabled = enabled
+        # update() sends no signal: say it here (see partitions/signals.py).
+        partitions_changed({p.tenant_id for p in changing})
         audit.log_change(actor, changing, _verbose_names(["enabled"]))
     return changing
 

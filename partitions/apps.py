@@ -9,3 +9,6 @@ class PartitionsConfig(AppConfig):
 
     name = "partitions"
     verbose_name = _("Case & Contact Management")
+
+    def ready(self) -> None:
+        from partitions import signals  # noqa: F401  (connects the receivers)

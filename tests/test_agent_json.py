@@ -66,8 +66,35 @@ def test_queries_are_bounded_whatever_the_number_of_clients(
     agent_client, tenant, count, django_assert_max_num_queries
 ):
     factories.ClientPartitionFactory.create_batch(count, tenant=tenant)
-    # 4 = the session and the user (every signed-in request), then the view's own
-    # two: the agent's tenant and the list.
-    with django_assert_max_num_queries(4):
+    # 3 = the session, the user with its tenant (ccadmin.auth), and the list on a
+    # cold cache.
+    with django_assert_max_num_queries(3):
         response = agent_client.get(URL)
     assert len(response.json()["client_partitions"]) == count
+
+
+def test_list_is_served_from_cache_until_a_partition_changes(
+    agent_client, tenant, admin_user, django_assert_num_queries
+):
+    acme = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    agent_client.get(URL)  # fills the cache
+    # Session and user (with tenant, in one query): the list itself costs nothing.
+    with django_assert_num_queries(2):
+        cached = agent_client.get(URL)
+    assert [c["name"] for c in cached.json()["client_partitions"]] == ["Acme"]
+
+    # Every path that changes a partition moves the tenant's version on, so the
+    # next request reads the new list at once.
+    factories.ClientPartitionFactory(tenant=tenant, name="Beta")  # plain save()
+    assert [c["name"] for c in agent_client.get(URL).json()["client_partitions"]] == [
+        "Acme",
+        "Beta",
+    ]
+    actions.set_client_partitions_enabled(
+        ClientPartition.objects.filter(pk=acme.pk), enabled=False, actor=admin_user
+    )
+    assert [c["name"] for c in agent_client.get(URL).json()["client_partitions"]] == [
+        "Beta"
+    ]
+    ClientPartition.objects.get(name="Beta").delete()
+    assert agent_client.get(URL).json() == {"client_partitions": []}
