@@ -7,8 +7,7 @@ entries are the same here as on the command line.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -19,7 +18,6 @@ from django.utils.translation import gettext_lazy
 
 from ccadmin.admin_base import TenantScopedAdmin
 from ccadmin.models import Tenant
-from contacts.models import Contact
 from partitions import actions
 from partitions.limit import (
     ClientPartitionLimitReached,
@@ -29,20 +27,8 @@ from partitions.limit import (
     partition_usage,
 )
 from partitions.models import ClientPartition
+from partitions.queries import with_counts
 from services.models import Service
-
-
-def _count_of(model, fk: str):
-    """A correlated COUNT per partition, as a subquery: one query for the whole page,
-    with no join multiplying rows."""
-    counted = (
-        model.objects.filter(**{fk: OuterRef("pk")})
-        .order_by()
-        .values(fk)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
 class ClientPartitionForm(forms.ModelForm):
@@ -97,14 +83,7 @@ class ClientPartitionAdmin(TenantScopedAdmin):
     # ----- list -------------------------------------------------------------------
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                services_count=_count_of(Service, "client_partition"),
-                contacts_count=_count_of(Contact, "partition"),
-            )
-        )
+        return with_counts(super().get_queryset(request))
 
     def get_list_display(self, request):
         columns = super().get_list_display(request)
