@@ -36,3 +36,10 @@ def test_contacts_option_fills_one_client_and_tops_up_only(monkeypatch):
     bench = ClientPartition.objects.get(name="Bench B")
     assert Contact.objects.filter(partition=bench).count() == 12
     assert Contact.objects.filter(partition=acme).count() == 40
+
+
+@pytest.mark.django_db
+def test_demo_contacts_pass_the_models_rules():
+    call_command("seed_demo", stdout=io.StringIO())
+    for contact in Contact.objects.all():
+        contact.full_clean()
