@@ -52,3 +52,15 @@ def change_message_fields(entry: LogEntry) -> list[str]:
     except ValueError:
         return []
     return [f for item in data for f in item.get("changed", {}).get("fields", [])]
+
+
+def log_event(actor, obj: models.Model, message: str) -> LogEntry:
+    """Record something done with `obj` that changes none of its fields (an export
+    of a client's data, an import of contacts into it), in the words given."""
+    return LogEntry.objects.log_actions(
+        user_id=actor.pk,
+        queryset=[obj],
+        action_flag=CHANGE,
+        change_message=message,
+        single_object=True,
+    )

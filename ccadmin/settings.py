@@ -168,3 +168,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Largest CSV file the admin's "Import contacts" page accepts, in bytes (default 20 MiB,
+# about 200,000 contacts). Larger files: `manage.py import_contacts`, which has no cap.
+CONTACT_IMPORT_MAX_UPLOAD_SIZE = env.int(
+    "CONTACT_IMPORT_MAX_UPLOAD_SIZE", default=20 * 1024 * 1024
+)

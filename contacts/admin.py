@@ -1,9 +1,20 @@
 """Contacts, companies, emails and activity history, filterable by client partition."""
 
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext as _
 
 from ccadmin.admin_base import TenantPartitionFilter, TenantScopedAdmin
+from contacts.import_forms import ContactImportForm
+from contacts.imports import ContactImportError, import_contacts
 from contacts.models import Activity, Company, Contact, Email
+
+# Room for the form's other fields and the multipart framing around the file.
+_UPLOAD_OVERHEAD = 64 * 1024
 
 PARTITION_FILTER = ("partition", TenantPartitionFilter)
 
@@ -37,6 +48,69 @@ class ContactAdmin(TenantScopedAdmin):
         "email",
         "phone",
     ]
+
+    def get_urls(self):
+        page = path(
+            "import/",
+            self.admin_site.admin_view(self.import_view),
+            name="contacts_contact_import",
+        )
+        return [page, *super().get_urls()]
+
+    def import_view(self, request):
+        """ "Import contacts": the same import as `manage.py import_contacts`, into
+        the administrator's own tenant, with an upload size cap."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        tenant = self.viewer_tenant(request)
+        result = None
+        form = None
+        if request.method == "POST":
+            # Refuse an oversized upload before Django reads the body into a file.
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            limit = settings.CONTACT_IMPORT_MAX_UPLOAD_SIZE
+            if declared > limit + _UPLOAD_OVERHEAD:
+                self.message_user(
+                    request,
+                    _("The file is too large: the limit is %(limit)s.")
+                    % {"limit": filesizeformat(limit)},
+                    messages.ERROR,
+                )
+            else:
+                form = ContactImportForm(request.POST, request.FILES, tenant=tenant)
+                if form.is_valid():
+                    result = self._run_import(request, form)
+        if form is None:
+            initial = {"partition": request.GET.get("partition")}
+            form = ContactImportForm(initial=initial, tenant=tenant)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import contacts"),
+            "opts": self.opts,
+            "form": form,
+            "result": result,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/contacts/contact/import.html", context)
+
+    def _run_import(self, request, form):
+        upload = form.cleaned_data["file"]
+        try:
+            result = import_contacts(
+                upload.file,
+                tenant=form.cleaned_data["tenant"],
+                partition=form.cleaned_data["partition"],
+                actor=request.user,
+                atomic=form.cleaned_data["atomic"],
+                encoding=form.cleaned_data["encoding"],
+                source=upload.name,
+            )
+        except ContactImportError as exc:
+            form.add_error("file", str(exc))
+            return None
+        level = messages.WARNING if result.refused else messages.SUCCESS
+        self.message_user(request, result.describe(), level)
+        return result
 
 
 @admin.register(Email)

@@ -1,0 +1,364 @@
+"""Import of contacts from a CSV file into a tenant, optionally into one BPO client.
+
+The one path for `manage.py import_contacts` and the admin's "Import contacts" page.
+
+Columns are found by their header (first name, last name, email, phone, company,
+title; case, spaces, "_" and "-" do not matter). A header naming anything else is
+refused before any row is read, listing the unknown columns. The id columns that
+`partitions export` writes into contacts.csv are accepted and ignored, so a client's
+export imports as it is into another tenant.
+
+Each row is checked by the model's own rules (Contact.full_clean, Company.full_clean)
+in the given tenant and partition; a bad row is reported with its line number and the
+reason and is not imported, while the good rows are (or, with `atomic`, nothing is
+imported when any row is bad). Companies are found by name in the same partition, or
+created there.
+
+Written by hand with the csv module rather than with django-import-export: that
+library reads the whole file into a tablib Dataset in memory and validates through
+its own Resource/widget layer, while a client's list can hold millions of rows; here
+the file is read as a stream and inserted in batches with bulk_create, so memory stays
+flat, and each row is checked by the models' own clean() as every other path does.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ccadmin import audit
+from ccadmin.models import Tenant
+from ccadmin.text import name_key, normalize_name
+from contacts.models import Company, Contact
+from partitions.models import ClientPartition
+
+# Header name (normalised) -> Contact field. "company" is looked up or created.
+COLUMNS: dict[str, str] = {
+    "first name": "first_name",
+    "last name": "last_name",
+    "email": "email",
+    "phone": "phone",
+    "company": "company",
+    "title": "title",
+}
+# Written by `partitions export` beside the contact's data; meaningless in another
+# database, so accepted and ignored.
+IGNORED_COLUMNS = frozenset({"id", "company id", "created at"})
+BATCH_SIZE = 1000
+# Errors kept for display (the admin page, the result); all are counted and, for the
+# command, each is reported as it is found.
+MAX_KEPT_ERRORS = 1000
+DEFAULT_ENCODING = "utf-8-sig"
+
+
+class ContactImportError(Exception):
+    """The file cannot be imported at all (empty, unknown columns, not text)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A row of the file that was not imported: its line number and why."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return _("line %(line)s: %(reason)s") % {
+            "line": self.line,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class ImportResult:
+    """What an import did: contacts and companies created, rows refused."""
+
+    rows: int = 0
+    imported: int = 0
+    companies_created: int = 0
+    refused: int = 0
+    atomic: bool = False
+    errors: list[RowError] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """The final summary, one sentence."""
+        if self.atomic and self.refused:
+            return _(
+                "Nothing imported (all or nothing): %(refused)s of %(rows)s rows "
+                "refused."
+            ) % {"refused": f"{self.refused:,}", "rows": f"{self.rows:,}"}
+        return _(
+            "Imported %(imported)s contacts (%(companies)s companies created); "
+            "%(refused)s rows refused."
+        ) % {
+            "imported": f"{self.imported:,}",
+            "companies": f"{self.companies_created:,}",
+            "refused": f"{self.refused:,}",
+        }
+
+
+class _RollBack(Exception):
+    """Raised inside the all-or-nothing transaction to undo it."""
+
+
+def normalize_header(value: str) -> str:
+    """ "First_Name", " first-name " and "First Name" all name the same column."""
+    cleaned = value.replace("\ufeff", "").replace("_", " ").replace("-", " ")
+    return " ".join(cleaned.split()).casefold()
+
+
+def import_contacts(
+    stream: IO[bytes],
+    *,
+    tenant: Tenant,
+    partition: ClientPartition | None,
+    actor,
+    atomic: bool = False,
+    encoding: str = DEFAULT_ENCODING,
+    source: str = "",
+    on_error: Callable[[RowError], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportResult:
+    """Import the contacts of a CSV file (bytes) into `tenant` and `partition`.
+
+    Raises ContactImportError, importing nothing, when the file is empty, has unknown
+    columns or is not text in `encoding`. Bad rows are reported through `on_error`
+    and counted; `on_progress` receives the number of bytes read so far after each
+    batch. One audit entry records the import on the partition (or the tenant).
+    """
+    if partition is not None and partition.tenant_id != tenant.pk:
+        raise ContactImportError(_("The client partition belongs to another tenant."))
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise ContactImportError(
+            _('Unknown encoding "%(encoding)s".') % {"encoding": encoding}
+        ) from exc
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    reader = csv.reader(text)
+    result = ImportResult(atomic=atomic)
+    importer = _Importer(tenant, partition, result, on_error)
+    try:
+        columns = _read_header(reader)
+        if atomic:
+            try:
+                with transaction.atomic():
+                    for batch in _batches(reader, columns, importer, batch_size):
+                        importer.save(batch)
+                        _report(on_progress, stream)
+                    if result.refused:
+                        raise _RollBack
+            except _RollBack:
+                result.imported = result.companies_created = 0
+        else:
+            for batch in _batches(reader, columns, importer, batch_size):
+                with transaction.atomic():
+                    importer.save(batch)
+                _report(on_progress, stream)
+    except UnicodeDecodeError as exc:
+        raise ContactImportError(
+            _(
+                "The file is not %(encoding)s text: save it as UTF-8 CSV, or give "
+                "its encoding (for example cp932 for Shift_JIS)."
+            )
+            % {"encoding": "UTF-8" if encoding == DEFAULT_ENCODING else encoding}
+        ) from exc
+    except csv.Error as exc:
+        raise ContactImportError(
+            _("The file is not valid CSV (line %(line)s): %(reason)s")
+            % {"line": reader.line_num, "reason": exc}
+        ) from exc
+    finally:
+        # The caller owns the underlying file: do not let the wrapper close it.
+        text.detach()
+    if result.imported:
+        audit.log_event(
+            actor,
+            partition or tenant,
+            _("Imported contacts%(source)s: %(summary)s")
+            % {
+                "source": f" ({source})" if source else "",
+                "summary": result.describe(),
+            },
+        )
+    return result
+
+
+def _report(on_progress, stream) -> None:
+    if on_progress is not None:
+        try:
+            on_progress(stream.tell())
+        except (OSError, ValueError):
+            pass
+
+
+def _read_header(reader) -> list[str | None]:
+    """The field each column fills (None: ignored), or ContactImportError."""
+    header = next(reader, None)
+    while header is not None and not any(cell.strip() for cell in header):
+        header = next(reader, None)
+    if header is None:
+        raise ContactImportError(
+            _("The file is empty: the first line must name the columns (%(cols)s).")
+            % {"cols": ", ".join(COLUMNS)}
+        )
+    names = [normalize_header(cell) for cell in header]
+    unknown = [
+        cell.strip() or _("(empty)")
+        for cell, name in zip(header, names, strict=True)
+        if name not in COLUMNS and name not in IGNORED_COLUMNS
+    ]
+    if unknown:
+        raise ContactImportError(
+            _("Unknown columns: %(unknown)s. The columns are: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(COLUMNS)}
+        )
+    repeated = sorted({n for n in names if n in COLUMNS and names.count(n) > 1})
+    if repeated:
+        raise ContactImportError(
+            _("Columns given twice: %(cols)s.") % {"cols": ", ".join(repeated)}
+        )
+    if not any(name in COLUMNS for name in names):
+        raise ContactImportError(
+            _("No contact column in the header; the columns are: %(known)s.")
+            % {"known": ", ".join(COLUMNS)}
+        )
+    return [COLUMNS.get(name) for name in names]
+
+
+def _batches(reader, columns, importer: _Importer, size: int) -> Iterator[list]:
+    """Valid (contact, company name) pairs, `size` at a time; bad rows go to the
+    importer's error list as they are met."""
+    batch: list[tuple[Contact, str]] = []
+    width = len(columns)
+    while True:
+        line = reader.line_num + 1  # the line the next record starts on
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines are not rows
+        importer.result.rows += 1
+        if len(row) > width:
+            importer.refuse(
+                line,
+                _("%(count)s values, but the header names %(width)s columns.")
+                % {"count": len(row), "width": width},
+            )
+            continue
+        values = {
+            column: cell.strip()
+            for column, cell in zip(columns, row, strict=False)
+            if column is not None
+        }
+        built = importer.build(line, values)
+        if built is not None:
+            batch.append(built)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Importer:
+    """Checks rows with the models' rules and saves them in batches."""
+
+    def __init__(self, tenant, partition, result: ImportResult, on_error) -> None:
+        self.tenant = tenant
+        self.partition = partition
+        self.result = result
+        self.on_error = on_error
+        # The partition's companies by name key. Bounded by the number of companies,
+        # not of contacts; loaded once, so each row costs no query.
+        self.companies: dict[str, Company] = {
+            name_key(company.name): company
+            for company in Company.objects.filter(
+                tenant=tenant, partition=partition
+            ).order_by("pk")
+        }
+        self.new_companies: dict[str, Company] = {}
+
+    def refuse(self, line: int, reason: str) -> None:
+        error = RowError(line, reason)
+        self.result.refused += 1
+        if len(self.result.errors) < MAX_KEPT_ERRORS:
+            self.result.errors.append(error)
+        if self.on_error is not None:
+            self.on_error(error)
+
+    def build(self, line: int, values: dict[str, str]):
+        company_name = normalize_name(values.pop("company", ""))
+        contact = Contact(tenant=self.tenant, partition=self.partition, **values)
+        try:
+            company = self._company(company_name) if company_name else None
+            contact.company = company
+            # The tenant, partition and company are set here, from this tenant: no
+            # need for a query per row to check that they exist.
+            contact.full_clean(exclude=["tenant", "partition", "company"])
+        except ValidationError as exc:
+            self.refuse(line, _describe(exc, Contact))
+            return None
+        return contact
+
+    def _company(self, name: str) -> Company:
+        key = name_key(name)
+        company = self.companies.get(key) or self.new_companies.get(key)
+        if company is None:
+            company = Company(tenant=self.tenant, partition=self.partition, name=name)
+            try:
+                company.full_clean(exclude=["tenant", "partition"])
+            except ValidationError as exc:
+                raise ValidationError(
+                    {"company": _describe(exc, Company)}, code="company"
+                ) from exc
+            self.new_companies[key] = company
+        return company
+
+    def save(self, batch: list[Contact]) -> None:
+        """Insert the batch's new companies, then its contacts (two bulk inserts)."""
+        # Only companies a good row refers to: a bad row's company is not created.
+        fresh = {
+            id(contact.company): contact.company
+            for contact in batch
+            if contact.company is not None and contact.company.pk is None
+        }
+        if fresh:
+            Company.objects.bulk_create(list(fresh.values()), batch_size=BATCH_SIZE)
+            self.result.companies_created += len(fresh)
+            for company in fresh.values():
+                key = name_key(company.name)
+                self.companies[key] = self.new_companies.pop(key)
+        for contact in batch:
+            # Re-assign so the company's new primary key reaches company_id.
+            contact.company = contact.company
+        Contact.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+        self.result.imported += len(batch)
+
+
+def _describe(exc: ValidationError, model) -> str:
+    """A row's validation errors as one line: "Email: Enter a valid email address."."""
+    if not hasattr(exc, "error_dict"):
+        return " ".join(exc.messages)
+    parts = []
+    for name, errors in exc.message_dict.items():
+        messages = " ".join(errors)
+        if name == "__all__":
+            parts.append(messages)
+            continue
+        try:
+            label = str(model._meta.get_field(name).verbose_name).capitalize()
+        except Exception:
+            label = name
+        parts.append(f"{label}: {messages}")
+    return " ".join(parts)

@@ -1,0 +1,311 @@
+"""Export of one BPO client's data: the zip a contact center hands over when a
+client's contract ends, before deleting the client partition.
+
+The zip holds one CSV file per kind of record (contacts, companies, emails, activity
+history, services) and `manifest.json` with the counts and the time. Rows are read
+with server-side cursors in chunks and written straight into the zip, so memory stays
+flat whatever the client's size. On PostgreSQL every file is read from one snapshot
+(REPEATABLE READ), so the files agree with each other and with the manifest's counts.
+
+The command (`manage.py partitions export`) and the admin's "Export data" button both
+call `export_client_partition`; it writes the audit entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from ccadmin import audit
+from contacts.models import Activity, Company, Contact, Email
+from partitions.models import ClientPartition
+from services.models import Service
+
+EXPORT_FORMAT = "ccadmin-client-partition-export"
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+# A BOM lets Excel (the tool a client's staff will most likely open the files with)
+# read Japanese names as UTF-8; Python's csv reads it with encoding="utf-8-sig".
+CSV_ENCODING = "utf-8-sig"
+CHUNK_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    """One CSV file of the export: its name, header and the fields each row holds."""
+
+    key: str
+    filename: str
+    header: tuple[str, ...]
+    fields: tuple[str, ...]
+
+    def rows(self, partition: ClientPartition) -> QuerySet:
+        """The partition's rows of this table, in a stable order, as tuples."""
+        model = {
+            "contacts": Contact,
+            "companies": Company,
+            "emails": Email,
+            "activities": Activity,
+        }.get(self.key)
+        if model is None:
+            queryset = Service.objects.filter(client_partition=partition)
+        else:
+            queryset = model.objects.filter(partition=partition)
+        return queryset.order_by("pk").values_list(*self.fields)
+
+
+# Contacts' column names are those `import_contacts` reads, so a client's contacts.csv
+# can be imported as it is into another tenant (its id columns are ignored there).
+TABLES: tuple[ExportTable, ...] = (
+    ExportTable(
+        "contacts",
+        "contacts.csv",
+        (
+            "id",
+            "first name",
+            "last name",
+            "title",
+            "email",
+            "phone",
+            "company",
+            "company id",
+            "created at",
+        ),
+        (
+            "id",
+            "first_name",
+            "last_name",
+            "title",
+            "email",
+            "phone",
+            "company__name",
+            "company_id",
+            "created_at",
+        ),
+    ),
+    ExportTable("companies", "companies.csv", ("id", "name"), ("id", "name")),
+    ExportTable(
+        "emails",
+        "emails.csv",
+        (
+            "id",
+            "direction",
+            "sender",
+            "recipients",
+            "subject",
+            "body",
+            "message id",
+            "service",
+            "contact id",
+            "sent at",
+        ),
+        (
+            "id",
+            "direction",
+            "sender",
+            "recipients",
+            "subject",
+            "body",
+            "message_id",
+            "service__name",
+            "contact_id",
+            "sent_at",
+        ),
+    ),
+    ExportTable(
+        "activities",
+        "activity_history.csv",
+        (
+            "id",
+            "channel",
+            "direction",
+            "service",
+            "contact id",
+            "email id",
+            "occurred at",
+            "summary",
+        ),
+        (
+            "id",
+            "channel",
+            "direction",
+            "service__name",
+            "contact_id",
+            "email_id",
+            "occurred_at",
+            "summary",
+        ),
+    ),
+    ExportTable(
+        "services", "services.csv", ("id", "name", "type"), ("id", "name", "type")
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ExportManifest:
+    """What an export holds: whose data, when, by whom, and how many rows of each."""
+
+    tenant_slug: str
+    tenant_name: str
+    partition_id: int
+    partition_name: str
+    description: str
+    enabled: bool
+    exported_at: datetime
+    exported_by: str
+    counts: dict[str, int]
+
+    def as_dict(self) -> dict:
+        """The manifest as written to manifest.json."""
+        return {
+            "format": EXPORT_FORMAT,
+            "version": FORMAT_VERSION,
+            "tenant": {"slug": self.tenant_slug, "name": self.tenant_name},
+            "client_partition": {
+                "id": self.partition_id,
+                "name": self.partition_name,
+                "description": self.description,
+                "enabled": self.enabled,
+            },
+            "exported_at": self.exported_at.isoformat(),
+            "exported_by": self.exported_by,
+            "encoding": "UTF-8 with BOM, RFC 4180 CSV",
+            "files": {table.key: table.filename for table in TABLES},
+            "counts": self.counts,
+        }
+
+    def describe(self) -> str:
+        """One sentence for messages and the audit trail."""
+        return _(
+            "%(contacts)s contacts, %(companies)s companies, %(emails)s emails, "
+            "%(activities)s activity entries, %(services)s services"
+        ) % {key: f"{value:,}" for key, value in self.counts.items()}
+
+
+def export_client_partition(
+    partition: ClientPartition, fileobj: IO[bytes], *, actor
+) -> ExportManifest:
+    """Write the client's data as a zip into `fileobj`, and audit the export.
+
+    The file object needs only `write` (a file, a temporary file, a socket wrapper).
+    """
+    counts: dict[str, int] = {}
+    with _snapshot(), zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED) as archive:
+        partition = ClientPartition.objects.select_related("tenant").get(
+            pk=partition.pk
+        )
+        for table in TABLES:
+            counts[table.key] = _write_table(archive, table, partition)
+        manifest = ExportManifest(
+            tenant_slug=partition.tenant.slug,
+            tenant_name=partition.tenant.name,
+            partition_id=partition.pk,
+            partition_name=partition.name,
+            description=partition.description,
+            enabled=partition.enabled,
+            exported_at=timezone.now(),
+            exported_by=actor.get_username(),
+            counts=counts,
+        )
+        archive.writestr(
+            _entry(MANIFEST_NAME),
+            json.dumps(manifest.as_dict(), ensure_ascii=False, indent=2),
+        )
+    # After the read-only snapshot: the audit entry is a write.
+    audit.log_event(
+        actor, partition, _("Exported the client's data: %s") % manifest.describe()
+    )
+    return manifest
+
+
+def export_to_path(partition: ClientPartition, path: Path, *, actor) -> ExportManifest:
+    """Export into the file at `path`, which appears only once complete: the zip is
+    written beside it under a temporary name and renamed, so a failed export never
+    leaves a truncated file that looks like a good one."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".part"
+    )
+    try:
+        with os.fdopen(handle, "wb") as out:
+            manifest = export_client_partition(partition, out, actor=actor)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return manifest
+
+
+def export_filename(partition: ClientPartition, when: datetime | None = None) -> str:
+    """The file name offered for a client's export, e.g. acme-insurance-20260101.zip."""
+    when = timezone.localtime(when or timezone.now())
+    stem = slugify(partition.name, allow_unicode=True) or "client"
+    return f"{stem}-{when:%Y%m%d-%H%M%S}.zip"
+
+
+def _write_table(
+    archive: zipfile.ZipFile, table: ExportTable, partition: ClientPartition
+) -> int:
+    count = 0
+    with (
+        archive.open(_entry(table.filename), "w", force_zip64=True) as raw,
+        io.TextIOWrapper(raw, encoding=CSV_ENCODING, newline="") as text,
+    ):
+        writer = csv.writer(text)
+        writer.writerow(table.header)
+        for row in table.rows(partition).iterator(chunk_size=CHUNK_SIZE):
+            writer.writerow([_cell(value) for value in row])
+            count += 1
+    return count
+
+
+def _entry(filename: str) -> zipfile.ZipInfo:
+    """A compressed zip entry dated now (zipfile would date it 1980)."""
+    info = zipfile.ZipInfo(filename, date_time=timezone.localtime().timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+@contextlib.contextmanager
+def _snapshot() -> Iterator[None]:
+    """Read every table from one snapshot of the database where it can.
+
+    PostgreSQL: a REPEATABLE READ, READ ONLY transaction, so a contact added during a
+    long export is in no file rather than in emails.csv but not contacts.csv. Inside a
+    caller's transaction (tests) that transaction's view is used as it is. SQLite: no
+    transaction, because this project's SQLite transactions are IMMEDIATE and would
+    block every writer for the whole export.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield

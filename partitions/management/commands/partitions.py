@@ -1,0 +1,364 @@
+"""`manage.py partitions SUBCOMMAND`: the Client Partitions screens, for scripts.
+
+Every subcommand calls the functions the admin calls (partitions.actions, .limit,
+.export), so the limit, the locking, the audit entries and the messages are the same.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+
+from ccadmin.cli import (
+    ContactCenterCommand,
+    OneLineErrorParser,
+    actor_from_option,
+    tenant_from_option,
+)
+from ccadmin.models import Tenant
+from ccadmin.text import name_key
+from partitions import actions
+from partitions.export import export_to_path
+from partitions.limit import ClientPartitionLimitReached, partition_usage
+from partitions.models import ClientPartition
+from partitions.queries import with_counts
+
+# The spec's confirmation, word for word (the admin's _deletion_summary.html says it).
+DELETE_QUESTION = (
+    "Are you absolutely sure you want to delete %(name)s including all contacts, "
+    "emails, activity history belonging to this client?"
+)
+
+
+def partition_from_option(tenant: Tenant, name: str) -> ClientPartition:
+    """The tenant's client partition of that name (ignoring case and width)."""
+    found = ClientPartition.objects.filter(
+        tenant=tenant, name_key=name_key(name)
+    ).first()
+    if found is None:
+        raise CommandError(
+            _('The tenant "%(tenant)s" has no client partition named "%(name)s".')
+            % {"tenant": tenant.name, "name": name}
+        )
+    return found
+
+
+def validation_message(exc: ValidationError) -> str:
+    """A model's validation errors as one line."""
+    return " ".join(exc.messages)
+
+
+class Command(ContactCenterCommand):
+    """List, add, enable, disable, delete and export a tenant's BPO clients."""
+
+    help = (
+        "Manage client partitions (BPO clients): list, add, enable, disable, delete, "
+        "export. Run 'partitions SUBCOMMAND --help' for each one's options."
+    )
+    # Tests pass a fake terminal here, as for Django's createsuperuser.
+    stealth_options = ("stdin",)
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(
+            dest="subcommand",
+            required=True,
+            metavar="SUBCOMMAND",
+            parser_class=OneLineErrorParser,
+        )
+
+        listing = sub.add_parser(
+            "list",
+            help=_("List client partitions with their services and contacts."),
+            description=_(
+                'Name, enabled, services, contacts of each client partition, and "N '
+                'of M client partitions used" per tenant.'
+            ),
+        )
+        listing.add_argument("--tenant", help=_("Only this tenant (slug or name)."))
+        listing.add_argument(
+            "--format", choices=["table", "json"], default="table", dest="output_format"
+        )
+
+        add = sub.add_parser(
+            "add",
+            help=_("Add a client partition, within the tenant's limit."),
+            description=_(
+                "Add a BPO client. Refused at the tenant's limit (exit status 1, "
+                "nothing created)."
+            ),
+        )
+        add.add_argument("--name", required=True, help=_("The client's name."))
+        add.add_argument("--description", default="", help=_("Notes on the client."))
+        add.add_argument(
+            "--disabled",
+            action="store_true",
+            help=_("Create it disabled (hidden from agents, receives nothing)."),
+        )
+
+        for verb, text in [
+            ("enable", _("Enable a client partition: offered to agents again.")),
+            ("disable", _("Disable a client partition: hidden from agents.")),
+        ]:
+            toggle = sub.add_parser(verb, help=text, description=text)
+            toggle.add_argument("name", metavar="NAME")
+
+        delete = sub.add_parser(
+            "delete",
+            help=_("Delete a client partition and all its data."),
+            description=_(
+                "Delete a BPO client with its contacts, companies, emails and activity "
+                "history; its services are unassigned. Asks for 'yes' on a terminal; "
+                "scripts pass --noinput."
+            ),
+        )
+        delete.add_argument("name", metavar="NAME")
+        delete.add_argument(
+            "--noinput",
+            "--no-input",
+            action="store_false",
+            dest="interactive",
+            help=_("Do not ask for confirmation (for scripts)."),
+        )
+
+        export = sub.add_parser(
+            "export",
+            help=_("Export a client partition's data to a zip of CSV files."),
+            description=_(
+                "Write the client's contacts, companies, emails, activity history and "
+                "services as CSV files in a zip, with a manifest of counts and time."
+            ),
+        )
+        export.add_argument("name", metavar="NAME")
+        export.add_argument(
+            "--output", "-o", required=True, type=Path, help=_("The zip file to write.")
+        )
+        export.add_argument(
+            "--overwrite", action="store_true", help=_("Replace an existing file.")
+        )
+
+        for name, subparser in sub.choices.items():
+            if name != "list":
+                subparser.add_argument(
+                    "--tenant", required=True, help=_("The tenant's slug or name.")
+                )
+                subparser.add_argument(
+                    "--user",
+                    help=_(
+                        "Record the change under this user (default: the system "
+                        "account)."
+                    ),
+                )
+            self.add_common_arguments(subparser)
+
+    def handle(self, *args, subcommand: str, **options):
+        self.verbosity = options["verbosity"]
+        self.stdin = options.get("stdin", sys.stdin)
+        if subcommand == "list":
+            return self.handle_list(options)
+        tenant = tenant_from_option(options.pop("tenant"))
+        actor = actor_from_option(options.get("user"), tenant)
+        handler = {
+            "add": self.handle_add,
+            "enable": self.handle_toggle,
+            "disable": self.handle_toggle,
+            "delete": self.handle_delete,
+            "export": self.handle_export,
+        }[subcommand]
+        handler(tenant, actor, subcommand=subcommand, **options)
+
+    # ----- list ---------------------------------------------------------------------
+
+    def handle_list(self, options) -> None:
+        if options["tenant"]:
+            tenants = [tenant_from_option(options["tenant"])]
+        else:
+            tenants = list(Tenant.objects.order_by("name"))
+        report = []
+        for tenant in tenants:
+            partitions = with_counts(
+                ClientPartition.objects.filter(tenant=tenant).order_by("name")
+            )
+            usage = partition_usage(tenant)
+            report.append(
+                {
+                    "tenant": {"slug": tenant.slug, "name": tenant.name},
+                    "used": usage.used,
+                    "limit": usage.limit,
+                    "usage": str(usage),
+                    "client_partitions": [
+                        {
+                            "name": p.name,
+                            "enabled": p.enabled,
+                            "services": p.services_count,
+                            "contacts": p.contacts_count,
+                            "description": p.description,
+                        }
+                        for p in partitions
+                    ],
+                }
+            )
+        if self.verbosity < 1:
+            return
+        if options["output_format"] == "json":
+            self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
+            return
+        for entry in report:
+            self.stdout.write(f"{entry['tenant']['name']} ({entry['tenant']['slug']})")
+            rows = [
+                (_("Name"), _("Enabled"), _("Services"), _("Contacts")),
+                *(
+                    (
+                        p["name"],
+                        _("yes") if p["enabled"] else _("no"),
+                        str(p["services"]),
+                        f"{p['contacts']:,}",
+                    )
+                    for p in entry["client_partitions"]
+                ),
+            ]
+            widths = [max(_width(row[i]) for row in rows) for i in range(4)]
+            for row in rows:
+                cells = [
+                    _pad(cell, width) for cell, width in zip(row, widths, strict=True)
+                ]
+                self.stdout.write("  " + "  ".join(cells).rstrip())
+            self.stdout.write("  " + entry["usage"])
+
+    # ----- add / enable / disable -----------------------------------------------------
+
+    def handle_add(self, tenant: Tenant, actor, **options) -> None:
+        partition = ClientPartition(
+            tenant=tenant,
+            name=options["name"],
+            description=options["description"],
+            enabled=not options["disabled"],
+        )
+        try:
+            actions.create_client_partition(partition, actor=actor)
+        except ClientPartitionLimitReached as exc:
+            raise CommandError(str(exc)) from exc
+        except ValidationError as exc:
+            raise CommandError(validation_message(exc)) from exc
+        self.say(
+            _('Client partition "%(name)s" added to %(tenant)s (%(usage)s).')
+            % {
+                "name": partition.name,
+                "tenant": tenant.name,
+                "usage": partition_usage(tenant),
+            },
+            self.verbosity,
+            self.style.SUCCESS,
+        )
+
+    def handle_toggle(self, tenant: Tenant, actor, *, subcommand: str, **options):
+        partition = partition_from_option(tenant, options["name"])
+        enabled = subcommand == "enable"
+        changed = actions.set_client_partitions_enabled(
+            ClientPartition.objects.filter(pk=partition.pk),
+            enabled=enabled,
+            actor=actor,
+        )
+        if enabled:
+            message = _("Enabled %(count)d client partitions.")
+        else:
+            message = _("Disabled %(count)d client partitions.")
+        message = message % {"count": len(changed)}
+        if not changed:
+            state = _("enabled") if enabled else _("disabled")
+            message += " " + _('"%(name)s" was already %(state)s.') % {
+                "name": partition.name,
+                "state": state,
+            }
+        self.say(message, self.verbosity, self.style.SUCCESS)
+
+    # ----- delete -------------------------------------------------------------------
+
+    def handle_delete(self, tenant: Tenant, actor, **options) -> None:
+        partition = partition_from_option(tenant, options["name"])
+        if options["interactive"] and not _is_terminal(self.stdin):
+            raise CommandError(
+                _(
+                    "Refusing to delete without a terminal to confirm on: "
+                    "run with --noinput to delete from a script."
+                )
+            )
+        summary = actions.deletion_summary(partition)
+        if options["interactive"] or self.verbosity >= 1:
+            # The question is shown even with -v 0 when an answer is awaited.
+            self.stdout.write(DELETE_QUESTION % {"name": partition.name})
+            self.stdout.write(
+                _(
+                    "  Contacts: %(contacts)s\n  Companies: %(companies)s\n"
+                    "  Emails: %(emails)s\n  Activity history entries: %(activities)s"
+                )
+                % {
+                    key: f"{getattr(summary, key):,}"
+                    for key in ("contacts", "companies", "emails", "activities")
+                }
+            )
+            services = ", ".join(s.name for s in summary.services) or _("none")
+            self.stdout.write(_("  Services unassigned (not deleted): %s") % services)
+        if options["interactive"]:
+            self.stdout.write(_("Type 'yes' to delete, or 'no' to cancel: "), ending="")
+            self.stdout.flush()
+            answer = self.stdin.readline().strip().lower()
+            if answer != "yes":
+                self.stdout.write(_("Deletion cancelled: nothing was deleted."))
+                return
+        try:
+            deleted = actions.delete_client_partition(partition, actor=actor)
+        except actions.ClientPartitionAlreadyDeleted as exc:
+            raise CommandError(str(exc)) from exc
+        self.say(
+            _("Client partition deleted: %s") % deleted.describe(),
+            self.verbosity,
+            self.style.SUCCESS,
+        )
+
+    # ----- export -------------------------------------------------------------------
+
+    def handle_export(self, tenant: Tenant, actor, **options) -> None:
+        partition = partition_from_option(tenant, options["name"])
+        output: Path = options["output"]
+        if output.exists() and not options["overwrite"]:
+            raise CommandError(
+                _("%(path)s already exists: give another --output or --overwrite.")
+                % {"path": output}
+            )
+        if output.is_dir() or not output.parent.is_dir():
+            raise CommandError(
+                _("Cannot write %(path)s: no such directory.") % {"path": output}
+            )
+        try:
+            manifest = export_to_path(partition, output, actor=actor)
+        except OSError as exc:
+            raise CommandError(
+                _("Cannot write %(path)s: %(reason)s")
+                % {"path": output, "reason": exc.strerror or exc}
+            ) from exc
+        self.say(
+            _('Exported "%(name)s" to %(path)s: %(counts)s.')
+            % {"name": partition.name, "path": output, "counts": manifest.describe()},
+            self.verbosity,
+            self.style.SUCCESS,
+        )
+
+
+def _is_terminal(stream) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _width(text: str) -> int:
+    """Columns a string takes on a terminal: Japanese (wide) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))

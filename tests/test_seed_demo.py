@@ -1,0 +1,45 @@
+"""`seed_demo --contacts N`: a large client made with bulk inserts, idempotently."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from contacts.models import Activity, Company, Contact, Email
+from partitions.models import ClientPartition
+
+
+@pytest.mark.django_db
+def test_contacts_option_fills_one_client_and_tops_up_only(monkeypatch):
+    from ccadmin.management.commands import seed_demo
+
+    monkeypatch.setattr(seed_demo, "BULK_CONTACTS", 7)  # several chunks
+    out = io.StringIO()
+    call_command("seed_demo", "--contacts", "40", stdout=out)
+    acme = ClientPartition.objects.get(tenant__slug="sakura", name="Acme Insurance")
+    contacts = Contact.objects.filter(partition=acme)
+    assert contacts.count() == 40
+    added = contacts.exclude(email__endswith="example.com", phone__startswith="+8190")
+    assert Email.objects.filter(partition=acme).count() == 40
+    # The 6 demo contacts have 2 entries each; the 34 added have 5 each.
+    assert Activity.objects.filter(partition=acme).count() == 6 * 2 + 34 * 5
+    assert Activity.objects.filter(contact__in=added).count() == 34 * 5
+    assert Company.objects.filter(partition=acme).count() > 1
+    assert all(c.company is None or c.company.partition == acme for c in contacts)
+    assert '"Acme Insurance" holds 40 contacts (34 added).' in out.getvalue()
+
+    call_command("seed_demo", "--contacts", "40", stdout=out)
+    assert contacts.count() == 40
+    assert Activity.objects.filter(partition=acme).count() == 6 * 2 + 34 * 5
+
+    call_command("seed_demo", "--contacts", "12", "--partition", "Bench B", stdout=out)
+    bench = ClientPartition.objects.get(name="Bench B")
+    assert Contact.objects.filter(partition=bench).count() == 12
+    assert Contact.objects.filter(partition=acme).count() == 40
+
+
+@pytest.mark.django_db
+def test_demo_contacts_pass_the_models_rules():
+    call_command("seed_demo", stdout=io.StringIO())
+    for contact in Contact.objects.all():
+        contact.full_clean()
