@@ -35,6 +35,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ccadmin import audit
+from ccadmin.bulk import insert_all
 from ccadmin.models import Tenant
 from ccadmin.text import name_key, normalize_name
 from contacts.models import Company, Contact
@@ -299,13 +300,27 @@ class _Importer:
 
     def build(self, line: int, values: dict[str, str]):
         company_name = normalize_name(values.pop("company", ""))
-        contact = Contact(tenant=self.tenant, partition=self.partition, **values)
+        contact = Contact(
+            tenant_id=self.tenant.pk,
+            partition_id=self.partition.pk if self.partition else None,
+            **values,
+        )
+        # The related objects are known: cache them on the row directly (the model's
+        # rules read them) rather than through the descriptors, a third of the time
+        # of building a row in the import benchmark.
+        _TENANT.set_cached_value(contact, self.tenant)
+        _PARTITION.set_cached_value(contact, self.partition)
         try:
             company = self._company(company_name) if company_name else None
             contact.company = company
             # The tenant, partition and company are set here, from this tenant: no
-            # need for a query per row to check that they exist.
-            contact.full_clean(exclude=["tenant", "partition", "company"])
+            # need for a query per row to check that they exist. Contacts have no
+            # unique constraint to check either.
+            contact.full_clean(
+                exclude=["tenant", "partition", "company"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
         except ValidationError as exc:
             self.refuse(line, _describe(exc, Contact))
             return None
@@ -342,8 +357,12 @@ class _Importer:
         for contact in batch:
             # Re-assign so the company's new primary key reaches company_id.
             contact.company = contact.company
-        Contact.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+        insert_all(Contact, batch)
         self.result.imported += len(batch)
+
+
+_TENANT = Contact._meta.get_field("tenant")
+_PARTITION = Contact._meta.get_field("partition")
 
 
 def _describe(exc: ValidationError, model) -> str:
