@@ -37,6 +37,9 @@ run: demo
 	@echo "    Northwind administrator:            northwind-admin / ccadmin-demo"
 	@echo "    Sakura BPO agent (no admin access): agent / ccadmin-demo"
 	@echo
+	@echo "  (a background worker runs beside the server, for very large deletions)"
+	@DEBUG=$${DEBUG:-true} $(PY) manage.py db_worker -v 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Production serving: gunicorn with whitenoise, DEBUG off, SECRET_KEY required,
@@ -45,6 +48,8 @@ serve: setup
 	DEBUG=false $(PY) manage.py check --deploy --fail-level WARNING
 	DEBUG=false $(PY) manage.py migrate --noinput
 	DEBUG=false $(PY) manage.py collectstatic --noinput -v 0
+	@DEBUG=false $(PY) manage.py db_worker -v 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=false $(VENV)/bin/gunicorn ccadmin.wsgi:application \
 		--workers $(WORKERS) --bind $(HOST):$(PORT) \
 		--access-logfile - --max-requests 10000 --max-requests-jitter 1000

@@ -69,19 +69,23 @@ def build_partition(tables: dict, tenant_id: int, name: str, shape: Shape) -> in
     """
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SET LOCAL session_replication_role = replica")
-        cur.execute(
-            f"INSERT INTO {_t(tables, 'partition')} (tenant_id, name, name_key,"
-            " description, enabled, created_at, updated_at)"
-            " VALUES (%s, %s, %s, '', true, now(), now()) RETURNING id",
-            [tenant_id, name, name.casefold()],
+        # The partition and its services through the ORM (a few rows): new columns
+        # with defaults need no change here.
+        pid = (
+            tables["partition"]
+            .objects.create(
+                tenant_id=tenant_id, name=name, name_key=name.casefold(), enabled=True
+            )
+            .pk
         )
-        pid = cur.fetchone()[0]
-        cur.execute(
-            f"INSERT INTO {_t(tables, 'service')} (tenant_id, name, type,"
-            " client_partition_id)"
-            " SELECT %s, %s || ' #' || %s || '.' || g, 'inbound_voice', %s"
-            " FROM generate_series(1, 2) g",
-            [tenant_id, name, pid, pid],
+        tables["service"].objects.bulk_create(
+            tables["service"](
+                tenant_id=tenant_id,
+                name=f"{name} #{pid}.{g}",
+                type="inbound_voice",
+                client_partition_id=pid,
+            )
+            for g in (1, 2)
         )
         cur.execute(
             f"INSERT INTO {_t(tables, 'company')} (tenant_id, partition_id, name)"

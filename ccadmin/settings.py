@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_tasks_db",
     "ccadmin",
     "partitions",
     "services",
@@ -101,6 +102,22 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background tasks (Django's tasks framework) are stored in the database and run by
+# `python manage.py db_worker`: no broker to run, nothing kept outside PostgreSQL.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# A client partition with more rows than this (contacts, companies, emails and
+# activity entries together) is deleted by the worker, not in the web request:
+# at the measured ~150,000 rows/s (bench/RESULTS.md) two million rows take about
+# 13 s, the most an administrator should wait on a page.
+CLIENT_PARTITION_BACKGROUND_DELETE_ROWS = env.int(
+    "CLIENT_PARTITION_BACKGROUND_DELETE_ROWS", default=2_000_000
+)
+# Measured deletion speed, for the progress shown while a deletion runs.
+CLIENT_PARTITION_DELETE_ROWS_PER_SECOND = env.int(
+    "CLIENT_PARTITION_DELETE_ROWS_PER_SECOND", default=150_000
+)
 
 AUTHENTICATION_BACKENDS = ["ccadmin.auth.TenantModelBackend"]
 

@@ -7,9 +7,11 @@ partition row, counts what goes, and lets the database cascade (DB_CASCADE).
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ccadmin import audit
@@ -36,6 +38,11 @@ class DeletionSummary:
     emails: int
     activities: int
     services: list[Service] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        """How many rows of client data go: what the deletion's time depends on."""
+        return self.contacts + self.companies + self.emails + self.activities
 
     def describe(self) -> str:
         """One sentence for messages and the audit trail."""
@@ -90,9 +97,11 @@ def set_client_partitions_enabled(
     Disabled clients leave the agents' drop-downs and stop receiving interactions.
     """
     with transaction.atomic():
-        changing = list(
-            partitions.select_for_update().filter(enabled=not enabled).order_by("pk")
-        )
+        changing = partitions.select_for_update().filter(enabled=not enabled)
+        if enabled:
+            # A client being deleted stays disabled until it is gone.
+            changing = changing.filter(deletion_requested_at__isnull=True)
+        changing = list(changing.order_by("pk"))
         ClientPartition.objects.filter(pk__in=[p.pk for p in changing]).update(
             enabled=enabled
         )
@@ -138,6 +147,62 @@ def delete_client_partition(partition: ClientPartition, *, actor) -> DeletionSum
         # (DB_SET_NULL): nothing is loaded into Python, whatever the size.
         locked.delete()
     return summary
+
+
+@dataclass(frozen=True)
+class ScheduledDeletion:
+    """A deletion too large for a web request, handed to the background worker."""
+
+    summary: DeletionSummary
+    task_id: str
+
+    @property
+    def expected_seconds(self) -> int:
+        """How long it should take at the measured deletion speed."""
+        rate = settings.CLIENT_PARTITION_DELETE_ROWS_PER_SECOND
+        return max(1, round(self.summary.rows / rate))
+
+
+def delete_or_schedule_client_partition(
+    partition: ClientPartition, *, actor
+) -> DeletionSummary | ScheduledDeletion:
+    """What an administrator's confirmed delete does: delete the client now, or, when
+    it holds more rows than CLIENT_PARTITION_BACKGROUND_DELETE_ROWS, disable it, mark
+    it deleting and hand the deletion to the background worker."""
+    summary = deletion_summary(partition)
+    if summary.rows <= settings.CLIENT_PARTITION_BACKGROUND_DELETE_ROWS:
+        return delete_client_partition(partition, actor=actor)
+    return schedule_client_partition_deletion(partition, actor=actor, summary=summary)
+
+
+def schedule_client_partition_deletion(
+    partition: ClientPartition, *, actor, summary: DeletionSummary | None = None
+) -> ScheduledDeletion:
+    """Disable the client, mark it deleting and enqueue its deletion, in one
+    transaction (the task row is written with it, so a rollback leaves nothing)."""
+    from partitions.tasks import delete_client_partition_in_background
+
+    with transaction.atomic():
+        current = ClientPartition.objects.select_for_update().filter(pk=partition.pk)
+        locked = current.first()
+        if locked is None:
+            raise ClientPartitionAlreadyDeleted(
+                _('The client partition "%(name)s" has already been deleted.')
+                % {"name": partition.name}
+            )
+        summary = summary or deletion_summary(locked)
+        result = delete_client_partition_in_background.enqueue(
+            partition_id=locked.pk, actor_id=actor.pk
+        )
+        current.update(
+            enabled=False,
+            deletion_requested_at=timezone.now(),
+            deletion_rows=summary.rows,
+            deletion_task_id=str(result.id),
+        )
+        partitions_changed([locked.tenant_id])
+        audit.log_change(actor, [locked], _verbose_names(["enabled"]))
+    return ScheduledDeletion(summary=summary, task_id=str(result.id))
 
 
 def _save_unique(partition: ClientPartition) -> None:

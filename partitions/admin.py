@@ -8,7 +8,7 @@ import tempfile
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import display_for_value, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import FileResponse, HttpResponseRedirect
@@ -32,6 +32,7 @@ from partitions.limit import (
 )
 from partitions.models import ClientPartition
 from partitions.queries import with_counts
+from partitions.selectors import deletion_progress
 from services.models import Service
 
 
@@ -66,7 +67,7 @@ class ClientPartitionAdmin(TenantScopedAdmin):
     list_display = [
         "name",
         "short_description",
-        "enabled",
+        "enabled_or_deleting",
         "services_count",
         "contacts_count",
     ]
@@ -99,6 +100,30 @@ class ClientPartitionAdmin(TenantScopedAdmin):
     def short_description(self, obj: ClientPartition) -> str:
         return Truncator(obj.description).chars(80)
 
+    @admin.display(description=gettext_lazy("enabled"), ordering="enabled")
+    def enabled_or_deleting(self, obj: ClientPartition) -> str:
+        """The Enabled tick, or the progress of a background deletion."""
+        progress = deletion_progress(obj)
+        if progress is None:
+            return display_for_value(obj.enabled, "", boolean=True)
+        if progress.status == "failed":
+            return format_html(
+                '<span class="errornote">{}</span>',
+                _("Deletion failed: delete it again to retry."),
+            )
+        label = (
+            _("Deleting… queued")
+            if progress.status == "queued"
+            else _("Deleting… %(percent)s%% (about %(seconds)s s in all)")
+            % {"percent": progress.percent, "seconds": progress.expected_seconds}
+        )
+        return format_html(
+            '<progress max="100" value="{}" aria-label="{}"></progress> {}',
+            progress.percent,
+            label,
+            label,
+        )
+
     @admin.display(description=gettext_lazy("services"), ordering="services_count")
     def services_count(self, obj: ClientPartition) -> int:
         return obj.services_count
@@ -121,7 +146,12 @@ class ClientPartitionAdmin(TenantScopedAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "usages": self._usages(request)}
-        return super().changelist_view(request, extra_context)
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None) or {}
+        if "cl" in context and any(p.is_deleting for p in context["cl"].result_list):
+            # The page follows a background deletion by reloading itself (no JS).
+            context["refresh_seconds"] = 5
+        return response
 
     def _usages(self, request):
         """ "N of M used" for the viewer's tenant, or for every tenant (superusers)."""
@@ -245,7 +275,23 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         context["summary"] = actions.deletion_summary(context["object"])
         return super().render_delete_form(request, context)
 
+    def has_change_permission(self, request, obj=None):
+        # A client being deleted in the background is read-only until it is gone.
+        if obj is not None and obj.is_deleting:
+            return False
+        return super().has_change_permission(request, obj)
+
     def delete_view(self, request, object_id, extra_context=None):
+        partition = self.get_object(request, unquote(object_id))
+        if partition is not None and partition.is_deleting:
+            progress = deletion_progress(partition)
+            if progress is not None and progress.status != "failed":
+                self.message_user(
+                    request,
+                    _('"%(name)s" is already being deleted.') % {"name": partition},
+                    messages.INFO,
+                )
+                return HttpResponseRedirect(self._changelist_url())
         try:
             return super().delete_view(request, object_id, extra_context)
         except actions.ClientPartitionAlreadyDeleted as exc:
@@ -256,21 +302,17 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         """actions.delete_client_partition writes the entry, with the counts."""
 
     def delete_model(self, request, obj):
-        request._partition_deleted = actions.delete_client_partition(
+        request._partition_deleted = actions.delete_or_schedule_client_partition(
             obj, actor=request.user
         )
 
     def response_delete(self, request, obj_display, obj_id):
-        summary = getattr(request, "_partition_deleted", None)
+        outcome = getattr(request, "_partition_deleted", None)
         response = super().response_delete(request, obj_display, obj_id)
-        if summary is not None:
+        if outcome is not None:
             # Replace the stock "deleted successfully" with what went.
             list(messages.get_messages(request))
-            self.message_user(
-                request,
-                _("Client partition deleted: %s") % summary.describe(),
-                messages.SUCCESS,
-            )
+            self.message_user(request, _deletion_message(outcome), messages.SUCCESS)
         return response
 
     @admin.action(
@@ -282,18 +324,16 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         delete each through the same action as the single delete."""
         if request.POST.get("post") == "yes":
             for partition in queryset:
+                if partition.is_deleting:
+                    continue  # already handed to the worker
                 try:
-                    summary = actions.delete_client_partition(
+                    outcome = actions.delete_or_schedule_client_partition(
                         partition, actor=request.user
                     )
                 except actions.ClientPartitionAlreadyDeleted as exc:
                     self.message_user(request, str(exc), messages.WARNING)
                     continue
-                self.message_user(
-                    request,
-                    _("Client partition deleted: %s") % summary.describe(),
-                    messages.SUCCESS,
-                )
+                self.message_user(request, _deletion_message(outcome), messages.SUCCESS)
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -348,3 +388,17 @@ class ClientPartitionAdmin(TenantScopedAdmin):
 
     def _changelist_url(self) -> str:
         return reverse("admin:partitions_clientpartition_changelist")
+
+
+def _deletion_message(outcome) -> str:
+    """What the administrator is told after confirming a delete."""
+    if isinstance(outcome, actions.ScheduledDeletion):
+        return _(
+            "Client partition %(summary)s. It is being deleted in the background "
+            "(about %(seconds)s s); it is disabled meanwhile and its progress is "
+            "shown in the list."
+        ) % {
+            "summary": outcome.summary.describe(),
+            "seconds": outcome.expected_seconds,
+        }
+    return _("Client partition deleted: %s") % outcome.describe()

@@ -49,6 +49,13 @@ class ClientPartition(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Set while a very large deletion runs in the background (partitions.actions):
+    # the partition is disabled and shown as "deleting" until it is gone.
+    deletion_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deletion_rows = models.PositiveBigIntegerField(
+        null=True, blank=True, editable=False
+    )
+    deletion_task_id = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -88,6 +95,11 @@ class ClientPartition(models.Model):
                 },
                 code="unique",
             )
+
+    @property
+    def is_deleting(self) -> bool:
+        """Whether a background deletion of this client is under way."""
+        return self.deletion_requested_at is not None
 
     def validate_constraints(self, exclude=None) -> None:
         # name_key is derived from name: when name is invalid (or not being checked),

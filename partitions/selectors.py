@@ -1,6 +1,12 @@
 """Read-only questions about client partitions that several screens ask."""
 
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.core.cache import cache
+from django.tasks import TaskResultStatus, default_task_backend
+from django.tasks.exceptions import TaskResultDoesNotExist
+from django.utils import timezone
 
 from ccadmin.models import Tenant
 from partitions.models import ClientPartition
@@ -33,3 +39,40 @@ def enabled_client_partitions(tenant: Tenant) -> list[ClientPartition]:
         partitions.sort(key=lambda p: (p.name_key, p.pk))
         cache.set(key, partitions, CACHE_SECONDS)
     return partitions
+
+
+@dataclass(frozen=True)
+class DeletionProgress:
+    """Where a background deletion of a client stands, for the administrator."""
+
+    status: str  # "queued", "running" or "failed"
+    percent: int
+    expected_seconds: int
+
+
+def deletion_progress(partition: ClientPartition) -> DeletionProgress | None:
+    """The progress of the partition's background deletion, or None if there is none.
+
+    The delete is one transaction, so its progress is estimated from the time it has
+    run against the time expected at the measured speed
+    (CLIENT_PARTITION_DELETE_ROWS_PER_SECOND); it shows 99 % at most until done.
+    """
+    if partition.deletion_requested_at is None:
+        return None
+    rate = settings.CLIENT_PARTITION_DELETE_ROWS_PER_SECOND
+    expected = max(1, round((partition.deletion_rows or 0) / rate))
+    try:
+        result = default_task_backend.get_result(partition.deletion_task_id)
+    except TaskResultDoesNotExist:
+        return DeletionProgress("failed", 0, expected)
+    if result.status == TaskResultStatus.READY:
+        return DeletionProgress("queued", 0, expected)
+    if result.status == TaskResultStatus.RUNNING and result.started_at:
+        elapsed = (timezone.now() - result.started_at).total_seconds()
+        return DeletionProgress(
+            "running", min(99, int(100 * elapsed / expected)), expected
+        )
+    if result.status == TaskResultStatus.SUCCESSFUL:
+        # Finished between the page's two queries: gone on the next refresh.
+        return DeletionProgress("running", 99, expected)
+    return DeletionProgress("failed", 0, expected)
