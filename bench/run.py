@@ -595,7 +595,7 @@ def main() -> None:
     if "agent" in only:
         rows += bench_agent_json(ctx, args.runs)
     if "import" in only:
-        rows += bench_import(ctx, args.runs)
+        rows += bench_import(ctx, args.runs, rows=int(100_000 * args.scale))
     print(write_results(rows, args, started))
 
 
