@@ -9,6 +9,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 
 from ccadmin.admin_base import TenantPartitionFilter, TenantScopedAdmin
+from ccadmin.paginators import CappedCountPaginator
 from contacts.import_forms import ContactImportForm
 from contacts.imports import ContactImportError, import_contacts
 from contacts.models import Activity, Company, Contact, Email
@@ -19,8 +20,15 @@ _UPLOAD_OVERHEAD = 64 * 1024
 PARTITION_FILTER = ("partition", TenantPartitionFilter)
 
 
+class LargeListAdmin(TenantScopedAdmin):
+    """A list that may hold millions of rows: counted up to a cap, never in full."""
+
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+
+
 @admin.register(Company)
-class CompanyAdmin(TenantScopedAdmin):
+class CompanyAdmin(LargeListAdmin):
     """The companies of a tenant's clients."""
 
     list_display = ["name", "partition"]
@@ -31,7 +39,7 @@ class CompanyAdmin(TenantScopedAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(TenantScopedAdmin):
+class ContactAdmin(LargeListAdmin):
     """A tenant's contacts, with or without a BPO client."""
 
     list_display = ["__str__", "email", "phone", "company", "partition"]
@@ -114,14 +122,13 @@ class ContactAdmin(TenantScopedAdmin):
 
 
 @admin.register(Email)
-class EmailAdmin(TenantScopedAdmin):
+class EmailAdmin(LargeListAdmin):
     """Emails received and sent, per client."""
 
     list_display = ["subject", "sender", "direction", "sent_at", "partition"]
     list_filter = [PARTITION_FILTER, "direction"]
     list_select_related = ["partition"]
     search_fields = ["subject", "sender", "message_id"]
-    date_hierarchy = "sent_at"
     fields = [
         "tenant",
         "partition",
@@ -139,14 +146,13 @@ class EmailAdmin(TenantScopedAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(TenantScopedAdmin):
+class ActivityAdmin(LargeListAdmin):
     """Activity history: calls, chats and emails handled, per client."""
 
     list_display = ["occurred_at", "channel", "direction", "contact", "partition"]
     list_filter = [PARTITION_FILTER, "channel", "direction"]
     list_select_related = ["partition", "contact"]
     search_fields = ["summary"]
-    date_hierarchy = "occurred_at"
     fields = [
         "tenant",
         "partition",

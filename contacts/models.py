@@ -85,6 +85,8 @@ class Company(PartitionedRecord):
         ordering = ["name"]
         verbose_name = _("company")
         verbose_name_plural = _("companies")
+        # The admin's first page of a tenant's list, in list order, from the index.
+        indexes = [models.Index(fields=["tenant", "name", "id"])]
 
     def __str__(self) -> str:
         return self.name
@@ -122,6 +124,8 @@ class Contact(PartitionedRecord):
         indexes = [
             models.Index(fields=["partition", "email"]),
             models.Index(fields=["partition", "phone"]),
+            # The admin's first page of a tenant's contacts without sorting them all.
+            models.Index(fields=["tenant", "last_name", "first_name", "id"]),
         ]
 
     def __str__(self) -> str:
@@ -179,6 +183,7 @@ class Email(PartitionedRecord):
         ordering = ["-sent_at"]
         verbose_name = _("email")
         verbose_name_plural = _("emails")
+        indexes = [models.Index(fields=["tenant", "-sent_at", "-id"])]
         constraints = [
             # An email delivered twice (same Message-ID) is recorded once per tenant.
             models.UniqueConstraint(
@@ -237,7 +242,11 @@ class Activity(PartitionedRecord):
         ordering = ["-occurred_at"]
         verbose_name = _("activity entry")
         verbose_name_plural = _("activity history")
-        indexes = [models.Index(fields=["contact", "-occurred_at"])]
+        indexes = [
+            models.Index(fields=["contact", "-occurred_at"]),
+            # The admin's newest entries of a tenant without sorting millions.
+            models.Index(fields=["tenant", "-occurred_at", "-id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d %H:%M}"

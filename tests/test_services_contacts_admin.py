@@ -108,3 +108,43 @@ def test_contact_search_by_name_email_phone(admin_client, tenant):
     for term in ["Hana", "hana@example.jp", "+81312345678"]:
         found = admin_client.get(url, {"q": term}).context["cl"].queryset
         assert [c.first_name for c in found] == ["Hana"], term
+
+
+@pytest.mark.parametrize(
+    ("url_name", "make"),
+    [
+        ("admin:contacts_contact_changelist", "contacts"),
+        ("admin:contacts_activity_changelist", "activities"),
+    ],
+)
+def test_big_lists_keep_a_committed_query_budget(
+    admin_client, tenant, django_assert_max_num_queries, url_name, make
+):
+    """The query count of the largest lists does not grow with their rows (the time
+    at a million rows is in bench/RESULTS.md)."""
+    url = reverse(url_name)
+    factories.client_with_data(tenant, "Small", contacts=2)
+    with django_assert_max_num_queries(10) as small:
+        admin_client.get(url)
+    factories.client_with_data(tenant, "Large", contacts=40)
+    with django_assert_max_num_queries(10) as large:
+        response = admin_client.get(url)
+    assert response.status_code == 200
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_huge_lists_are_counted_only_up_to_the_cap(admin_client, tenant, monkeypatch):
+    from ccadmin import paginators
+
+    monkeypatch.setattr(paginators, "COUNT_CAP", 3)
+    factories.ContactFactory.create_batch(5, tenant=tenant)
+    response = admin_client.get(reverse("admin:contacts_contact_changelist"))
+    assert response.context["cl"].paginator.count == 4  # stopped one past the cap
+    assert "More than 3 contacts" in response.text
+
+
+def test_lists_under_the_cap_show_the_exact_count(admin_client, tenant):
+    factories.ContactFactory.create_batch(3, tenant=tenant)
+    response = admin_client.get(reverse("admin:contacts_contact_changelist"))
+    assert not response.context["cl"].paginator.capped
+    assert "3 contacts" in response.text
