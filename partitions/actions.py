@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ccadmin import audit
-from ccadmin.locks import lock_tenant
+from ccadmin.locks import lock_client_partition, lock_tenant
 from contacts.models import Activity, Company, Contact, Email
 from partitions.limit import ensure_capacity
 from partitions.models import ClientPartition
@@ -83,6 +83,7 @@ def update_client_partition(
     `changed` names the fields changed, for the audit entry.
     """
     with transaction.atomic():
+        lock_tenant(partition.tenant_id)  # saving bumps the tenant's version
         partition.full_clean()
         _save_unique(partition)
         audit.log_change(actor, [partition], _verbose_names(changed))
@@ -97,6 +98,10 @@ def set_client_partitions_enabled(
     Disabled clients leave the agents' drop-downs and stop receiving interactions.
     """
     with transaction.atomic():
+        # Tenants first, then partitions: the order every path takes (ccadmin/locks).
+        tenant_ids = partitions.order_by().values_list("tenant_id", flat=True)
+        for tenant_id in sorted(set(tenant_ids)):
+            lock_tenant(tenant_id)
         changing = partitions.select_for_update().filter(enabled=not enabled)
         if enabled:
             # A client being deleted stays disabled until it is gone.
@@ -134,18 +139,12 @@ def delete_client_partition(partition: ClientPartition, *, actor) -> DeletionSum
     Raises ClientPartitionAlreadyDeleted if it is already gone.
     """
     with transaction.atomic():
-        locked = ClientPartition.objects.select_for_update().filter(pk=partition.pk)
-        current = locked.first()
-        if current is None:
-            raise ClientPartitionAlreadyDeleted(
-                _('The client partition "%(name)s" has already been deleted.')
-                % {"name": partition.name}
-            )
+        current = _lock(partition)
         summary = deletion_summary(current)
         audit.log_deletion(actor, current, _("Deleted %s") % summary.describe())
         # The database deletes the children (DB_CASCADE) and unassigns the services
         # (DB_SET_NULL): nothing is loaded into Python, whatever the size.
-        locked.delete()
+        ClientPartition.objects.filter(pk=current.pk).delete()
     return summary
 
 
@@ -183,18 +182,12 @@ def schedule_client_partition_deletion(
     from partitions.tasks import delete_client_partition_in_background
 
     with transaction.atomic():
-        current = ClientPartition.objects.select_for_update().filter(pk=partition.pk)
-        locked = current.first()
-        if locked is None:
-            raise ClientPartitionAlreadyDeleted(
-                _('The client partition "%(name)s" has already been deleted.')
-                % {"name": partition.name}
-            )
+        locked = _lock(partition)
         summary = summary or deletion_summary(locked)
         result = delete_client_partition_in_background.enqueue(
             partition_id=locked.pk, actor_id=actor.pk
         )
-        current.update(
+        ClientPartition.objects.filter(pk=locked.pk).update(
             enabled=False,
             deletion_requested_at=timezone.now(),
             deletion_rows=summary.rows,
@@ -203,6 +196,19 @@ def schedule_client_partition_deletion(
         partitions_changed([locked.tenant_id])
         audit.log_change(actor, [locked], _verbose_names(["enabled"]))
     return ScheduledDeletion(summary=summary, task_id=str(result.id))
+
+
+def _lock(partition: ClientPartition) -> ClientPartition:
+    """Lock the partition's tenant, then the partition (the order every path takes,
+    so none deadlocks another); raise ClientPartitionAlreadyDeleted if it is gone."""
+    lock_tenant(partition.tenant_id)
+    current = lock_client_partition(partition.pk)
+    if current is None:
+        raise ClientPartitionAlreadyDeleted(
+            _('The client partition "%(name)s" has already been deleted.')
+            % {"name": partition.name}
+        )
+    return current
 
 
 def _save_unique(partition: ClientPartition) -> None:
