@@ -30,6 +30,7 @@ from partitions.limit import (
     partition_limit,
     partition_usage,
 )
+from partitions.messages import toggled_message
 from partitions.models import ClientPartition
 from partitions.queries import with_counts
 from services.models import Service
@@ -209,8 +210,8 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         )
         self.message_user(
             request,
-            _("Enabled %(count)d client partitions.") % {"count": len(changed)},
-            messages.SUCCESS,
+            toggled_message(changed, enabled=True),
+            messages.SUCCESS if changed else messages.WARNING,
         )
 
     @admin.action(
@@ -223,8 +224,8 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         )
         self.message_user(
             request,
-            _("Disabled %(count)d client partitions.") % {"count": len(changed)},
-            messages.SUCCESS,
+            toggled_message(changed, enabled=False),
+            messages.SUCCESS if changed else messages.WARNING,
         )
 
     # ----- delete -------------------------------------------------------------------
@@ -268,7 +269,7 @@ class ClientPartitionAdmin(TenantScopedAdmin):
             list(messages.get_messages(request))
             self.message_user(
                 request,
-                _("Client partition deleted: %s") % summary.describe(),
+                summary.deleted_message(),
                 messages.SUCCESS,
             )
         return response
@@ -291,7 +292,7 @@ class ClientPartitionAdmin(TenantScopedAdmin):
                     continue
                 self.message_user(
                     request,
-                    _("Client partition deleted: %s") % summary.describe(),
+                    summary.deleted_message(),
                     messages.SUCCESS,
                 )
             return None
