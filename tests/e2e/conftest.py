@@ -3,7 +3,7 @@ live_server (a real server thread over the test database, SQLite or PostgreSQL).
 
 Playwright's own browser download does not work on these machines, so the tests launch
 /usr/bin/chromium. Where it is missing they skip, saying so in pytest's summary; with
-CCADMIN_REQUIRE_BROWSER=1 (set by .ci/run) they fail instead, so CI cannot pass
+CCADMIN_REQUIRE_TOOLS=1 (set by .ci/run) they fail instead, so CI cannot pass
 without running them.
 """
 
@@ -31,7 +31,7 @@ def pytest_collection_modifyitems(config, items):
         f"browser tests need Debian's Chromium at {CHROMIUM} "
         "(apt-get install chromium); .ci/run installs it"
     )
-    if os.environ.get("CCADMIN_REQUIRE_BROWSER"):
+    if os.environ.get("CCADMIN_REQUIRE_TOOLS"):
         raise pytest.UsageError(reason)
     for item in items:
         if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):

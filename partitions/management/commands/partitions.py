@@ -59,7 +59,7 @@ def validation_message(exc: ValidationError) -> str:
 class Command(ContactCenterCommand):
     """List, add, enable, disable, delete and export a tenant's BPO clients."""
 
-    help = (
+    help = gettext_lazy(
         "Manage client partitions (BPO clients): list, add, enable, disable, delete, "
         "export. Run 'partitions SUBCOMMAND --help' for each one's options."
     )
