@@ -12,15 +12,28 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an asyncio event loop in the test thread, and Django
-# refuses ORM calls from a thread with a running loop unless told this is deliberate.
-# The ORM calls here are plain synchronous test set-up, never run inside the loop.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path("/usr/bin/chromium")
 # The password tests/factories.py gives every user.
 PASSWORD = "pw"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _allow_orm_beside_playwright():
+    """Playwright's sync API runs an asyncio event loop in the test thread, and Django
+    refuses ORM calls from a thread with a running loop unless told this is
+    deliberate. The ORM calls here are plain synchronous set-up and checks, never run
+    inside the loop. Package-scoped: set before the database fixtures of these tests
+    are set up and removed after they are torn down, so elsewhere (and in the
+    subprocesses other tests start, where `check --deploy` refuses it) the protection
+    stays on."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def pytest_collection_modifyitems(config, items):
