@@ -36,8 +36,19 @@ def _allow_orm_beside_playwright():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+def _is_browser_test(item) -> bool:
+    return Path(str(item.fspath)).is_relative_to(Path(__file__).parent)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Skip (or, in CI, fail) every browser test when Chromium is not installed."""
+    """Run the browser tests last, and skip (or, in CI, fail) them all when Chromium
+    is not installed.
+
+    Last: pytest-playwright's browser and its event loop live until the end of the
+    session, and Django refuses ORM calls (e.g. a transactional test's flush) in a
+    thread where that loop runs; no other test may come after them.
+    """
+    items[:] = sorted(items, key=_is_browser_test)
     if CHROMIUM.exists():
         return
     reason = (
@@ -47,7 +58,7 @@ def pytest_collection_modifyitems(config, items):
     if os.environ.get("CCADMIN_REQUIRE_TOOLS"):
         raise pytest.UsageError(reason)
     for item in items:
-        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+        if _is_browser_test(item):
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
