@@ -20,7 +20,17 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt; \
 	rm -f $(VENV)/.installed-*; touch $@
 
-setup: $(STAMP)
+# The Japanese catalogue is compiled here rather than committed as a binary: the .po is
+# the one source (reviewed in diffs), and a stale .mo can never be served. msgfmt comes
+# from GNU gettext (.ci/run installs it on Debian).
+PO := $(wildcard locale/*/LC_MESSAGES/django.po)
+MO := $(PO:.po=.mo)
+
+%.mo: %.po $(STAMP)
+	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install GNU gettext (Debian: apt-get install gettext) to compile $<" >&2; exit 1; }
+	env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/django-admin compilemessages --ignore=.venv -v 0
+
+setup: $(STAMP) $(MO)
 
 migrate: setup
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput

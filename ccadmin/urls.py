@@ -9,5 +9,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("agent/", include("contacts.urls")),
     path("api/", include("services.urls")),
+    # Django's set_language view: the language switch in the admin and agent pages.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

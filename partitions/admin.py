@@ -30,6 +30,7 @@ from partitions.limit import (
     partition_limit,
     partition_usage,
 )
+from partitions.messages import toggled_message
 from partitions.models import ClientPartition
 from partitions.queries import with_counts
 from partitions.selectors import deletion_progress
@@ -239,8 +240,8 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         )
         self.message_user(
             request,
-            _("Enabled %(count)d client partitions.") % {"count": len(changed)},
-            messages.SUCCESS,
+            toggled_message(changed, enabled=True),
+            messages.SUCCESS if changed else messages.WARNING,
         )
 
     @admin.action(
@@ -253,8 +254,8 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         )
         self.message_user(
             request,
-            _("Disabled %(count)d client partitions.") % {"count": len(changed)},
-            messages.SUCCESS,
+            toggled_message(changed, enabled=False),
+            messages.SUCCESS if changed else messages.WARNING,
         )
 
     # ----- delete -------------------------------------------------------------------
@@ -394,11 +395,12 @@ def _deletion_message(outcome) -> str:
     """What the administrator is told after confirming a delete."""
     if isinstance(outcome, actions.ScheduledDeletion):
         return _(
-            "Client partition %(summary)s. It is being deleted in the background "
-            "(about %(seconds)s s); it is disabled meanwhile and its progress is "
-            "shown in the list."
+            'Client partition "%(name)s" is being deleted in the background: '
+            "%(what)s (about %(seconds)s s). It is disabled meanwhile; the list shows "
+            "its progress."
         ) % {
-            "summary": outcome.summary.describe(),
+            "name": outcome.summary.name,
+            "what": outcome.summary.describe(),
             "seconds": outcome.expected_seconds,
         }
-    return _("Client partition deleted: %s") % outcome.describe()
+    return outcome.deleted_message()

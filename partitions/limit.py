@@ -12,6 +12,9 @@ from django.utils.translation import gettext as _
 from ccadmin.models import Tenant
 from partitions.models import ClientPartition
 
+# The list warns when this many places or fewer are left (or 80 % are used).
+NEAR_LIMIT_REMAINING = 2
+
 
 class ClientPartitionLimitReached(Exception):
     """Adding a client partition would pass the tenant's limit."""
@@ -45,6 +48,14 @@ class PartitionUsage:
     def at_limit(self) -> bool:
         """Whether no further partition may be added."""
         return self.used >= self.limit
+
+    @property
+    def near_limit(self) -> bool:
+        """Whether the tenant is close to its limit but not at it: 80 % used, or only
+        one or two places left, so administrators are warned before an add fails."""
+        if self.at_limit:
+            return False
+        return self.remaining <= NEAR_LIMIT_REMAINING or self.used * 5 >= self.limit * 4
 
     def __str__(self) -> str:
         return _("%(used)s of %(limit)s client partitions used") % {

@@ -71,3 +71,14 @@ def provider_client(provider) -> Client:
     client = Client()
     client.force_login(provider)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request with Accept-Language: ja leaves Japanese active in the test's thread
+    (LocaleMiddleware activates a language and never deactivates it): reset it, so
+    messages built outside a request are English in the next test."""
+    from django.utils import translation
+
+    yield
+    translation.activate("en")

@@ -130,7 +130,7 @@ def test_whole_life_of_a_client_partition_from_the_shell(shell):
         "partitions", "delete", "Hoshi Airlines", "--tenant", "sakura", "--noinput"
     )
     assert deleted.returncode == 0, deleted.stderr
-    assert "Client partition deleted:" in deleted.stdout
+    assert 'Client partition "Hoshi Airlines" deleted:' in deleted.stdout
     assert "2 contacts" in deleted.stdout
 
     # What the admin's History shows: one entry per step, by the system account.

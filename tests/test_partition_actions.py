@@ -176,8 +176,9 @@ def test_delete_audit_entry_names_partition_and_counts(tenant, admin_user):
     assert entry.object_id == str(pk)
     assert entry.object_repr == "Doomed"
     assert entry.user == admin_user
-    assert "2 contacts, 1 companies, 2 emails, 4 activity entries" in (
-        entry.change_message
+    assert entry.change_message == (
+        'Client partition "Doomed" deleted: 2 contacts, 1 company, 2 emails, '
+        "4 activity entries; 0 services unassigned"
     )
 
 

@@ -306,7 +306,9 @@ def test_confirmed_delete_removes_client_data_only(admin_client, admin_user, ten
     assert "3 contacts" in entries[0].change_message
     assert entries[0].user == admin_user
     assert any(
-        "Client partition deleted" in m and "3 contacts" in m and "1 services" in m
+        m.startswith('Client partition "')
+        and "deleted: 3 contacts" in m
+        and m.endswith("; 1 service unassigned")
         for m in messages_of(response)
     )
 

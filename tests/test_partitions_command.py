@@ -235,7 +235,7 @@ def test_disable_then_enable_audits_each_change(tenant):
     out, _ = run("disable", "acme", "--tenant", "sakura")
     partition.refresh_from_db()
     assert partition.enabled is False
-    assert out.strip() == "Disabled 1 client partitions."
+    assert out.strip().startswith('Disabled 1 client partition: "Acme".')
 
     out, _ = run("disable", "Acme", "--tenant", "sakura")
     assert '"Acme" was already disabled.' in out
@@ -273,7 +273,7 @@ def test_delete_asks_and_deletes_on_yes(tenant):
     assert "Activity history entries: 6" in out
     assert "Services unassigned (not deleted): Acme Line" in out
     assert "Type 'yes' to delete" in out
-    assert "Client partition deleted:" in out
+    assert 'Client partition "Acme" deleted: 3 contacts' in out
     assert not ClientPartition.objects.filter(pk=acme.pk).exists()
     assert Contact.objects.filter(partition=kept).count() == 2
     service.refresh_from_db()
@@ -318,7 +318,7 @@ def test_delete_noinput_deletes_from_a_script(tenant, admin_user):
 
     assert not ClientPartition.objects.filter(pk=acme.pk).exists()
     assert not Contact.objects.filter(tenant=tenant).exists()
-    assert "Client partition deleted:" in out
+    assert 'Client partition "Acme" deleted: 2 contacts' in out
     assert entries_for(acme.pk)[0].user == admin_user
 
 

@@ -11,6 +11,8 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ccadmin.models import Membership, Tenant
 from ccadmin.roles import ADMINISTRATORS, AGENTS, ensure_roles
@@ -78,7 +80,9 @@ LAST = ["Tanaka", "Smith", "Suzuki", "Garcia", "Sato", "Müller", "Ito", "Brown"
 class Command(BaseCommand):
     """`manage.py seed_demo`: idempotent demo data for `make run`."""
 
-    help = "Load demo tenants, users, client partitions, services and contacts (once)."
+    help = gettext_lazy(
+        "Load demo tenants, users, client partitions, services and contacts (once)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -86,7 +90,7 @@ class Command(BaseCommand):
             type=int,
             default=None,
             metavar="N",
-            help=(
+            help=gettext_lazy(
                 "Also make one client hold N contacts, each with one email and five "
                 "activity entries, and one company per ten contacts (bulk inserts, for "
                 "benchmarks). Tops up to N: running it again adds nothing."
@@ -95,12 +99,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--tenant",
             default="sakura",
-            help="The tenant (slug) of the large client (default sakura).",
+            help=gettext_lazy(
+                "The tenant (slug) of the large client (default sakura)."
+            ),
         )
         parser.add_argument(
             "--partition",
             default="Acme Insurance",
-            help=(
+            help=gettext_lazy(
                 "The client to fill with --contacts (default Acme Insurance); "
                 "created if missing."
             ),
@@ -108,17 +114,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, contacts: int | None, **options):
         if contacts is not None and contacts < 0:
-            raise CommandError("--contacts must be 0 or more.")
+            raise CommandError(_("--contacts must be 0 or more."))
         with transaction.atomic():
             created = self._seed(DEMO_CONTACTS_PER_CLIENT)
         if options["verbosity"]:
             self.stdout.write(
-                "Demo data loaded." if created else "Demo data already present."
+                _("Demo data loaded.") if created else _("Demo data already present.")
             )
         if contacts is not None:
             tenant = Tenant.objects.filter(slug=options["tenant"]).first()
             if tenant is None:
-                raise CommandError(f'Unknown tenant "{options["tenant"]}".')
+                raise CommandError(
+                    _('Unknown tenant "%(tenant)s".') % {"tenant": options["tenant"]}
+                )
             added = bulk_fill_client(
                 tenant,
                 options["partition"],
@@ -128,8 +136,12 @@ class Command(BaseCommand):
             )
             if options["verbosity"]:
                 self.stdout.write(
-                    f'"{options["partition"]}" holds {contacts:,} contacts '
-                    f"({added:,} added)."
+                    _('"%(name)s" holds %(contacts)s contacts (%(added)s added).')
+                    % {
+                        "name": options["partition"],
+                        "contacts": f"{contacts:,}",
+                        "added": f"{added:,}",
+                    }
                 )
 
     def _seed(self, per_client: int) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ccadmin.cli import (
     ContactCenterCommand,
@@ -26,11 +27,12 @@ from ccadmin.text import name_key
 from partitions import actions
 from partitions.export import export_to_path
 from partitions.limit import ClientPartitionLimitReached, partition_usage
+from partitions.messages import toggled_message
 from partitions.models import ClientPartition
 from partitions.queries import with_counts
 
 # The spec's confirmation, word for word (the admin's _deletion_summary.html says it).
-DELETE_QUESTION = (
+DELETE_QUESTION = gettext_lazy(
     "Are you absolutely sure you want to delete %(name)s including all contacts, "
     "emails, activity history belonging to this client?"
 )
@@ -57,7 +59,7 @@ def validation_message(exc: ValidationError) -> str:
 class Command(ContactCenterCommand):
     """List, add, enable, disable, delete and export a tenant's BPO clients."""
 
-    help = (
+    help = gettext_lazy(
         "Manage client partitions (BPO clients): list, add, enable, disable, delete, "
         "export. Run 'partitions SUBCOMMAND --help' for each one's options."
     )
@@ -264,11 +266,7 @@ class Command(ContactCenterCommand):
             enabled=enabled,
             actor=actor,
         )
-        if enabled:
-            message = _("Enabled %(count)d client partitions.")
-        else:
-            message = _("Disabled %(count)d client partitions.")
-        message = message % {"count": len(changed)}
+        message = toggled_message(changed, enabled=enabled)
         if not changed:
             state = _("enabled") if enabled else _("disabled")
             message += " " + _('"%(name)s" was already %(state)s.') % {
@@ -316,7 +314,7 @@ class Command(ContactCenterCommand):
         except actions.ClientPartitionAlreadyDeleted as exc:
             raise CommandError(str(exc)) from exc
         self.say(
-            _("Client partition deleted: %s") % deleted.describe(),
+            deleted.deleted_message(),
             self.verbosity,
             self.style.SUCCESS,
         )

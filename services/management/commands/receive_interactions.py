@@ -11,6 +11,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ccadmin.models import Tenant
 from services.interaction_input import (
@@ -27,7 +28,7 @@ SUFFIXES = (".jsonl", ".eml", ".mbox")
 class Command(BaseCommand):
     """Feed JSON Lines, .eml and mbox files to routing and print what went where."""
 
-    help = (
+    help = gettext_lazy(
         "Record incoming interactions from JSON Lines (.jsonl), RFC 822 (.eml) and "
         "mbox (.mbox) files, assigning each to its service's BPO client while that "
         "client is enabled. Exits non-zero if any record was rejected."
@@ -35,13 +36,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--tenant", required=True, help="The contact center's slug (or name)."
+            "--tenant",
+            required=True,
+            help=gettext_lazy("The contact center's slug (or name)."),
         )
         parser.add_argument(
             "--service",
             default="",
-            help="The service of .eml/mbox emails (default: the service whose email "
-            "address they were sent to), and of JSON lines that name none.",
+            help=gettext_lazy(
+                "The service of .eml/mbox emails (default: the service whose email "
+                "address they were sent to), and of JSON lines that name none."
+            ),
         )
         parser.add_argument("files", nargs="+", metavar="FILE")
 
