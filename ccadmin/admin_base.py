@@ -7,6 +7,8 @@ tenant's rows: another tenant's object is treated as if it did not exist. Superu
 
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms import ModelChoiceField
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +38,27 @@ class ClientPartitionChoiceField(ModelChoiceField):
         if not obj.enabled:
             label = _("%(name)s (disabled)") % {"name": label}
         return label
+
+
+class TenantRawIdWidget(ForeignKeyRawIdWidget):
+    """The admin's raw-id box (a contact by its number), showing the name beside the
+    number only for an object the viewer may see.
+
+    The stock widget looks the number up in every tenant: typing numbers into an
+    Email's contact box would have listed other contact centers' contacts by name.
+    """
+
+    def __init__(self, rel, admin_site, attrs=None, using=None, *, queryset):
+        self.queryset = queryset
+        super().__init__(rel, admin_site, attrs, using)
+
+    def label_and_url_for_value(self, value):
+        key = self.rel.get_related_field().name
+        try:
+            visible = self.queryset.filter(**{key: value}).exists()
+        except (ValueError, ValidationError):
+            visible = False
+        return super().label_and_url_for_value(value) if visible else ("", "")
 
 
 class TenantPartitionFilter(admin.RelatedFieldListFilter):
@@ -183,6 +206,13 @@ class TenantScopedAdmin(admin.ModelAdmin):
             elif request.user.is_superuser:
                 queryset = queryset.select_related(TENANT_FIELD)
             kwargs["queryset"] = queryset
+            if db_field.name in self.raw_id_fields and "widget" not in kwargs:
+                kwargs["widget"] = TenantRawIdWidget(
+                    db_field.remote_field,
+                    self.admin_site,
+                    using=kwargs.get("using"),
+                    queryset=queryset,
+                )
         if related._meta.label == "partitions.ClientPartition":
             kwargs.setdefault("form_class", ClientPartitionChoiceField)
             kwargs.setdefault("show_tenant", request.user.is_superuser)
