@@ -58,7 +58,7 @@ def offered_actions(response) -> set[str]:
 # (role, permissions) -> what the list offers: the "x", and which actions.
 ROLES = {
     "view-only": (["view"], False, set()),
-    "view-change": (["view", "change"], False, {"enable_partitions", "disable_partitions"}),
+    "view-change": (["view", "change"], False, set(ACTION_NAMES[:2])),
     "view-delete": (["view", "delete"], True, {"delete_selected_partitions"}),
     "all": (["view", "add", "change", "delete"], True, set(ACTION_NAMES)),
 }  # fmt: skip
