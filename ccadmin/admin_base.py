@@ -5,12 +5,15 @@ tenant's rows: another tenant's object is treated as if it did not exist. Superu
 (the service provider) see every tenant, with a tenant column and filter.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms import ModelChoiceField
+from django.http import HttpResponseRedirect
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin import audit
@@ -123,6 +126,20 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return self._member_or_superuser(request) and super().has_delete_permission(
             request, obj
         )
+
+    def response_action(self, request, queryset, **kwargs):
+        """Refuse a forged selection (ids that are not ids) with a message: the
+        stock admin passes them to the database and answers 500."""
+        pk_field = self.model._meta.pk
+        try:
+            for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
+                pk_field.clean(value, None)  # a number, and in the column's range
+        except ValidationError:
+            self.message_user(
+                request, gettext("The selection is not valid."), messages.WARNING
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset, **kwargs)
 
     # The admin's own entries go through ccadmin.audit like every other path's, so
     # they carry the tenant and show in its Audit trail.

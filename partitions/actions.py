@@ -76,6 +76,8 @@ def update_client_partition(
     `changed` names the fields changed, for the audit entry.
     """
     with transaction.atomic():
+        # The save bumps the tenant's partitions_version: lock the tenant first.
+        lock_tenant(partition.tenant_id)
         partition.full_clean()
         _save_unique(partition)
         audit.log_change(actor, [partition], _verbose_names(changed))
@@ -90,6 +92,11 @@ def set_client_partitions_enabled(
     Disabled clients leave the agents' drop-downs and stop receiving interactions.
     """
     with transaction.atomic():
+        # Tenant rows first, then partition rows (ccadmin/locks.py): routing locks in
+        # that order, and the version bump below writes the tenant row; taking them
+        # the other way round deadlocked under load (tests/test_soak.py).
+        for tenant_id in sorted(set(partitions.values_list("tenant_id", flat=True))):
+            lock_tenant(tenant_id)
         changing = list(
             partitions.select_for_update().filter(enabled=not enabled).order_by("pk")
         )
@@ -125,6 +132,9 @@ def delete_client_partition(partition: ClientPartition, *, actor) -> DeletionSum
     Raises ClientPartitionAlreadyDeleted if it is already gone.
     """
     with transaction.atomic():
+        # Tenant, then partition (ccadmin/locks.py): the delete bumps the tenant's
+        # partitions_version, and routing holds the tenant while it locks a client.
+        lock_tenant(partition.tenant_id)
         locked = ClientPartition.objects.select_for_update().filter(pk=partition.pk)
         current = locked.first()
         if current is None:

@@ -72,7 +72,7 @@ class Browser:
         fields = list(data.items()) if isinstance(data, dict) else list(data)
         if csrf:
             fields.append(("csrfmiddlewaretoken", self.csrf))
-        body = urllib.parse.urlencode(fields).encode()
+        body = urllib.parse.urlencode(fields, doseq=True).encode()
         request = urllib.request.Request(self.base_url + path, data=body)  # noqa: S310
         return self._open(request)
 

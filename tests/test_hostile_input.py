@@ -352,3 +352,16 @@ def test_admin_form_post_over_the_cap_is_400_and_changes_nothing(
     response = admin_client.post(ADD, {"name": "Acme", "description": "d" * 20_000})
     assert response.status_code == 400
     assert not ClientPartition.objects.exists()
+
+
+@pytest.mark.parametrize("selected", ["[1, 2]", "1 OR 1=1", "-1", "9" * 30])
+def test_forged_action_selection_is_refused_not_500(admin_client, tenant, selected):
+    partition = factories.ClientPartitionFactory(tenant=tenant)
+    response = admin_client.post(
+        reverse("admin:partitions_clientpartition_changelist"),
+        {"action": "disable_partitions", "_selected_action": [selected]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    partition.refresh_from_db()
+    assert partition.enabled is True
