@@ -86,7 +86,6 @@ def do_export(path, client, tenant, partition_name, tmp_path=None):
         )
         assert response.status_code == 200
         b"".join(response.streaming_content)
-        response.close()
     else:
         command("export", partition_name, "--tenant", tenant.slug, "--output", tmp_path)
 
