@@ -1,10 +1,13 @@
-"""Tenancy screens, for the service provider (superusers) only."""
+"""Tenancy screens, for the service provider (superusers) only, and the Audit trail
+of each tenant, for its administrators."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.utils.translation import gettext_lazy as _
 
-from ccadmin.models import Membership, Tenant
+from ccadmin.models import AuditEntry, Membership, Tenant
+from ccadmin.tenancy import tenant_of
 
 
 class SuperuserOnlyMixin:
@@ -75,3 +78,72 @@ class ContactCenterUserAdmin(SuperuserOnlyMixin, UserAdmin):
 @admin.register(Group)
 class ContactCenterGroupAdmin(SuperuserOnlyMixin, GroupAdmin):
     """Roles (groups of permissions), managed by the service provider."""
+
+
+@admin.register(AuditEntry)
+class AuditTrailAdmin(admin.ModelAdmin):
+    """The Audit trail: every add, change, enable, disable, delete, export and import
+    of a tenant's objects, from the admin or the command line, read-only.
+
+    A tenant's administrators read their own tenant's entries, those of deleted
+    client partitions included (ccadmin.AuditScope); the service provider reads all.
+    """
+
+    list_display = [
+        "action_time",
+        "user",
+        "action_flag",
+        "content_type",
+        "object_repr",
+        "what",
+    ]
+    list_filter = ["action_flag", ("content_type", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["object_repr", "change_message", "user__username"]
+    date_hierarchy = "action_time"
+    list_select_related = ["user", "content_type"]
+    fields = [
+        "action_time",
+        "user",
+        "action_flag",
+        "content_type",
+        "object_id",
+        "object_repr",
+        "what",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("what was done"))
+    def what(self, entry: AuditEntry) -> str:
+        return entry.get_change_message()
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        tenant = tenant_of(request.user)
+        if tenant is None:
+            return queryset.none()
+        return queryset.filter(audit_scope__tenant=tenant)
+
+    def _member_or_superuser(self, request) -> bool:
+        return request.user.is_superuser or tenant_of(request.user) is not None
+
+    def has_module_permission(self, request):
+        return self._member_or_superuser(request) and super().has_module_permission(
+            request
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return self._member_or_superuser(request) and super().has_view_permission(
+            request, obj
+        )
+
+    # The trail is a record: nobody adds, edits or deletes its entries here.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,7 @@
 """Tenancy: the contact centers hosted by the service provider and their people."""
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -64,3 +65,53 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.tenant}"
+
+
+class AuditScope(models.Model):
+    """The contact center an audit trail entry belongs to.
+
+    Django's LogEntry names an object by content type and id only; once a client
+    partition is deleted nothing links its entries to a tenant any more. So every
+    entry written through ccadmin.audit records its tenant here, and the admin's
+    Audit trail shows a tenant's administrators their own entries, deleted clients'
+    included, and nobody else's.
+    """
+
+    # Python-level CASCADE: LogEntry's own references are Python-level (fields.E323
+    # forbids mixing the two in one chain); entries are deleted with their user.
+    entry = models.OneToOneField(
+        "admin.LogEntry",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="audit_scope",
+        verbose_name=_("audit trail entry"),
+    )
+    # No database constraint and no cascade: the record of what was done outlives
+    # even its tenant (the service provider still reads it), and one model cannot mix
+    # Python- and database-level on_delete (models.E050).
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="audit_scopes",
+        verbose_name=_("tenant"),
+    )
+
+    class Meta:
+        verbose_name = _("audit scope")
+        verbose_name_plural = _("audit scopes")
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} @ {self.tenant_id}"
+
+
+class AuditEntry(LogEntry):
+    """One entry of a contact center's audit trail: who did what, when, to which
+    client partition, service, contact or token (a proxy of Django's LogEntry, so the
+    admin's History and the Audit trail read the same rows)."""
+
+    class Meta:
+        proxy = True
+        ordering = ["-action_time", "-pk"]
+        verbose_name = _("audit trail entry")
+        verbose_name_plural = _("audit trail")

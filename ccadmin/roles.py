@@ -15,6 +15,7 @@ _ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "contacts.contact": _ALL,
         "contacts.email": _ALL,
         "contacts.activity": _ALL,
+        "ccadmin.auditentry": ("view",),
     },
     AGENTS: {
         "partitions.clientpartition": ("view",),

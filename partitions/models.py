@@ -76,9 +76,22 @@ class ClientPartition(models.Model):
         self.name_key = name_key(self.name)
         super().save(*args, **kwargs)
 
+    def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
+        # clean() needs to know which checks full_clean has already made of the name.
+        self._full_clean_exclude = set(exclude or ())
+        try:
+            super().full_clean(exclude, validate_unique, validate_constraints)
+        finally:
+            del self._full_clean_exclude
+
     def clean(self) -> None:
         """Normalise the name and refuse a second client of the same name."""
         self.name = normalize_name(self.name or "")
+        exclude = getattr(self, "_full_clean_exclude", None)
+        if exclude is not None and "name" in exclude:
+            # A form has already refused the name itself (e.g. NUL): saying "Name is
+            # mandatory" as well would be wrong.
+            return
         if not self.name:
             raise ValidationError({"name": _("Name is mandatory.")}, code="required")
         self.name_key = name_key(self.name)
@@ -86,6 +99,8 @@ class ClientPartition(models.Model):
             # Checked before the duplicate query: PostgreSQL refuses NUL in a query.
             validate_printable_name(self.name)
         except ValidationError as exc:
+            if exclude is not None:
+                return  # full_clean's field validators have just said so, once
             raise ValidationError({"name": exc.messages}) from exc
         if self.tenant_id and self.name_already_used():
             raise ValidationError(

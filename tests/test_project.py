@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.contrib.admin.models import LogEntry
 from django.core.management import call_command
 from django.db import models
 from django.db.models.deletion import DO_NOTHING, DatabaseOnDelete
@@ -105,6 +106,8 @@ def test_every_foreign_key_deletes_in_the_database():
     found = []
     for label in PROJECT_APPS:
         for model in apps.get_app_config(label).get_models():
+            if model._meta.proxy:
+                continue  # AuditEntry: a view of Django's LogEntry, no table of its own
             for field in model._meta.get_fields():
                 if field.is_relation and field.concrete and field.many_to_one:
                     found.append(field)
@@ -113,6 +116,10 @@ def test_every_foreign_key_deletes_in_the_database():
                         f"{model.__name__}.{field.name}"
                     )
                 if field.is_relation and field.concrete and field.one_to_one:
+                    if field.related_model is LogEntry:
+                        # AuditScope.entry follows Django's LogEntry, whose own
+                        # references are Python-level (fields.E323 forbids mixing).
+                        continue
                     assert isinstance(field.remote_field.on_delete, DatabaseOnDelete)
     assert len(found) > 10
 

@@ -1,0 +1,470 @@
+"""Tenant isolation matrix, in the style of NetBox's ViewTestCases: one table of every
+model and every admin URL, agent page, JSON and API endpoint, probed by tenant A's
+administrator or agent with tenant B's objects.
+
+Every answer is a 404, a 403, or the admin's not-found redirect; nothing of tenant B
+is changed; and tenant B's distinctive word, MARKER, never appears in a response.
+"""
+
+import json
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from ccadmin import audit
+from ccadmin.models import AuditEntry
+from contacts.models import Activity, Company, Contact, Email
+from partitions.models import ClientPartition
+from services.models import GatewayToken, Service
+from tests import factories
+
+MARKER = "Zephyr"
+NOT_FOUND = "doesn’t exist. Perhaps it was deleted?"
+
+# Every model of the admin a tenant's administrator uses: (app label, model name).
+ADMIN_MODELS = {
+    "clientpartition": "partitions",
+    "service": "services",
+    "gatewaytoken": "services",
+    "company": "contacts",
+    "contact": "contacts",
+    "email": "contacts",
+    "activity": "contacts",
+    "auditentry": "ccadmin",
+}
+
+
+@pytest.fixture
+def foreign(other_tenant):
+    """Tenant B's objects, each carrying MARKER in every text it displays."""
+    partition = factories.client_with_data(other_tenant, f"{MARKER} Client", contacts=1)
+    partition.description = f"{MARKER} notes"
+    partition.save()
+    contact = partition.contacts.get()
+    contact.first_name = MARKER
+    contact.save()
+    company = partition.companies.first()
+    company.name = f"{MARKER} Holdings"
+    company.save()
+    email = partition.emails.get()
+    email.subject = f"{MARKER} subject"
+    email.sender = f"{MARKER.lower()}@example.com"
+    email.save()
+    activity = partition.activities.first()
+    activity.summary = f"{MARKER} call"
+    activity.save()
+    service = factories.ServiceFactory(
+        tenant=other_tenant, name=f"{MARKER} Line", client_partition=partition
+    )
+    token, _key = factories.gateway_token(other_tenant, name=f"{MARKER} PBX")
+    administrator = factories.administrator(other_tenant)
+    entry = audit.log_addition(administrator, partition)
+    return {
+        "clientpartition": partition,
+        "service": service,
+        "gatewaytoken": token,
+        "company": company,
+        "contact": contact,
+        "email": email,
+        "activity": activity,
+        "auditentry": AuditEntry.objects.get(pk=entry.pk),
+    }
+
+
+@pytest.fixture
+def own(tenant):
+    """Tenant A's own data, so every page has something to show."""
+    partition = factories.client_with_data(tenant, "Acme", contacts=2)
+    factories.ServiceFactory(
+        tenant=tenant, name="Acme Line", client_partition=partition
+    )
+    return partition
+
+
+def state_of(foreign: dict) -> dict:
+    """Every foreign object's row, to compare before and after a probe."""
+    return {
+        key: (
+            type(obj).objects.filter(pk=obj.pk).values().first()  # None once deleted
+        )
+        for key, obj in foreign.items()
+    }
+
+
+def assert_no_foreign_data(text: str) -> None:
+    assert MARKER not in text, text[text.find(MARKER) - 300 : text.find(MARKER) + 100]
+    assert MARKER.lower() not in text
+
+
+# ----- admin: each object's own URLs ----------------------------------------------
+
+
+OBJECT_URLS = [("change", "GET"), ("change", "POST"), ("delete", "GET"),
+               ("delete", "POST"), ("history", "GET")]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("view", "method"), OBJECT_URLS, ids=[f"{v}-{m}" for v, m in OBJECT_URLS]
+)
+@pytest.mark.parametrize("model", list(ADMIN_MODELS))
+def test_admin_object_url_of_other_tenant_is_not_found(
+    admin_client, own, foreign, model, view, method
+):
+    before = state_of(foreign)
+    url = reverse(
+        f"admin:{ADMIN_MODELS[model]}_{model}_{view}", args=[foreign[model].pk]
+    )
+    if method == "GET":
+        response = admin_client.get(url, follow=True)
+    else:
+        response = admin_client.post(
+            url, {"post": "yes", "name": "Hacked", "enabled": ""}, follow=True
+        )
+    if response.redirect_chain:
+        assert response.redirect_chain[-1][0] == reverse("admin:index")
+        assert any(NOT_FOUND in str(m) for m in response.context["messages"])
+    else:
+        # The audit trail is read-only: its delete page is forbidden to everyone.
+        assert response.status_code == 403
+    assert_no_foreign_data(response.text.replace(NOT_FOUND, ""))
+    assert state_of(foreign) == before
+
+
+@pytest.mark.parametrize(
+    "query",
+    # "ephy" finds the marker's objects by substring and is not the marker itself
+    # (the page echoes the search term).
+    ["", "?q=ephy", "?partition__id__exact={partition}", "?_popup=1&_to_field=id"],
+    ids=["plain", "search", "filter-by-foreign-partition", "raw-id-popup"],
+)
+@pytest.mark.parametrize("model", list(ADMIN_MODELS))
+def test_admin_list_shows_nothing_of_other_tenant(
+    admin_client, own, foreign, model, query
+):
+    url = reverse(f"admin:{ADMIN_MODELS[model]}_{model}_changelist")
+    url += query.format(partition=foreign["clientpartition"].pk)
+    response = admin_client.get(url)
+    assert response.status_code in (200, 302)  # a foreign filter value may redirect
+    assert_no_foreign_data(response.text)
+    if response.status_code == 200:
+        shown = list(response.context["cl"].result_list)
+        assert foreign[model] not in shown
+
+
+@pytest.mark.parametrize("model", [m for m in ADMIN_MODELS if m != "auditentry"])
+def test_admin_add_form_offers_no_object_of_other_tenant(admin_client, foreign, model):
+    response = admin_client.get(reverse(f"admin:{ADMIN_MODELS[model]}_{model}_add"))
+    assert response.status_code == 200
+    assert_no_foreign_data(response.text)
+    form = response.context["adminform"].form
+    for field in form.fields.values():
+        queryset = getattr(field, "queryset", None)
+        if queryset is not None and hasattr(queryset.model, "tenant"):
+            assert not queryset.exclude(
+                tenant=foreign["clientpartition"].tenant
+            ).query.is_empty()
+            assert not queryset.filter(
+                tenant=foreign["clientpartition"].tenant
+            ).exists()
+
+
+# (action, model) -> what the action would do to the foreign object.
+ACTIONS = [
+    ("enable_partitions", "clientpartition"),
+    ("disable_partitions", "clientpartition"),
+    ("delete_selected_partitions", "clientpartition"),
+    ("delete_selected", "service"),
+    ("delete_selected", "gatewaytoken"),
+    ("delete_selected", "company"),
+    ("delete_selected", "contact"),
+    ("delete_selected", "email"),
+    ("delete_selected", "activity"),
+]
+
+
+@pytest.mark.parametrize(
+    ("action", "model"), ACTIONS, ids=[f"{m}-{a}" for a, m in ACTIONS]
+)
+def test_admin_action_on_other_tenants_object_changes_nothing(
+    admin_client, own, foreign, action, model
+):
+    if action == "enable_partitions":
+        ClientPartition.objects.filter(pk=foreign[model].pk).update(enabled=False)
+    before = state_of(foreign)
+    url = reverse(f"admin:{ADMIN_MODELS[model]}_{model}_changelist")
+    response = admin_client.post(
+        url,
+        {"action": action, "_selected_action": [foreign[model].pk], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert_no_foreign_data(response.text)
+    assert state_of(foreign) == before
+
+
+# Every foreign key an autocomplete could be asked about: (app, model, field).
+AUTOCOMPLETE = [
+    ("services", "service", "client_partition"),
+    ("contacts", "company", "partition"),
+    ("contacts", "contact", "partition"),
+    ("contacts", "contact", "company"),
+    ("contacts", "email", "partition"),
+    ("contacts", "email", "service"),
+    ("contacts", "email", "contact"),
+    ("contacts", "activity", "partition"),
+    ("contacts", "activity", "service"),
+    ("contacts", "activity", "contact"),
+    ("contacts", "activity", "email"),
+]
+
+
+@pytest.mark.parametrize("term", ["", MARKER], ids=["everything", "marker"])
+@pytest.mark.parametrize(
+    ("app", "model", "field"),
+    AUTOCOMPLETE,
+    ids=[f"{m}.{f}" for _a, m, f in AUTOCOMPLETE],
+)
+def test_autocomplete_never_offers_other_tenants_objects(
+    admin_client, own, foreign, app, model, field, term
+):
+    response = admin_client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": app, "model_name": model, "field_name": field, "term": term},
+    )
+    assert response.status_code == 200
+    assert_no_foreign_data(response.text)
+    if not term:
+        assert json.loads(response.text)["results"], "own objects are offered"
+
+
+def test_export_of_other_tenants_partition_is_not_found_and_not_audited(
+    admin_client, own, foreign
+):
+    partition = foreign["clientpartition"]
+    entries = LogEntry.objects.count()
+    url = reverse("admin:partitions_clientpartition_export", args=[partition.pk])
+    response = admin_client.get(url, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("admin:index")
+    assert response["Content-Type"].startswith("text/html")
+    assert_no_foreign_data(response.text.replace(NOT_FOUND, ""))
+    assert LogEntry.objects.count() == entries
+
+
+def test_import_page_offers_and_accepts_no_partition_of_other_tenant(
+    admin_client, own, foreign
+):
+    url = reverse("admin:contacts_contact_import")
+    page = admin_client.get(url)
+    assert_no_foreign_data(page.text)
+    contacts = Contact.objects.count()
+    upload = SimpleUploadedFile(
+        "c.csv", b"first name,last name\nEve,Intruder\n", content_type="text/csv"
+    )
+    response = admin_client.post(
+        url,
+        {
+            "partition": foreign["clientpartition"].pk,
+            "file": upload,
+            "encoding": "utf-8-sig",
+        },
+    )
+    assert response.status_code == 200
+    assert "partition" in response.context["form"].errors
+    assert Contact.objects.count() == contacts
+
+
+# ----- forged POSTs assigning another tenant's object -------------------------------
+
+FORGED = [
+    ("services", "service", "client_partition", "clientpartition",
+     {"name": "Own Line", "type": "inbound_voice"}),
+    ("contacts", "contact", "partition", "clientpartition", {"first_name": "Eve"}),
+    ("contacts", "contact", "company", "company", {"first_name": "Eve"}),
+    ("contacts", "company", "partition", "clientpartition", {"name": "Own Firm"}),
+    ("contacts", "activity", "contact", "contact",
+     {"channel": "voice", "direction": "inbound", "occurred_at_0": "2026-01-05",
+      "occurred_at_1": "10:00:00"}),
+    ("contacts", "activity", "service", "service",
+     {"channel": "voice", "direction": "inbound", "occurred_at_0": "2026-01-05",
+      "occurred_at_1": "10:00:00"}),
+    ("contacts", "email", "contact", "contact",
+     {"direction": "inbound", "sender": "a@example.com", "sent_at_0": "2026-01-05",
+      "sent_at_1": "10:00:00"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("app", "model", "field", "target", "data"),
+    FORGED,
+    ids=[f"{m}.{f}" for _a, m, f, _t, _d in FORGED],
+)
+def test_forged_post_assigning_other_tenants_object_is_refused(
+    admin_client, own, foreign, app, model, field, target, data
+):
+    model_class = {
+        "service": Service,
+        "contact": Contact,
+        "company": Company,
+        "activity": Activity,
+        "email": Email,
+    }[model]
+    count = model_class.objects.count()
+    response = admin_client.post(
+        reverse(f"admin:{app}_{model}_add"), {**data, field: foreign[target].pk}
+    )
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert model_class.objects.count() == count
+    assert_no_foreign_data(response.text)
+
+
+def test_forged_post_moving_own_service_to_other_tenants_partition_is_refused(
+    admin_client, tenant, own, foreign
+):
+    service = Service.objects.get(tenant=tenant, name="Acme Line")
+    response = admin_client.post(
+        reverse("admin:services_service_change", args=[service.pk]),
+        {
+            "name": "Acme Line",
+            "type": "inbound_voice",
+            "client_partition": foreign["clientpartition"].pk,
+        },
+    )
+    assert response.status_code == 200
+    assert "client_partition" in response.context["adminform"].form.errors
+    service.refresh_from_db()
+    assert service.client_partition == own
+
+
+# ----- agent desktop, JSON, API -----------------------------------------------------
+
+
+@pytest.fixture
+def agent_client(tenant) -> Client:
+    client = Client()
+    client.force_login(factories.agent(tenant))
+    return client
+
+
+AGENT_PROBES = {
+    "desktop": lambda f: ("get", reverse("agent:desktop"), {}),
+    "desktop-choosing-foreign-client": lambda f: (
+        "get",
+        reverse("agent:desktop"),
+        {"client_partition": f["clientpartition"].pk},
+    ),
+    "desktop-searching-marker": lambda f: (
+        "get",
+        reverse("agent:desktop"),
+        {"client_partition": f["clientpartition"].pk, "q": "ephy"},
+    ),
+    "foreign-contact-page": lambda f: (
+        "get",
+        reverse("agent:contact", args=[f["contact"].pk]),
+        {},
+    ),
+    "new-contact-form": lambda f: (
+        "get",
+        reverse("agent:new_contact"),
+        {"client_partition": f["clientpartition"].pk},
+    ),
+    "new-contact-in-foreign-client": lambda f: (
+        "post",
+        reverse("agent:new_contact"),
+        {"client_partition": f["clientpartition"].pk, "first_name": "Eve"},
+    ),
+    "client-partitions-json": lambda f: (
+        "get",
+        reverse("agent:client_partitions_json"),
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("probe", list(AGENT_PROBES))
+@pytest.mark.parametrize("who", ["agent", "administrator"])
+def test_agent_pages_and_json_show_nothing_of_other_tenant(
+    agent_client, admin_client, own, foreign, probe, who
+):
+    client = agent_client if who == "agent" else admin_client
+    before = state_of(foreign)
+    contacts = Contact.objects.count()
+    method, url, data = AGENT_PROBES[probe](foreign)
+    response = getattr(client, method)(url, data)
+    assert response.status_code in (200, 404), response.status_code
+    if probe == "foreign-contact-page":
+        assert response.status_code == 404
+    assert_no_foreign_data(response.text)
+    assert state_of(foreign) == before
+    assert Contact.objects.count() == contacts
+
+
+@pytest.mark.parametrize(
+    "service", ["by-name", "by-id"], ids=["service-by-name", "service-by-id"]
+)
+def test_api_token_of_tenant_a_cannot_record_into_tenant_b(
+    client, tenant, own, foreign, service
+):
+    _token, key = factories.gateway_token(tenant)
+    target = foreign["service"]
+    activities = Activity.objects.filter(tenant=target.tenant).count()
+    response = client.post(
+        reverse("api:interactions"),
+        json.dumps(
+            {
+                "service": target.name if service == "by-name" else target.pk,
+                "channel": "voice",
+                "from": "+81 90 1111 2222",
+            }
+        ),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert response.status_code == 400
+    # The same answer as for a service that exists nowhere: no oracle.
+    probed = target.name if service == "by-name" else target.pk
+    unknown = "No Such Line" if service == "by-name" else 999_999
+    nowhere = client.post(
+        reverse("api:interactions"),
+        json.dumps({"service": unknown, "channel": "voice", "from": "+8190"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert response.json()["errors"]["service"] == [
+        m.replace(str(unknown), str(probed))
+        for m in nowhere.json()["errors"]["service"]
+    ]
+    assert Activity.objects.filter(tenant=target.tenant).count() == activities
+
+
+def test_matrix_covers_every_registered_tenant_model(foreign):
+    """A model added to the admin later must be added to the matrix too."""
+    from django.contrib import admin
+
+    from ccadmin.admin_base import TenantScopedAdmin
+
+    scoped = {
+        model._meta.model_name
+        for model, model_admin in admin.site._registry.items()
+        if isinstance(model_admin, TenantScopedAdmin)
+    }
+    assert scoped | {"auditentry"} == set(ADMIN_MODELS)
+    assert {type(obj) for obj in foreign.values()} >= {GatewayToken, AuditEntry}
+
+
+def test_raw_id_box_names_own_contact_but_not_another_tenants(
+    admin_client, tenant, own, foreign
+):
+    """The raw-id box shows the name beside a number only for the viewer's own
+    objects (the stock widget named any tenant's contact: fixed in admin_base)."""
+    mine = Contact.objects.filter(tenant=tenant).first()
+    url = reverse("admin:contacts_activity_add")
+    for contact, shown in [(mine, True), (foreign["contact"], False)]:
+        response = admin_client.post(
+            url,
+            {"channel": "voice", "direction": "inbound", "contact": contact.pk},
+        )
+        assert (str(contact) in response.text) is shown
