@@ -40,8 +40,10 @@ def _is_browser_test(item) -> bool:
     return Path(str(item.fspath)).is_relative_to(Path(__file__).parent)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Run the browser tests last, and skip (or, in CI, fail) them all when Chromium
+    """Run the browser tests last (after pytest-django's own reordering, hence
+    trylast), and skip (or, in CI, fail) them all when Chromium
     is not installed.
 
     Last: pytest-playwright's browser and its event loop live until the end of the
