@@ -253,7 +253,7 @@ def test_two_administrators_confirming_the_same_delete_in_the_admin_get_no_error
     assert [a.status for a in answers] == [200, 200]
     changelist = reverse("admin:partitions_clientpartition_changelist")
     assert all(a.url.endswith(changelist) for a in answers)
-    deleted = [a for a in answers if "Client partition deleted:" in a.text]
+    deleted = [a for a in answers if "Acme&quot; deleted: 2 contacts" in a.text]
     told = [a for a in answers if "has already been deleted" in a.text]
     assert (len(deleted), len(told)) == (1, 1), [a.text[-2000:] for a in answers]
     assert snapshot(partition.pk)["partition"] is False
