@@ -79,7 +79,7 @@ def prepare() -> dict:
         cur.execute(
             "TRUNCATE contacts_activity, contacts_email, contacts_contact,"
             " contacts_company, services_service, partitions_clientpartition,"
-            " django_admin_log"
+            " django_admin_log CASCADE"
         )
     schema.create_tables()
     tenants = {}
