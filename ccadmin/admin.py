@@ -6,6 +6,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.utils.translation import gettext_lazy as _
 
+from ccadmin.admin_base import TenantMemberAccess
 from ccadmin.models import AuditEntry, Membership, Tenant
 from ccadmin.tenancy import tenant_of
 
@@ -81,7 +82,7 @@ class ContactCenterGroupAdmin(SuperuserOnlyMixin, GroupAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditTrailAdmin(admin.ModelAdmin):
+class AuditTrailAdmin(TenantMemberAccess, admin.ModelAdmin):
     """The Audit trail: every add, change, enable, disable, delete, export and import
     of a tenant's objects, from the admin or the command line, read-only.
 
@@ -124,19 +125,6 @@ class AuditTrailAdmin(admin.ModelAdmin):
         if tenant is None:
             return queryset.none()
         return queryset.filter(audit_scope__tenant=tenant)
-
-    def _member_or_superuser(self, request) -> bool:
-        return request.user.is_superuser or tenant_of(request.user) is not None
-
-    def has_module_permission(self, request):
-        return self._member_or_superuser(request) and super().has_module_permission(
-            request
-        )
-
-    def has_view_permission(self, request, obj=None):
-        return self._member_or_superuser(request) and super().has_view_permission(
-            request, obj
-        )
 
     # The trail is a record: nobody adds, edits or deletes its entries here.
     def has_add_permission(self, request):

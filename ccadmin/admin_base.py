@@ -85,19 +85,9 @@ class TenantPartitionFilter(admin.RelatedFieldListFilter):
         ]
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
-    """ModelAdmin for a model with a `tenant` field, scoped to the viewer's tenant."""
-
-    def viewer_tenant(self, request):
-        """The tenant whose rows this request may see; None for superusers."""
-        return None if request.user.is_superuser else tenant_of(request.user)
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset.select_related(TENANT_FIELD)
-        tenant = tenant_of(request.user)
-        return queryset.filter(tenant=tenant) if tenant else queryset.none()
+class TenantMemberAccess:
+    """Admin screens that only superusers and members of a tenant may open: a staff
+    user without a tenant sees nothing."""
 
     def _member_or_superuser(self, request) -> bool:
         return request.user.is_superuser or tenant_of(request.user) is not None
@@ -111,6 +101,21 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return self._member_or_superuser(request) and super().has_view_permission(
             request, obj
         )
+
+
+class TenantScopedAdmin(TenantMemberAccess, admin.ModelAdmin):
+    """ModelAdmin for a model with a `tenant` field, scoped to the viewer's tenant."""
+
+    def viewer_tenant(self, request):
+        """The tenant whose rows this request may see; None for superusers."""
+        return None if request.user.is_superuser else tenant_of(request.user)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset.select_related(TENANT_FIELD)
+        tenant = tenant_of(request.user)
+        return queryset.filter(tenant=tenant) if tenant else queryset.none()
 
     def has_add_permission(self, request):
         return self._member_or_superuser(request) and super().has_add_permission(
