@@ -50,7 +50,8 @@ class TenantAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a whole contact center is not an admin click: the stock confirmation
-        # would walk every row of every client (DESIGN.md).
+        # would walk every row of every client (docs/design.md, "Never list what is
+        # deleted").
         return False
 
 

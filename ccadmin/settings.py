@@ -97,7 +97,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
 else:
     # Persistent connections: a new PostgreSQL connection per request cost 7x the
-    # throughput of a one-query view in our measurement (DESIGN.md).
+    # throughput of a one-query view in our measurement (docs/design.md,
+    # "Persistent database connections").
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 

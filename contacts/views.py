@@ -8,18 +8,18 @@ contacts.actions.
 """
 
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from ccadmin.paginators import CappedCountPaginator
 from ccadmin.tenancy import tenant_of
 from contacts import actions
 from contacts.forms import DesktopForm, NewContactForm
@@ -32,17 +32,31 @@ HISTORY_SHOWN = 100
 SEARCH_FIELDS = ("first_name", "last_name", "email", "phone")
 
 
-def agent_view(view: Callable) -> Callable:
-    """Let in signed-in members of a tenant (agents, and administrators who have a
-    membership); send others to the login page; answer 403 to users with no tenant
-    (the service provider's superusers), who have no clients to serve."""
+def agent_view(view: Callable | None = None, *, answer_json: bool = False) -> Callable:
+    """The one access check of the agent desktop, for every agent page and its JSON.
+
+    Let in signed-in, active members of a tenant (agents, and administrators who have
+    a membership) and set `request.tenant`; send signed-out visitors to the login
+    page; answer 403 to users with no tenant (the service provider's superusers), who
+    have no clients to serve. With `answer_json=True` the refusals are JSON (401 and
+    403) for scripts, which cannot follow a login redirect.
+    """
+    if view is None:
+        return partial(agent_view, answer_json=answer_json)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
+            if answer_json:
+                return JsonResponse({"error": _("Sign in first.")}, status=401)
             return redirect_to_login(request.get_full_path())
         tenant = tenant_of(request.user)
         if tenant is None or not request.user.is_active:
+            if answer_json:
+                return JsonResponse(
+                    {"error": _("Only members of a contact center have BPO clients.")},
+                    status=403,
+                )
             return render(request, "agent/forbidden.html", status=403)
         request.tenant = tenant
         return view(request, *args, **kwargs)
@@ -66,7 +80,12 @@ def desktop(request: HttpRequest) -> HttpResponse:
             Contact.objects.filter(tenant=request.tenant, partition=chosen),
             form.cleaned_data.get("q", "") if form.is_bound else "",
         ).select_related("company")
-        page = Paginator(contacts, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+        # A client may hold hundreds of thousands of contacts: count only up to the
+        # admin's cap (docs/design.md, "Capped counts") instead of a full COUNT on
+        # every page.
+        page = CappedCountPaginator(contacts, CONTACTS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
     return render(
         request,
         "agent/desktop.html",
@@ -147,23 +166,16 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@agent_view(answer_json=True)
 def client_partitions_json(request: HttpRequest) -> JsonResponse:
     """The desktop's "BPO client" list as JSON: id, name and description of each
     enabled client of the agent's tenant, sorted by name. 401 when not signed in,
     403 for a user with no tenant. One query for the tenant, one for the list."""
-    if not request.user.is_authenticated:
-        return JsonResponse({"error": _("Sign in first.")}, status=401)
-    tenant = tenant_of(request.user)
-    if tenant is None or not request.user.is_active:
-        return JsonResponse(
-            {"error": _("Only members of a contact center have BPO clients.")},
-            status=403,
-        )
     return JsonResponse(
         {
             "client_partitions": [
                 {"id": p.pk, "name": p.name, "description": p.description}
-                for p in enabled_client_partitions(tenant)
+                for p in enabled_client_partitions(request.tenant)
             ]
         },
         json_dumps_params={"ensure_ascii": False},

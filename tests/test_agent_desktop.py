@@ -6,7 +6,9 @@ from datetime import timedelta
 import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -230,6 +232,40 @@ def test_contacts_are_paginated(agent_client, tenant, clients):
     assert f"client_partition={acme.pk}&amp;page=2" in first.text
     second = agent_client.get(DESKTOP, {"client_partition": acme.pk, "page": 2})
     assert len(second.context["page"]) == 5
+
+
+def test_a_large_clients_contacts_are_counted_only_up_to_the_cap(
+    agent_client, tenant, clients, monkeypatch
+):
+    # given: a client holding more contacts than the (lowered) count cap
+    from ccadmin import paginators
+    from contacts import views
+
+    monkeypatch.setattr(paginators, "COUNT_CAP", 3)
+    monkeypatch.setattr(views, "CONTACTS_PER_PAGE", 2)
+    acme = clients["acme"]
+    factories.ContactFactory.create_batch(5, tenant=tenant, partition=acme)
+
+    # when: the agent opens its contacts
+    with CaptureQueriesContext(connection) as captured:
+        response = agent_client.get(DESKTOP, {"client_partition": acme.pk})
+
+    # then: counting stopped one row past the cap, in a LIMITed subquery, and the
+    # page says "more than" and no number of pages, totals it never counted
+    assert response.context["page"].paginator.count == 4
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
+    assert len(counts) == 1 and "LIMIT 4" in counts[0]
+    assert "More than 3 contacts of acme Insurance" in response.text
+    assert ">Page 1</span>" in response.text and "Page 1 of" not in response.text
+    assert f"client_partition={acme.pk}&amp;page=2" in response.text
+
+
+def test_a_small_clients_contacts_show_the_exact_count(agent_client, tenant, clients):
+    acme = clients["acme"]
+    factories.ContactFactory.create_batch(3, tenant=tenant, partition=acme)
+    response = agent_client.get(DESKTOP, {"client_partition": acme.pk})
+    assert not response.context["page"].paginator.capped
+    assert "3 contacts of acme Insurance" in response.text
 
 
 # ----- new contact --------------------------------------------------------------------

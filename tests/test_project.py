@@ -102,7 +102,8 @@ def test_migrations_are_up_to_date():
 
 
 def test_every_foreign_key_deletes_in_the_database():
-    """DESIGN.md: database-level on_delete on every foreign key of these models."""
+    """Database-level on_delete on every foreign key of these models
+    (docs/design.md, "Cascade in the database")."""
     found = []
     for label in PROJECT_APPS:
         for model in apps.get_app_config(label).get_models():

@@ -1,0 +1,1 @@
+"""The benchmark cases, one module each; bench/run.py runs the ones --only names."""
