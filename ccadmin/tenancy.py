@@ -28,8 +28,8 @@ def tenant_of(user: AbstractBaseUser | AnonymousUser) -> Tenant | None:
             # Loaded with the user by ccadmin.auth.TenantModelBackend: no query.
             membership = getattr(user, "membership", None)
         else:
-            # Looked up through the app registry: ccadmin.models uses this module
-            # (through ccadmin.scoping) for its managers, so this module cannot import it.
+            # Through the app registry: ccadmin.models imports this module (by way
+            # of ccadmin.scoping, for its managers), so it cannot import them back.
             membership_model = apps.get_model("ccadmin", "Membership")
             membership = (
                 membership_model.objects.select_related("tenant")
