@@ -230,3 +230,24 @@ class TestAuditTrailAdmin:
 def trail_url(view: str, entry=None) -> str:
     args = [entry.pk] if entry is not None else []
     return reverse(f"admin:ccadmin_auditentry_{view}", args=args)
+
+
+def test_every_tenant_scoped_admin_has_its_cases():
+    """An admin screen added later must get a class here too."""
+    from django.contrib import admin
+
+    from ccadmin.admin_base import TenantScopedAdmin
+
+    scoped = {
+        model
+        for model, model_admin in admin.site._registry.items()
+        if isinstance(model_admin, TenantScopedAdmin)
+    }
+    covered = {
+        case.model
+        for case in globals().values()
+        if isinstance(case, type)
+        and issubclass(case, AdminModelCases)
+        and case is not AdminModelCases
+    }
+    assert scoped == covered
