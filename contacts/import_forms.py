@@ -2,6 +2,7 @@
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
@@ -40,7 +41,7 @@ class ContactImportForm(forms.Form):
         help_text=_("Import no row if any row is refused."),
     )
 
-    def __init__(self, *args, tenant: Tenant | None, user, **kwargs):
+    def __init__(self, *args, tenant: Tenant | None, user: User, **kwargs):
         """`tenant`: the administrator's tenant; None for a superuser, who picks.
         `user`: who imports; only the client partitions they see are offered."""
         super().__init__(*args, **kwargs)
