@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from ccadmin.admin_base import TenantMemberAccess
 from ccadmin.models import AuditEntry, Membership, Tenant
-from ccadmin.tenancy import tenant_of
 
 
 class SuperuserOnlyMixin:
@@ -119,13 +118,7 @@ class AuditTrailAdmin(TenantMemberAccess, admin.ModelAdmin):
         return entry.get_change_message()
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        tenant = tenant_of(request.user)
-        if tenant is None:
-            return queryset.none()
-        return queryset.filter(audit_scope__tenant=tenant)
+        return super().get_queryset(request).visible_to(request.user)
 
     # The trail is a record: nobody adds, edits or deletes its entries here.
     def has_add_permission(self, request):

@@ -22,8 +22,9 @@ from ccadmin.tenancy import tenant_of
 TENANT_FIELD = "tenant"
 
 
-def _has_tenant_field(model: type[models.Model]) -> bool:
-    return any(f.name == TENANT_FIELD for f in model._meta.get_fields())
+def _is_tenant_scoped(model: type[models.Model]) -> bool:
+    """Whether the model's rows belong to a tenant (its manager has visible_to)."""
+    return hasattr(model._default_manager, "visible_to")
 
 
 class ClientPartitionChoiceField(ModelChoiceField):
@@ -74,10 +75,8 @@ class TenantPartitionFilter(admin.RelatedFieldListFilter):
         self.empty_value_display = _("No client")
 
     def field_choices(self, field, request, model_admin):
-        queryset = field.related_model._default_manager.all()
-        if not request.user.is_superuser:
-            queryset = queryset.filter(tenant=tenant_of(request.user))
-        else:
+        queryset = field.related_model._default_manager.visible_to(request.user)
+        if request.user.is_superuser:
             queryset = queryset.select_related(TENANT_FIELD)
         return [
             (obj.pk, f"{obj.tenant} / {obj}" if request.user.is_superuser else str(obj))
@@ -111,11 +110,10 @@ class TenantScopedAdmin(TenantMemberAccess, admin.ModelAdmin):
         return None if request.user.is_superuser else tenant_of(request.user)
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        queryset = super().get_queryset(request).visible_to(request.user)
         if request.user.is_superuser:
             return queryset.select_related(TENANT_FIELD)
-        tenant = tenant_of(request.user)
-        return queryset.filter(tenant=tenant) if tenant else queryset.none()
+        return queryset
 
     def has_add_permission(self, request):
         return self._member_or_superuser(request) and super().has_add_permission(
@@ -220,12 +218,10 @@ class TenantScopedAdmin(TenantMemberAccess, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
-        tenant = self.viewer_tenant(request)
-        if _has_tenant_field(related):
+        if _is_tenant_scoped(related):
             queryset = kwargs.get("queryset", related._default_manager.all())
-            if tenant is not None:
-                queryset = queryset.filter(tenant=tenant)
-            elif request.user.is_superuser:
+            queryset = queryset.visible_to(request.user)
+            if request.user.is_superuser:
                 queryset = queryset.select_related(TENANT_FIELD)
             kwargs["queryset"] = queryset
             if db_field.name in self.raw_id_fields and "widget" not in kwargs:

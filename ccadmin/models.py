@@ -5,6 +5,8 @@ from django.contrib.admin.models import LogEntry
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ccadmin.scoping import AuditTrailManager, TenantScopedQuerySet
+
 
 class Tenant(models.Model):
     """One contact center hosted by the service provider.
@@ -59,6 +61,8 @@ class Membership(models.Model):
         verbose_name=_("tenant"),
     )
 
+    objects = TenantScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
@@ -109,6 +113,8 @@ class AuditEntry(LogEntry):
     """One entry of a contact center's audit trail: who did what, when, to which
     client partition, service, contact or token (a proxy of Django's LogEntry, so the
     admin's History and the Audit trail read the same rows)."""
+
+    objects = AuditTrailManager()
 
     class Meta:
         proxy = True

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
-
-from ccadmin.models import Membership, Tenant
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from ccadmin.models import Tenant
 
 _CACHE_ATTR = "_ccadmin_tenant"
 
@@ -27,8 +28,13 @@ def tenant_of(user: AbstractBaseUser | AnonymousUser) -> Tenant | None:
             # Loaded with the user by ccadmin.auth.TenantModelBackend: no query.
             membership = getattr(user, "membership", None)
         else:
+            # Through the app registry: ccadmin.models imports this module (by way
+            # of ccadmin.scoping, for its managers), so it cannot import them back.
+            membership_model = apps.get_model("ccadmin", "Membership")
             membership = (
-                Membership.objects.select_related("tenant").filter(user=user).first()
+                membership_model.objects.select_related("tenant")
+                .filter(user=user)
+                .first()
             )
         setattr(user, _CACHE_ATTR, membership.tenant if membership else None)
     return getattr(user, _CACHE_ATTR)

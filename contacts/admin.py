@@ -85,12 +85,14 @@ class ContactAdmin(LargeListAdmin):
                     messages.ERROR,
                 )
             else:
-                form = ContactImportForm(request.POST, request.FILES, tenant=tenant)
+                form = ContactImportForm(
+                    request.POST, request.FILES, tenant=tenant, user=request.user
+                )
                 if form.is_valid():
                     result = self._run_import(request, form)
         if form is None:
             initial = {"partition": request.GET.get("partition")}
-            form = ContactImportForm(initial=initial, tenant=tenant)
+            form = ContactImportForm(initial=initial, tenant=tenant, user=request.user)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Import contacts"),

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
@@ -40,14 +41,14 @@ class ContactImportForm(forms.Form):
         help_text=_("Import no row if any row is refused."),
     )
 
-    def __init__(self, *args, tenant: Tenant | None, **kwargs):
-        """`tenant`: the administrator's tenant; None for a superuser, who picks."""
+    def __init__(self, *args, tenant: Tenant | None, user: User, **kwargs):
+        """`tenant`: the administrator's tenant; None for a superuser, who picks.
+        `user`: who imports; only the client partitions they see are offered."""
         super().__init__(*args, **kwargs)
         self.fixed_tenant = tenant
-        partitions = ClientPartition.objects.select_related("tenant")
+        partitions = ClientPartition.objects.visible_to(user).select_related("tenant")
         if tenant is not None:
             del self.fields["tenant"]
-            partitions = partitions.filter(tenant=tenant)
         else:
             self.fields["partition"].show_tenant = True
         self.fields["partition"].queryset = partitions

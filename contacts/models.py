@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
+from ccadmin.scoping import TenantScopedQuerySet
 from ccadmin.text import normalize_name, validate_printable_name
 from partitions.models import ClientPartition
 from services.models import Service
@@ -49,6 +50,8 @@ class PartitionedRecord(models.Model):
         related_name="+",
         verbose_name=_("tenant"),
     )
+
+    objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
         abstract = True

@@ -77,7 +77,7 @@ def desktop(request: HttpRequest) -> HttpResponse:
         chosen_id = form.chosen_partition_id() if form.is_bound else None
         chosen = next((p for p in partitions if p.pk == chosen_id), None)
         contacts = _search(
-            Contact.objects.filter(tenant=request.tenant, partition=chosen),
+            Contact.objects.visible_to(request.user).filter(partition=chosen),
             form.cleaned_data.get("q", "") if form.is_bound else "",
         ).select_related("company")
         # A client may hold hundreds of thousands of contacts: count only up to the
@@ -144,7 +144,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     Contacts of a disabled client are not shown to agents, like the client itself.
     """
     contact = get_object_or_404(
-        Contact.objects.filter(tenant=request.tenant)
+        Contact.objects.visible_to(request.user)
         .filter(Q(partition__isnull=True) | Q(partition__enabled=True))
         .select_related("partition", "company"),
         pk=pk,

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
+from ccadmin.scoping import TenantScopedQuerySet
 from ccadmin.text import name_key, normalize_name, validate_printable_name
 
 NAME_MAX_LENGTH = 80
@@ -56,6 +57,8 @@ class ClientPartition(models.Model):
         null=True, blank=True, editable=False
     )
     deletion_task_id = models.CharField(max_length=64, blank=True, editable=False)
+
+    objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

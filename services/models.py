@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
+from ccadmin.scoping import TenantScopedQuerySet
 from ccadmin.text import normalize_name, validate_printable_name
 from partitions.models import ClientPartition
 
@@ -61,6 +62,8 @@ class Service(models.Model):
             "sent to it arrives through this service."
         ),
     )
+
+    objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -156,6 +159,8 @@ class GatewayToken(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, editable=False)
+
+    objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -105,22 +105,6 @@ def test_administrator_with_membership_may_use_the_desktop(admin_client, clients
     )
 
 
-def test_agent_has_no_access_to_the_admin(agent_client, agent):
-    response = agent_client.get("/admin/")
-    assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
-    for url in ["/admin/partitions/clientpartition/", "/admin/contacts/contact/"]:
-        assert agent_client.get(url)["Location"].startswith("/admin/login/")
-    # Nor can the agent sign in there with the agent's own password.
-    fresh = Client()
-    login = fresh.post(
-        "/admin/login/?next=/admin/", {"username": "aiko", "password": "pw"}
-    )
-    assert login.status_code == 200
-    assert "staff account" in login.text
-    assert fresh.get("/admin/").status_code == 302
-
-
 # ----- the drop-down ------------------------------------------------------------------
 
 

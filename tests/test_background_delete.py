@@ -34,8 +34,13 @@ def run_worker() -> None:
 def test_small_client_is_deleted_at_once(admin_client, tenant, settings):
     settings.CLIENT_PARTITION_BACKGROUND_DELETE_ROWS = 1000
     partition = factories.client_with_data(tenant, "Small", contacts=2)
-    admin_client.post(delete_url(partition), {"post": "yes"})
+    response = admin_client.post(delete_url(partition), {"post": "yes"}, follow=True)
+    assert response.redirect_chain[-1][0] == CHANGELIST
     assert not ClientPartition.objects.filter(pk=partition.pk).exists()
+    assert not Contact.objects.filter(partition_id=partition.pk).exists()
+    assert any(
+        '"Small" deleted: 2 contacts' in str(m) for m in response.context["messages"]
+    )
 
 
 # The worker closes its database connection when done, as a real worker does: the
@@ -80,6 +85,8 @@ def test_client_being_deleted_cannot_be_changed_enabled_or_deleted_twice(
     actions.schedule_client_partition_deletion(large_client, actor=admin_user)
     change = reverse("admin:partitions_clientpartition_change", args=[large_client.pk])
     assert admin_client.post(change, {"name": "Renamed"}).status_code == 403
+    large_client.refresh_from_db()
+    assert large_client.name == "Huge Client"
 
     actions.set_client_partitions_enabled(
         ClientPartition.objects.filter(pk=large_client.pk),
@@ -102,6 +109,15 @@ def test_scheduling_an_already_deleted_client_says_so(admin_user, large_client):
 
 def test_other_tenants_admin_sees_nothing_of_it(other_tenant, large_client, admin_user):
     actions.schedule_client_partition_deletion(large_client, actor=admin_user)
+    theirs = factories.ClientPartitionFactory(tenant=other_tenant, name="Their Client")
     client = Client()
     client.force_login(factories.administrator(other_tenant))
-    assert "Huge Client" not in client.get(CHANGELIST).text
+    listing = client.get(CHANGELIST)
+    # Their own list, working as usual: not a refusal that would show nothing anyway.
+    assert listing.status_code == 200
+    assert list(listing.context["cl"].result_list) == [theirs]
+    assert "Huge Client" not in listing.text
+    assert "refresh" not in listing.text  # nothing of theirs is being deleted
+    progress = client.get(delete_url(large_client), follow=True)
+    assert progress.redirect_chain[-1][0] == reverse("admin:index")
+    assert "already being deleted" not in progress.text

@@ -1,39 +1,24 @@
 """The partition limit holds when administrators add at the same moment."""
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection
 
 from partitions import actions
 from partitions.limit import ClientPartitionLimitReached
 from partitions.models import ClientPartition
 from tests import factories
+from tests.live import race
 
 
 def add_concurrently(tenant, actor, names: list[str]) -> list[object]:
-    """Start one thread per name, release them together, return each outcome."""
-    barrier = threading.Barrier(len(names))
-    outcomes: list[object] = [None] * len(names)
-
-    def add(i: int) -> None:
-        try:
-            barrier.wait()
-            outcomes[i] = actions.create_client_partition(
-                ClientPartition(tenant=tenant, name=names[i]), actor=actor
+    """Add one partition per name, all at the same moment; return each outcome."""
+    return race(
+        [
+            lambda name=name: actions.create_client_partition(
+                ClientPartition(tenant=tenant, name=name), actor=actor
             )
-        except Exception as exc:  # recorded and asserted on by the caller
-            outcomes[i] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=add, args=(i,)) for i in range(len(names))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
+            for name in names
+        ]
+    )
 
 
 @pytest.mark.postgresql

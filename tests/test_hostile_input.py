@@ -1,7 +1,8 @@
 """Hostile and bad input: each case gets a clear error and nothing is lost or changed.
 
-Names (at most ClientPartition.NAME_MAX_LENGTH = 80 characters) through the admin's
-add and change forms and the command; markup and quotes in every displayed field,
+Names (at most ClientPartition.NAME_MAX_LENGTH = 80 characters): the one table of
+good and bad client partition names, through partitions.actions, the admin's add and
+change forms and the command; markup and quotes in every displayed field,
 escaped in the admin, the confirmation page, the agent pages and JSON; malformed
 CSV, JSON and email input; uploads over the documented caps.
 """
@@ -10,12 +11,14 @@ import json
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
 from contacts.models import Activity, Contact
+from partitions import actions
 from partitions.models import NAME_MAX_LENGTH, ClientPartition
 from tests import factories
 
@@ -35,6 +38,7 @@ NAMES = {
     "duplicate-in-other-case": ("GLOBEX", "already exists"),
     "duplicate-full-width": ("Ｇｌｏｂｅｘ", "already exists"),
     "duplicate-decomposed": ("Cafe\u0301 Tokyo", "already exists"),
+    "duplicate-with-spaces": ("  Globex  ", "already exists"),
     "80-characters": ("x" * NAME_MAX_LENGTH, None),
     "japanese": ("さくら銀行", None),
     "emoji": ("🍣 Sushi Co", None),
@@ -55,6 +59,34 @@ def existing(tenant):
 
 def state(tenant) -> list[dict]:
     return list(ClientPartition.objects.filter(tenant=tenant).order_by("pk").values())
+
+
+# Outside a form, the model's own words: no form says "required", and the model's
+# validator names the invisible character.
+MODEL_WORDS = {
+    "required": "mandatory",
+    "Null characters are not allowed": "invisible characters (U+0000)",
+}
+
+
+@pytest.mark.parametrize("case", list(NAMES))
+def test_name_in_action(tenant, admin_user, existing, case):
+    name, error = NAMES[case]
+    before = state(tenant)
+    create = lambda: actions.create_client_partition(  # noqa: E731
+        ClientPartition(tenant=tenant, name=name), actor=admin_user
+    )
+    if error is None:
+        create()
+        assert ClientPartition.objects.filter(tenant=tenant, name=name).exists()
+    else:
+        with pytest.raises(ValidationError) as refused:
+            create()
+        errors = refused.value.message_dict["name"]
+        # The model's field check adds a second error to a blank name ("cannot be
+        # blank", or the tab's "control character"): only the form shows just one.
+        assert sum(MODEL_WORDS.get(error, error) in e for e in errors) == 1, errors
+        assert state(tenant) == before
 
 
 @pytest.mark.parametrize("case", list(NAMES))
@@ -103,12 +135,7 @@ def test_name_in_command(tenant, existing, case):
             run()
         message = str(refused.value)
         assert "\n" not in message.strip()
-        words = {
-            "required": "mandatory",
-            # No form here: the model's own validator names the character.
-            "Null characters are not allowed": "invisible characters (U+0000)",
-        }.get(error, error)
-        assert message.count(words) == 1, message
+        assert message.count(MODEL_WORDS.get(error, error)) == 1, message
         assert state(tenant) == before
 
 

@@ -173,8 +173,9 @@ def _url_of_test_database() -> str:
 SQLITE_RACE = r"""
 import json, threading, time, django
 django.setup()
+from tests.live import race
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from ccadmin.locks import lock_tenant
 from partitions import actions
 from partitions.models import ClientPartition
@@ -187,21 +188,13 @@ report = {}
 # 1. Ten concurrent adds against a tenant one below its limit.
 tenant = factories.TenantFactory(client_partition_limit=3)
 factories.ClientPartitionFactory.create_batch(2, tenant=tenant)
-barrier = threading.Barrier(10)
-outcomes = []
-def add(i):
-    barrier.wait()
-    try:
-        actions.create_client_partition(
-            ClientPartition(tenant=tenant, name=f"Racer {i}"), actor=actor)
-        outcomes.append("created")
-    except Exception as exc:
-        outcomes.append(f"{type(exc).__name__}: {exc}")
-    finally:
-        connection.close()
-threads = [threading.Thread(target=add, args=(i,)) for i in range(10)]
-[t.start() for t in threads]; [t.join() for t in threads]
-report["outcomes"] = outcomes
+outcomes = race([
+    lambda i=i: actions.create_client_partition(
+        ClientPartition(tenant=tenant, name=f"Racer {i}"), actor=actor)
+    for i in range(10)])
+report["outcomes"] = [
+    "created" if isinstance(o, ClientPartition) else f"{type(o).__name__}: {o}"
+    for o in outcomes]
 report["count"] = ClientPartition.objects.filter(tenant=tenant).count()
 
 # 2. A writer holding the write lock makes a second one wait (not fail) until it ends.
@@ -215,15 +208,12 @@ def holder():
         holding.set()
         time.sleep(1)
         order.append("holder committed")
-    connection.close()
 def waiter():
     holding.wait()
     actions.create_client_partition(
         ClientPartition(tenant=tenant, name="Waited"), actor=actor)
     order.append("waiter added")
-    connection.close()
-threads = [threading.Thread(target=holder), threading.Thread(target=waiter)]
-[t.start() for t in threads]; [t.join() for t in threads]
+assert race([holder, waiter]) == [None, None]
 report["order"] = order
 report["names"] = sorted(
     ClientPartition.objects.filter(tenant=tenant).values_list("name", flat=True))

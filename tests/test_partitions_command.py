@@ -210,17 +210,6 @@ def test_add_at_the_limit_is_refused_with_the_admins_message(tenant):
     assert not LogEntry.objects.filter(action_flag=ADDITION).exists()
 
 
-def test_add_duplicate_or_bad_name_is_refused(tenant):
-    factories.ClientPartitionFactory(tenant=tenant, name="Acme")
-    with pytest.raises(CommandError, match='named "ACME" already exists'):
-        run("add", "--tenant", "sakura", "--name", "ACME")
-    with pytest.raises(CommandError, match="Name is mandatory"):
-        run("add", "--tenant", "sakura", "--name", "   ")
-    with pytest.raises(CommandError, match="control or invisible characters"):
-        run("add", "--tenant", "sakura", "--name", "Ac\u202eme")
-    assert ClientPartition.objects.count() == 1
-
-
 def test_add_without_a_name_is_a_usage_error(tenant):
     with pytest.raises(CommandError, match="required: --name"):
         run("add", "--tenant", "sakura")

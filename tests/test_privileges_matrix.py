@@ -136,6 +136,18 @@ def test_agents_get_no_admin_at_all(tenant, page, method):
     assert ClientPartition.objects.filter(pk=partition.pk).exists()
 
 
+def test_agents_cannot_sign_in_to_the_admin(tenant):
+    agent = factories.agent(tenant)
+    client = Client()
+    login = client.post(
+        reverse("admin:login") + "?next=/admin/",
+        {"username": agent.username, "password": "pw"},
+    )
+    assert login.status_code == 200
+    assert "staff account" in login.text
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_only_superusers_change_a_tenants_limit(tenant, admin_client, method):
     url = reverse("admin:ccadmin_tenant_change", args=[tenant.pk])

@@ -1,17 +1,16 @@
 """services.routing.route_interaction: incoming calls, chats and emails go to the
 service's BPO client while it is enabled, to no client otherwise, never lost."""
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
-from django.db import close_old_connections, connection
 
 from contacts.models import Activity, Contact, Email
 from partitions import actions as partition_actions
 from partitions.models import ClientPartition
 from services.routing import InteractionRejected, route_interaction
 from tests import factories
+from tests.live import race
 
 
 @pytest.fixture
@@ -229,32 +228,6 @@ def test_emails_without_message_id_are_all_kept(tenant, setup):
     assert Email.objects.count() == 2
 
 
-def route_concurrently(tenant, deliveries: list[dict]) -> list[object]:
-    """Route each delivery in its own thread, released together; return outcomes."""
-    barrier = threading.Barrier(len(deliveries))
-    outcomes: list[object] = [None] * len(deliveries)
-
-    def deliver(i: int) -> None:
-        try:
-            connection.ensure_connection()
-            barrier.wait()
-            outcomes[i] = route_interaction(tenant, **deliveries[i])
-        except Exception as exc:  # recorded and asserted on by the caller
-            outcomes[i] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [
-        threading.Thread(target=deliver, args=(i,)) for i in range(len(deliveries))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
-
-
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("assigned", [True, False], ids=["client", "no-client"])
@@ -276,7 +249,12 @@ def test_concurrent_deliveries_record_each_email_once_and_one_contact(assigned):
     others = [
         {**same_email, "message_id": f"<other-{i}@example.jp>"} for i in range(10)
     ]
-    outcomes = route_concurrently(tenant, [same_email] * 3 + others)
+    outcomes = race(
+        [
+            lambda d=delivery: route_interaction(tenant, **d)
+            for delivery in [same_email] * 3 + others
+        ]
+    )
 
     assert all(not isinstance(o, Exception) for o in outcomes), outcomes
     assert sum(o.duplicate for o in outcomes) == 2
