@@ -8,9 +8,9 @@ import pytest
 from django.db import close_old_connections, connection
 
 from contacts.models import Activity, Contact, Email
+from interactions.routing import InteractionRejected, route_interaction
 from partitions import actions as partition_actions
 from partitions.models import ClientPartition
-from services.routing import InteractionRejected, route_interaction
 from tests import factories
 
 

@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from services.interaction_input import interaction_from_json
+from interactions.input import interaction_from_json
+from interactions.routing import InteractionRejected, route_interaction
 from services.models import GatewayToken, hash_gateway_key
-from services.routing import InteractionRejected, route_interaction
 
 
 def authenticated_gateway(request: HttpRequest) -> GatewayToken | None:

@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
-from services.routing import InteractionRejected
+from interactions.routing import InteractionRejected
 
 # The fields of one interaction in JSON, each a string ("to" may be a list).
 JSON_FIELDS = (

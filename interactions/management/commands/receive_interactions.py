@@ -14,13 +14,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ccadmin.models import Tenant
-from services.interaction_input import (
+from interactions.input import (
     interaction_from_email,
     interaction_from_json,
     read_eml,
     read_mbox,
 )
-from services.routing import InteractionRejected, RoutedInteraction, route_interaction
+from interactions.routing import (
+    InteractionRejected,
+    RoutedInteraction,
+    route_interaction,
+)
 
 SUFFIXES = (".jsonl", ".eml", ".mbox")
 
