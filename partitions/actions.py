@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ccadmin import audit
-from ccadmin.locks import lock_client_partition, lock_tenant
+from ccadmin.locks import lock_tenant
 from contacts.models import Activity, Company, Contact, Email
 from partitions.limit import ensure_capacity
+from partitions.locks import lock_client_partition
 from partitions.models import ClientPartition
 from partitions.signals import partitions_changed
 from services.models import Service
