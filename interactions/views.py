@@ -2,7 +2,7 @@
 
 A gateway authenticates with a tenant's gateway token (`Authorization: Bearer <key>`)
 and posts one interaction as JSON, with the same fields as a line of a JSON Lines file
-(services.interaction_input). Routing is services.routing.route_interaction, as for
+(interactions.input). Routing is interactions.routing.route_interaction, as for
 the command.
 """
 

@@ -1,4 +1,4 @@
-"""services.routing.route_interaction: incoming calls, chats and emails go to the
+"""interactions.routing.route_interaction: incoming calls, chats and emails go to the
 service's BPO client while it is enabled, to no client otherwise, never lost."""
 
 import threading

@@ -1,7 +1,7 @@
 """`manage.py receive_interactions`: record calls, chats and emails from files.
 
-Each record is routed on its own (services.routing.route_interaction, one transaction
-each): a bad record is rejected with its reason and the good ones are kept.
+Each record is routed on its own (interactions.routing.route_interaction, one
+transaction each): a bad record is rejected with its reason and the good ones are kept.
 """
 
 import json
