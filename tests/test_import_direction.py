@@ -7,6 +7,7 @@ top-level ones do); migrations are left out (Django writes them).
 """
 
 import ast
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -36,12 +37,28 @@ def project_modules() -> dict[str, Path]:
     return modules
 
 
-def imported_names(tree: ast.AST, module: str, is_package: bool) -> set[str]:
+def _typing_only(tree: ast.AST) -> set[int]:
+    """The ids of the nodes under `if TYPE_CHECKING:`: read by type checkers only."""
+    hidden = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for statement in node.body:
+                hidden.update(id(inner) for inner in ast.walk(statement))
+    return hidden
+
+
+def imported_names(
+    tree: ast.AST, module: str, is_package: bool, *, runtime_only: bool = False
+) -> set[str]:
     """Every dotted name the module imports, anywhere in it: `import a.b` gives a.b;
-    `from a import b` gives a and a.b (b may be a module or a name in a)."""
+    `from a import b` gives a and a.b (b may be a module or a name in a).
+    `runtime_only` leaves out the imports under `if TYPE_CHECKING:`."""
     package = module if is_package else module.rpartition(".")[0]
+    skipped = _typing_only(tree) if runtime_only else set()
     names = set()
     for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -55,15 +72,20 @@ def imported_names(tree: ast.AST, module: str, is_package: bool) -> set[str]:
     return names
 
 
-def import_graph() -> dict[str, set[str]]:
+@functools.cache
+def import_graph(*, runtime_only: bool = False) -> dict[str, set[str]]:
     """Module -> the project modules it imports (the longest known prefix of each
-    imported name, so `from partitions.models import X` is partitions.models)."""
+    imported name, so `from partitions.models import X` is partitions.models).
+    Read once per run: several tests ask for it."""
     modules = project_modules()
     graph = {}
     for module, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        names = imported_names(
+            tree, module, path.name == "__init__.py", runtime_only=runtime_only
+        )
         targets = set()
-        for name in imported_names(tree, module, path.name == "__init__.py"):
+        for name in names:
             parts = name.split(".")
             for end in range(len(parts), 0, -1):
                 candidate = ".".join(parts[:end])
@@ -142,12 +164,16 @@ def test_every_layered_app_is_read():
 
 
 def test_apps_import_only_downward():
-    """ccadmin <- partitions <- services <- contacts <- interactions <- demo."""
+    """ccadmin <- partitions <- services <- contacts <- interactions <- demo. Imports
+    for type hints count too: a lower app that names a higher one's types knows it."""
     assert upward_imports(import_graph(), LAYERS) == []
 
 
 def test_no_module_imports_one_that_imports_it_back():
-    assert cycles(import_graph()) == []
+    """Imports that run, at the top or in a function. One under `if TYPE_CHECKING:`
+    never runs, so it cannot close a cycle (it is how a module names, in a type hint,
+    a class whose module imports it)."""
+    assert cycles(import_graph(runtime_only=True)) == []
 
 
 def test_no_module_imports_a_management_command():
@@ -173,6 +199,19 @@ def test_function_level_imports_are_read_too():
         "partitions.tasks",
         "services.models",
     }
+
+
+def test_type_checking_imports_are_left_out_only_when_asked():
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from contacts.models import Contact\n"
+        "from ccadmin import text\n"
+    )
+    everything = imported_names(tree, "partitions.x", is_package=False)
+    running = imported_names(tree, "partitions.x", is_package=False, runtime_only=True)
+    assert "contacts.models" in everything
+    assert "contacts.models" not in running
+    assert "ccadmin.text" in running
 
 
 def test_relative_imports_resolve_against_the_package():
