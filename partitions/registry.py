@@ -13,7 +13,6 @@ Two kinds of holding, by what deleting the client does to the records:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Model, QuerySet
@@ -84,7 +83,7 @@ def assigned() -> list[PartitionContent]:
     return [c for c in contents() if not c.deleted_with_partition]
 
 
-def list_columns() -> Iterable[PartitionContent]:
+def list_columns() -> list[PartitionContent]:
     """The kinds counted per client partition in the admin list and the
     `partitions list` command."""
     return [c for c in contents() if c.list_column]
