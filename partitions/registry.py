@@ -22,12 +22,18 @@ from partitions.models import ClientPartition
 
 @dataclass(frozen=True)
 class ExportTable:
-    """One CSV file of a client's export: its name, header and the fields each row
-    holds (`values_list` names, so a column may follow a relation: `company__name`)."""
+    """One CSV file of a client's export: its name and the fields each row holds
+    (`values_list` names, so a column may follow a relation: `company__name`)."""
 
     filename: str
-    header: tuple[str, ...]
     fields: tuple[str, ...]
+
+    @property
+    def header(self) -> tuple[str, ...]:
+        """The column names: each field in words, a relation by its name
+        (`first_name` -> "first name", `company__name` -> "company"). They are the
+        names `import_contacts` reads, so a client's contacts.csv imports as it is."""
+        return tuple(f.removesuffix("__name").replace("_", " ") for f in self.fields)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,6 @@ def register_partition_data() -> None:
             partition_field="client_partition",
             deleted_with_partition=False,
             list_column=True,
-            export=ExportTable(
-                "services.csv", ("id", "name", "type"), ("id", "name", "type")
-            ),
+            export=ExportTable("services.csv", ("id", "name", "type")),
         )
     )

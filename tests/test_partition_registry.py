@@ -1,7 +1,6 @@
 """partitions.registry: services and contacts say what a client partition holds, and
 the deletion summary, the list counts and the export read it from there."""
 
-import csv
 import io
 import json
 import zipfile
@@ -11,52 +10,24 @@ from partitions.export import export_client_partition
 from partitions.queries import with_counts
 from tests import factories
 
-# The export's files and columns, as README and the clients' hand-over rely on them.
+# The export's files and their header lines, as README and the clients' hand-over
+# rely on them.
 EXPORT_FILES = {
     "contacts": (
         "contacts.csv",
-        [
-            "id",
-            "first name",
-            "last name",
-            "title",
-            "email",
-            "phone",
-            "company",
-            "company id",
-            "created at",
-        ],
+        "id,first name,last name,title,email,phone,company,company id,created at",
     ),
-    "companies": ("companies.csv", ["id", "name"]),
+    "companies": ("companies.csv", "id,name"),
     "emails": (
         "emails.csv",
-        [
-            "id",
-            "direction",
-            "sender",
-            "recipients",
-            "subject",
-            "body",
-            "message id",
-            "service",
-            "contact id",
-            "sent at",
-        ],
+        "id,direction,sender,recipients,subject,body,message id,service,contact id,"
+        "sent at",
     ),
     "activities": (
         "activity_history.csv",
-        [
-            "id",
-            "channel",
-            "direction",
-            "service",
-            "contact id",
-            "email id",
-            "occurred at",
-            "summary",
-        ],
+        "id,channel,direction,service,contact id,email id,occurred at,summary",
     ),
-    "services": ("services.csv", ["id", "name", "type"]),
+    "services": ("services.csv", "id,name,type"),
 }
 
 
@@ -113,12 +84,8 @@ def test_export_writes_each_registered_file_with_its_columns_in_order(
         names = archive.namelist()
         manifest = json.loads(archive.read("manifest.json"))
         headers = {
-            key: next(
-                csv.reader(
-                    io.TextIOWrapper(archive.open(filename), encoding="utf-8-sig")
-                )
-            )
-            for key, (filename, _columns) in EXPORT_FILES.items()
+            key: archive.read(filename).decode("utf-8-sig").splitlines()[0]
+            for key, (filename, _header) in EXPORT_FILES.items()
         }
     assert names == [filename for filename, _ in EXPORT_FILES.values()] + [
         "manifest.json"
