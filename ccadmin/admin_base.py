@@ -14,7 +14,6 @@ from django.db import models
 from django.forms import ModelChoiceField
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from ccadmin import audit
 from ccadmin.tenancy import tenant_of
@@ -27,21 +26,18 @@ def _is_tenant_scoped(model: type[models.Model]) -> bool:
     return hasattr(model._default_manager, "visible_to")
 
 
-class ClientPartitionChoiceField(ModelChoiceField):
-    """A client partition select that marks disabled clients (and, for superusers,
-    names the tenant), so an administrator sees what an assignment will do."""
+# The select a foreign key to one of these models gets in every tenant-scoped admin,
+# by model label ("app.Model"). A feature app registers its own (partitions: the
+# client partition select) from its AppConfig.ready(), so this base names no feature
+# app. A registered field takes `show_tenant`: a superuser picks among every tenant's
+# rows and needs the tenant in each label.
+CHOICE_FIELDS: dict[str, type[ModelChoiceField]] = {}
 
-    def __init__(self, *args, show_tenant: bool = False, **kwargs):
-        self.show_tenant = show_tenant
-        super().__init__(*args, **kwargs)
 
-    def label_from_instance(self, obj) -> str:
-        label = str(obj)
-        if self.show_tenant:
-            label = f"{obj.tenant} / {label}"
-        if not obj.enabled:
-            label = _("%(name)s (disabled)") % {"name": label}
-        return label
+def register_choice_field(model_label: str, form_class: type[ModelChoiceField]) -> None:
+    """Offer foreign keys to `model_label` ("app.Model") with `form_class` in every
+    tenant-scoped admin form."""
+    CHOICE_FIELDS[model_label] = form_class
 
 
 class TenantRawIdWidget(ForeignKeyRawIdWidget):
@@ -63,25 +59,6 @@ class TenantRawIdWidget(ForeignKeyRawIdWidget):
         except (ValueError, ValidationError):
             visible = False
         return super().label_and_url_for_value(value) if visible else ("", "")
-
-
-class TenantPartitionFilter(admin.RelatedFieldListFilter):
-    """Filter by client partition, including "none", offering only the viewer's
-    tenant's partitions (the stock filter would list every tenant's)."""
-
-    def __init__(self, field, request, params, model, model_admin, field_path):
-        super().__init__(field, request, params, model, model_admin, field_path)
-        # The empty choice means "belongs to no BPO client".
-        self.empty_value_display = _("No client")
-
-    def field_choices(self, field, request, model_admin):
-        queryset = field.related_model._default_manager.visible_to(request.user)
-        if request.user.is_superuser:
-            queryset = queryset.select_related(TENANT_FIELD)
-        return [
-            (obj.pk, f"{obj.tenant} / {obj}" if request.user.is_superuser else str(obj))
-            for obj in queryset
-        ]
 
 
 class TenantMemberAccess:
@@ -231,7 +208,8 @@ class TenantScopedAdmin(TenantMemberAccess, admin.ModelAdmin):
                     using=kwargs.get("using"),
                     queryset=queryset,
                 )
-        if related._meta.label == "partitions.ClientPartition":
-            kwargs.setdefault("form_class", ClientPartitionChoiceField)
+        form_class = CHOICE_FIELDS.get(related._meta.label)
+        if form_class is not None:
+            kwargs.setdefault("form_class", form_class)
             kwargs.setdefault("show_tenant", request.user.is_superuser)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

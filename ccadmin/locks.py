@@ -1,13 +1,18 @@
 """Named row locks, taken in one place so every caller locks the same way.
 
-Locks are always taken in this order when several are needed: tenant, then client
-partition. Callers must already be inside a transaction.
+Locks are always taken in this order when several are needed:
+
+1. tenant (`lock_tenant`, here);
+2. client partition (`partitions.locks.lock_client_partition`).
+
+The partition lock lives in the partitions app because ccadmin knows no feature app;
+the order is written here, once, for all of them. Callers must already be inside a
+transaction.
 """
 
 from django.db import transaction
 
 from ccadmin.models import Tenant
-from partitions.models import ClientPartition
 
 
 def lock_tenant(tenant_id: int) -> Tenant:
@@ -20,18 +25,3 @@ def lock_tenant(tenant_id: int) -> Tenant:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_tenant() must be called inside transaction.atomic().")
     return Tenant.objects.select_for_update().get(pk=tenant_id)
-
-
-def lock_client_partition(partition_id: int) -> ClientPartition | None:
-    """Lock a client partition's row until the transaction ends; return it, or None
-    if it has been deleted.
-
-    Taken after the tenant lock, never before it. Serialises assignments to a client
-    with its enabling, disabling and deletion, so an interaction or a contact is never
-    put into a client that was just disabled or deleted.
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError(
-            "lock_client_partition() must be called inside transaction.atomic()."
-        )
-    return ClientPartition.objects.select_for_update().filter(pk=partition_id).first()

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "partitions",
     "services",
     "contacts",
+    "interactions",
+    "demo",
 ]
 
 MIDDLEWARE = [

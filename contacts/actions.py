@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ccadmin import audit
-from ccadmin.locks import lock_client_partition
 from ccadmin.models import Tenant
 from contacts.models import Contact, is_cjk
 from contacts.phones import normalize_phone
+from partitions.locks import lock_client_partition
 from partitions.models import ClientPartition
 
 

@@ -8,11 +8,12 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from ccadmin.admin_base import TenantPartitionFilter, TenantScopedAdmin
+from ccadmin.admin_base import TenantScopedAdmin
 from ccadmin.paginators import CappedCountPaginator
 from contacts.import_forms import ContactImportForm
 from contacts.imports import ContactImportError, import_contacts
 from contacts.models import Activity, Company, Contact, Email
+from partitions.admin_fields import TenantPartitionFilter
 
 # Room for the form's other fields and the multipart framing around the file.
 _UPLOAD_OVERHEAD = 64 * 1024

@@ -9,3 +9,10 @@ class ContactsConfig(AppConfig):
 
     name = "contacts"
     verbose_name = _("Contacts")
+
+    def ready(self) -> None:
+        # Imported here, not at the top: models load only once the app registry is
+        # ready. Tells partitions what a client partition holds of this app.
+        from contacts.partition_data import register_partition_data
+
+        register_partition_data()

@@ -6,8 +6,8 @@ from django.contrib.auth.models import User
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from ccadmin.admin_base import ClientPartitionChoiceField
 from ccadmin.models import Tenant
+from partitions.admin_fields import ClientPartitionChoiceField
 from partitions.models import ClientPartition
 
 ENCODINGS = [

@@ -5,7 +5,7 @@ under a lock on the tenant row, so concurrent adds never pass it; a delete locks
 partition row, counts what goes, and lets the database cascade (DB_CASCADE).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,85 +13,26 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from ccadmin import audit
-from ccadmin.locks import lock_client_partition, lock_tenant
-from contacts.models import Activity, Company, Contact, Email
+from ccadmin.locks import lock_tenant
+
+# The delete itself lives one level down (partitions.deletion) so that the background
+# task can run it without importing this module back; it is offered here too, so
+# every caller finds each operation on a client partition in this one place.
+from partitions.deletion import (
+    ClientPartitionAlreadyDeleted as ClientPartitionAlreadyDeleted,
+)
+from partitions.deletion import (
+    DeletionSummary,
+    delete_client_partition,
+    deletion_summary,
+    lock_partition_for_change,
+)
 from partitions.limit import ensure_capacity
 from partitions.models import ClientPartition
 from partitions.signals import partitions_changed
-from services.models import Service
-
-
-class ClientPartitionAlreadyDeleted(Exception):
-    """The partition was deleted by someone else before this delete ran."""
-
-
-@dataclass(frozen=True)
-class DeletionSummary:
-    """What deleting a client partition removes: counts, and the services unassigned."""
-
-    partition_id: int
-    name: str
-    contacts: int
-    companies: int
-    emails: int
-    activities: int
-    services: list[Service] = field(default_factory=list)
-
-    @property
-    def rows(self) -> int:
-        """How many rows of client data go: what the deletion's time depends on."""
-        return self.contacts + self.companies + self.emails + self.activities
-
-    def describe(self) -> str:
-        """What went, for messages and the audit trail: "1,204 contacts, 7 companies,
-        3,310 emails, 9,882 activity entries; 2 services unassigned"."""
-        return _(
-            "%(contacts)s, %(companies)s, %(emails)s, %(activities)s; %(services)s"
-        ) % {
-            "contacts": _counted(
-                ngettext("%(count)s contact", "%(count)s contacts", self.contacts),
-                self.contacts,
-            ),
-            "companies": _counted(
-                ngettext("%(count)s company", "%(count)s companies", self.companies),
-                self.companies,
-            ),
-            "emails": _counted(
-                ngettext("%(count)s email", "%(count)s emails", self.emails),
-                self.emails,
-            ),
-            "activities": _counted(
-                ngettext(
-                    "%(count)s activity entry",
-                    "%(count)s activity entries",
-                    self.activities,
-                ),
-                self.activities,
-            ),
-            "services": _counted(
-                ngettext(
-                    "%(count)s service unassigned",
-                    "%(count)s services unassigned",
-                    len(self.services),
-                ),
-                len(self.services),
-            ),
-        }
-
-    def deleted_message(self) -> str:
-        """The message shown after the delete: 'Client partition "X" deleted: ...'."""
-        return _('Client partition "%(name)s" deleted: %(what)s') % {
-            "name": self.name,
-            "what": self.describe(),
-        }
-
-
-def _counted(template: str, count: int) -> str:
-    """Fill a counted phrase with the count written with thousands separators."""
-    return template % {"count": f"{count:,}"}
+from partitions.tasks import delete_client_partition_in_background
 
 
 def create_client_partition(partition: ClientPartition, *, actor) -> ClientPartition:
@@ -152,36 +93,6 @@ def set_client_partitions_enabled(
     return changing
 
 
-def deletion_summary(partition: ClientPartition) -> DeletionSummary:
-    """Count what deleting the partition would remove: COUNT queries, never a walk
-    over the rows, so the work is bounded whatever the client's size."""
-    return DeletionSummary(
-        partition_id=partition.pk,
-        name=partition.name,
-        contacts=Contact.objects.filter(partition=partition).count(),
-        companies=Company.objects.filter(partition=partition).count(),
-        emails=Email.objects.filter(partition=partition).count(),
-        activities=Activity.objects.filter(partition=partition).count(),
-        services=list(Service.objects.filter(client_partition=partition)),
-    )
-
-
-def delete_client_partition(partition: ClientPartition, *, actor) -> DeletionSummary:
-    """Delete a BPO client with all its contacts, companies, emails and activity
-    history, unassigning its services, in one transaction; audit it with the counts.
-
-    Raises ClientPartitionAlreadyDeleted if it is already gone.
-    """
-    with transaction.atomic():
-        current = _lock(partition)
-        summary = deletion_summary(current)
-        audit.log_deletion(actor, current, summary.deleted_message())
-        # The database deletes the children (DB_CASCADE) and unassigns the services
-        # (DB_SET_NULL): nothing is loaded into Python, whatever the size.
-        ClientPartition.objects.filter(pk=current.pk).delete()
-    return summary
-
-
 @dataclass(frozen=True)
 class ScheduledDeletion:
     """A deletion too large for a web request, handed to the background worker."""
@@ -213,10 +124,8 @@ def schedule_client_partition_deletion(
 ) -> ScheduledDeletion:
     """Disable the client, mark it deleting and enqueue its deletion, in one
     transaction (the task row is written with it, so a rollback leaves nothing)."""
-    from partitions.tasks import delete_client_partition_in_background
-
     with transaction.atomic():
-        locked = _lock(partition)
+        locked = lock_partition_for_change(partition)
         summary = summary or deletion_summary(locked)
         result = delete_client_partition_in_background.enqueue(
             partition_id=locked.pk, actor_id=actor.pk
@@ -230,19 +139,6 @@ def schedule_client_partition_deletion(
         partitions_changed([locked.tenant_id])
         audit.log_change(actor, [locked], _verbose_names(["enabled"]))
     return ScheduledDeletion(summary=summary, task_id=str(result.id))
-
-
-def _lock(partition: ClientPartition) -> ClientPartition:
-    """Lock the partition's tenant, then the partition (the order every path takes,
-    so none deadlocks another); raise ClientPartitionAlreadyDeleted if it is gone."""
-    lock_tenant(partition.tenant_id)
-    current = lock_client_partition(partition.pk)
-    if current is None:
-        raise ClientPartitionAlreadyDeleted(
-            _('The client partition "%(name)s" has already been deleted.')
-            % {"name": partition.name}
-        )
-    return current
 
 
 def _save_unique(partition: ClientPartition) -> None:

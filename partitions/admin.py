@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from ccadmin.admin_base import TenantScopedAdmin
 from ccadmin.models import Tenant
-from partitions import actions
+from partitions import actions, registry
 from partitions.export import export_client_partition, export_filename
 from partitions.limit import (
     ClientPartitionLimitReached,
@@ -34,7 +34,6 @@ from partitions.messages import toggled_message
 from partitions.models import ClientPartition
 from partitions.queries import with_counts
 from partitions.selectors import deletion_progress
-from services.models import Service
 
 
 class ClientPartitionForm(forms.ModelForm):
@@ -222,10 +221,9 @@ class ClientPartitionAdmin(TenantScopedAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, **kw):
         obj = kw.get("obj")
-        if obj is not None and obj.pk:
-            context["associated_services"] = Service.objects.filter(
-                client_partition=obj
-            ).order_by("name")
+        services = registry.content("services")  # registered by the services app
+        if obj is not None and obj.pk and services is not None:
+            context["associated_services"] = services.of(obj).order_by("name")
         return super().render_change_form(request, context, add, change, **kw)
 
     # ----- enable / disable ---------------------------------------------------------

@@ -11,4 +11,10 @@ class PartitionsConfig(AppConfig):
     verbose_name = _("Case & Contact Management")
 
     def ready(self) -> None:
+        # Imported here, not at the top: models and admin classes load only once the
+        # app registry is ready.
+        from ccadmin.admin_base import register_choice_field
         from partitions import signals  # noqa: F401  (connects the receivers)
+        from partitions.admin_fields import ClientPartitionChoiceField
+
+        register_choice_field("partitions.ClientPartition", ClientPartitionChoiceField)

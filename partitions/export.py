@@ -2,10 +2,12 @@
 client's contract ends, before deleting the client partition.
 
 The zip holds one CSV file per kind of record (contacts, companies, emails, activity
-history, services) and `manifest.json` with the counts and the time. Rows are read
-with server-side cursors in chunks and written straight into the zip, so memory stays
-flat whatever the client's size. On PostgreSQL every file is read from one snapshot
-(REPEATABLE READ), so the files agree with each other and with the manifest's counts.
+history, services: what the apps registered in partitions.registry, with the file
+names and columns they gave) and `manifest.json` with the counts and the time. Rows
+are read with server-side cursors in chunks and written straight into the zip, so
+memory stays flat whatever the client's size. On PostgreSQL every file is read from
+one snapshot (REPEATABLE READ), so the files agree with each other and with the
+manifest's counts.
 
 The command (`manage.py partitions export`) and the admin's "Export data" button both
 call `export_client_partition`; it writes the audit entry.
@@ -27,15 +29,13 @@ from pathlib import Path
 from typing import IO
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from ccadmin import audit
-from contacts.models import Activity, Company, Contact, Email
+from partitions import registry
 from partitions.models import ClientPartition
-from services.models import Service
 
 EXPORT_FORMAT = "ccadmin-client-partition-export"
 FORMAT_VERSION = 1
@@ -44,118 +44,6 @@ MANIFEST_NAME = "manifest.json"
 # read Japanese names as UTF-8; Python's csv reads it with encoding="utf-8-sig".
 CSV_ENCODING = "utf-8-sig"
 CHUNK_SIZE = 2000
-
-
-@dataclass(frozen=True)
-class ExportTable:
-    """One CSV file of the export: its name, header and the fields each row holds."""
-
-    key: str
-    filename: str
-    header: tuple[str, ...]
-    fields: tuple[str, ...]
-
-    def rows(self, partition: ClientPartition) -> QuerySet:
-        """The partition's rows of this table, in a stable order, as tuples."""
-        model = {
-            "contacts": Contact,
-            "companies": Company,
-            "emails": Email,
-            "activities": Activity,
-        }.get(self.key)
-        if model is None:
-            queryset = Service.objects.filter(client_partition=partition)
-        else:
-            queryset = model.objects.filter(partition=partition)
-        return queryset.order_by("pk").values_list(*self.fields)
-
-
-# Contacts' column names are those `import_contacts` reads, so a client's contacts.csv
-# can be imported as it is into another tenant (its id columns are ignored there).
-TABLES: tuple[ExportTable, ...] = (
-    ExportTable(
-        "contacts",
-        "contacts.csv",
-        (
-            "id",
-            "first name",
-            "last name",
-            "title",
-            "email",
-            "phone",
-            "company",
-            "company id",
-            "created at",
-        ),
-        (
-            "id",
-            "first_name",
-            "last_name",
-            "title",
-            "email",
-            "phone",
-            "company__name",
-            "company_id",
-            "created_at",
-        ),
-    ),
-    ExportTable("companies", "companies.csv", ("id", "name"), ("id", "name")),
-    ExportTable(
-        "emails",
-        "emails.csv",
-        (
-            "id",
-            "direction",
-            "sender",
-            "recipients",
-            "subject",
-            "body",
-            "message id",
-            "service",
-            "contact id",
-            "sent at",
-        ),
-        (
-            "id",
-            "direction",
-            "sender",
-            "recipients",
-            "subject",
-            "body",
-            "message_id",
-            "service__name",
-            "contact_id",
-            "sent_at",
-        ),
-    ),
-    ExportTable(
-        "activities",
-        "activity_history.csv",
-        (
-            "id",
-            "channel",
-            "direction",
-            "service",
-            "contact id",
-            "email id",
-            "occurred at",
-            "summary",
-        ),
-        (
-            "id",
-            "channel",
-            "direction",
-            "service__name",
-            "contact_id",
-            "email_id",
-            "occurred_at",
-            "summary",
-        ),
-    ),
-    ExportTable(
-        "services", "services.csv", ("id", "name", "type"), ("id", "name", "type")
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -187,7 +75,7 @@ class ExportManifest:
             "exported_at": self.exported_at.isoformat(),
             "exported_by": self.exported_by,
             "encoding": "UTF-8 with BOM, RFC 4180 CSV",
-            "files": {table.key: table.filename for table in TABLES},
+            "files": {c.key: c.export.filename for c in registry.contents()},
             "counts": self.counts,
         }
 
@@ -211,8 +99,8 @@ def export_client_partition(
         partition = ClientPartition.objects.select_related("tenant").get(
             pk=partition.pk
         )
-        for table in TABLES:
-            counts[table.key] = _write_table(archive, table, partition)
+        for content in registry.contents():
+            counts[content.key] = _write_table(archive, content, partition)
         manifest = ExportManifest(
             tenant_slug=partition.tenant.slug,
             tenant_name=partition.tenant.name,
@@ -262,16 +150,18 @@ def export_filename(partition: ClientPartition, when: datetime | None = None) ->
 
 
 def _write_table(
-    archive: zipfile.ZipFile, table: ExportTable, partition: ClientPartition
+    archive: zipfile.ZipFile,
+    content: registry.PartitionContent,
+    partition: ClientPartition,
 ) -> int:
     count = 0
     with (
-        archive.open(_entry(table.filename), "w", force_zip64=True) as raw,
+        archive.open(_entry(content.export.filename), "w", force_zip64=True) as raw,
         io.TextIOWrapper(raw, encoding=CSV_ENCODING, newline="") as text,
     ):
         writer = csv.writer(text)
-        writer.writerow(table.header)
-        for row in table.rows(partition).iterator(chunk_size=CHUNK_SIZE):
+        writer.writerow(content.export.header)
+        for row in content.export_rows(partition).iterator(chunk_size=CHUNK_SIZE):
             writer.writerow([_cell(value) for value in row])
             count += 1
     return count

@@ -3,16 +3,16 @@
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from contacts.models import Contact
+from partitions import registry
 from partitions.models import ClientPartition
-from services.models import Service
 
 
-def _count_of(model, fk: str):
+def _count_of(content: registry.PartitionContent):
     """A correlated COUNT per partition, as a subquery: one query for the whole page,
     with no join multiplying rows."""
+    fk = content.partition_field
     counted = (
-        model.objects.filter(**{fk: OuterRef("pk")})
+        content.model._default_manager.filter(**{fk: OuterRef("pk")})
         .order_by()
         .values(fk)
         .annotate(n=Count("pk"))
@@ -22,9 +22,9 @@ def _count_of(model, fk: str):
 
 
 def with_counts(queryset: QuerySet[ClientPartition]) -> QuerySet[ClientPartition]:
-    """Annotate each client partition with `services_count` (services assigned) and
-    `contacts_count` (its contacts), in the same single query."""
+    """Annotate each client partition with `<key>_count` for each kind of record its
+    apps list (registry.list_columns: `services_count` for the services assigned,
+    `contacts_count` for its contacts), in the same single query."""
     return queryset.annotate(
-        services_count=_count_of(Service, "client_partition"),
-        contacts_count=_count_of(Contact, "partition"),
+        **{f"{c.key}_count": _count_of(c) for c in registry.list_columns()}
     )

@@ -5,7 +5,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ccadmin.admin_base import TenantPartitionFilter, TenantScopedAdmin
+from ccadmin.admin_base import TenantScopedAdmin
+from partitions.admin_fields import TenantPartitionFilter
 from services import actions
 from services.models import GatewayToken, Service
 

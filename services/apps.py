@@ -9,3 +9,10 @@ class ServicesConfig(AppConfig):
 
     name = "services"
     verbose_name = _("Services & Campaigns")
+
+    def ready(self) -> None:
+        # Imported here, not at the top: models load only once the app registry is
+        # ready. Tells partitions what a client partition holds of this app.
+        from services.partition_data import register_partition_data
+
+        register_partition_data()

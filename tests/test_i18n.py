@@ -21,7 +21,8 @@ from tests import factories
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "locale" / "ja" / "LC_MESSAGES" / "django.po"
 # What `makemessages` reads: the project's apps and templates (not tests, not bench).
-SOURCES = ["ccadmin", "partitions", "services", "contacts", "templates", "manage.py"]
+APPS = ["ccadmin", "partitions", "services", "contacts", "interactions", "demo"]
+SOURCES = [*APPS, "templates", "manage.py"]
 PLACEHOLDER = re.compile(r"%(?:\([a-z_]+\))?[-#0 +]*\d*(?:\.\d+)?[sdrfx]")
 
 JA_QUESTION = (

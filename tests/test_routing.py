@@ -1,4 +1,4 @@
-"""services.routing.route_interaction: incoming calls, chats and emails go to the
+"""interactions.routing.route_interaction: incoming calls, chats and emails go to the
 service's BPO client while it is enabled, to no client otherwise, never lost."""
 
 from datetime import UTC, datetime
@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 import pytest
 
 from contacts.models import Activity, Contact, Email
+from interactions.routing import InteractionRejected, route_interaction
 from partitions import actions as partition_actions
 from partitions.models import ClientPartition
-from services.routing import InteractionRejected, route_interaction
 from tests import factories
 from tests.live import race
 

@@ -11,7 +11,7 @@ from partitions.models import ClientPartition
 
 @pytest.mark.django_db
 def test_contacts_option_fills_one_client_and_tops_up_only(monkeypatch):
-    from ccadmin.management.commands import seed_demo
+    from demo.management.commands import seed_demo
 
     monkeypatch.setattr(seed_demo, "BULK_CONTACTS", 7)  # several chunks
     out = io.StringIO()

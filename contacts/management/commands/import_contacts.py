@@ -20,7 +20,7 @@ from contacts.imports import (
     RowError,
     import_contacts,
 )
-from partitions.management.commands.partitions import partition_from_option
+from partitions.cli import partition_from_option
 
 
 class Command(ContactCenterCommand):

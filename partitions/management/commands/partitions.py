@@ -23,8 +23,8 @@ from ccadmin.cli import (
     tenant_from_option,
 )
 from ccadmin.models import Tenant
-from ccadmin.text import name_key
 from partitions import actions
+from partitions.cli import partition_from_option
 from partitions.export import export_to_path
 from partitions.limit import ClientPartitionLimitReached, partition_usage
 from partitions.messages import toggled_message
@@ -36,19 +36,6 @@ DELETE_QUESTION = gettext_lazy(
     "Are you absolutely sure you want to delete %(name)s including all contacts, "
     "emails, activity history belonging to this client?"
 )
-
-
-def partition_from_option(tenant: Tenant, name: str) -> ClientPartition:
-    """The tenant's client partition of that name (ignoring case and width)."""
-    found = ClientPartition.objects.filter(
-        tenant=tenant, name_key=name_key(name)
-    ).first()
-    if found is None:
-        raise CommandError(
-            _('The tenant "%(tenant)s" has no client partition named "%(name)s".')
-            % {"tenant": tenant.name, "name": name}
-        )
-    return found
 
 
 def validation_message(exc: ValidationError) -> str:

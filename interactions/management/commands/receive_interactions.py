@@ -1,7 +1,7 @@
 """`manage.py receive_interactions`: record calls, chats and emails from files.
 
-Each record is routed on its own (services.routing.route_interaction, one transaction
-each): a bad record is rejected with its reason and the good ones are kept.
+Each record is routed on its own (interactions.routing.route_interaction, one
+transaction each): a bad record is rejected with its reason and the good ones are kept.
 """
 
 import json
@@ -14,13 +14,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ccadmin.models import Tenant
-from services.interaction_input import (
+from interactions.input import (
     interaction_from_email,
     interaction_from_json,
     read_eml,
     read_mbox,
 )
-from services.routing import InteractionRejected, RoutedInteraction, route_interaction
+from interactions.routing import (
+    InteractionRejected,
+    RoutedInteraction,
+    route_interaction,
+)
 
 SUFFIXES = (".jsonl", ".eml", ".mbox")
 

@@ -22,12 +22,13 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from ccadmin.locks import lock_client_partition, lock_tenant
+from ccadmin.locks import lock_tenant
 from ccadmin.models import Tenant
 from ccadmin.text import normalize_name
 from contacts.actions import contact_for_sender
 from contacts.models import Activity, Direction, Email
 from contacts.phones import normalize_phone
+from partitions.locks import lock_client_partition
 from partitions.models import ClientPartition
 from services.models import Service
 

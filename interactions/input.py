@@ -1,6 +1,6 @@
 """Incoming interactions as gateways deliver them: JSON objects (JSON Lines files and
 the HTTP API) and RFC 822 email (.eml files, mbox), turned into the arguments of
-`services.routing.route_interaction`.
+`interactions.routing.route_interaction`.
 
 Email is parsed with Python's `email` package and its modern policy, which decodes
 encoded words (=?UTF-8?B?...?=, =?ISO-2022-JP?B?...?=) in subjects and names, and
@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
-from services.routing import InteractionRejected
+from interactions.routing import InteractionRejected
 
 # The fields of one interaction in JSON, each a string ("to" may be a list).
 JSON_FIELDS = (

@@ -2,7 +2,7 @@
 
 A gateway authenticates with a tenant's gateway token (`Authorization: Bearer <key>`)
 and posts one interaction as JSON, with the same fields as a line of a JSON Lines file
-(services.interaction_input). Routing is services.routing.route_interaction, as for
+(interactions.input). Routing is interactions.routing.route_interaction, as for
 the command.
 """
 
@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from services.interaction_input import interaction_from_json
+from interactions.input import interaction_from_json
+from interactions.routing import InteractionRejected, route_interaction
 from services.models import GatewayToken, hash_gateway_key
-from services.routing import InteractionRejected, route_interaction
 
 
 def authenticated_gateway(request: HttpRequest) -> GatewayToken | None:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from services import views
+from interactions import views
 
 app_name = "api"
 

@@ -1,0 +1,138 @@
+"""Deleting a client partition: what it removes, and the one-transaction delete.
+
+The lower half of the delete path, below partitions.actions and partitions.tasks:
+actions decides whether a delete runs now or in the background worker, the task runs
+it there, and both end in `delete_client_partition` here. Keeping it below both lets
+actions import the task without the task importing actions back.
+
+What a client holds comes from partitions.registry (contacts, companies, emails,
+activity history deleted with it; services unassigned), so this module names no app
+above partitions.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Model
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from ccadmin import audit
+from ccadmin.locks import lock_tenant
+from partitions import registry
+from partitions.locks import lock_client_partition
+from partitions.models import ClientPartition
+
+
+class ClientPartitionAlreadyDeleted(Exception):
+    """The partition was deleted by someone else before this delete ran."""
+
+
+@dataclass(frozen=True)
+class DeletionSummary:
+    """What deleting a client partition removes: counts, and the services unassigned."""
+
+    partition_id: int
+    name: str
+    contacts: int
+    companies: int
+    emails: int
+    activities: int
+    # The Service rows (services app), listed by name on the confirmation page.
+    services: list[Model] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        """How many rows of client data go: what the deletion's time depends on."""
+        return self.contacts + self.companies + self.emails + self.activities
+
+    def describe(self) -> str:
+        """What went, for messages and the audit trail: "1,204 contacts, 7 companies,
+        3,310 emails, 9,882 activity entries; 2 services unassigned"."""
+        return _(
+            "%(contacts)s, %(companies)s, %(emails)s, %(activities)s; %(services)s"
+        ) % {
+            "contacts": _counted(
+                ngettext("%(count)s contact", "%(count)s contacts", self.contacts),
+                self.contacts,
+            ),
+            "companies": _counted(
+                ngettext("%(count)s company", "%(count)s companies", self.companies),
+                self.companies,
+            ),
+            "emails": _counted(
+                ngettext("%(count)s email", "%(count)s emails", self.emails),
+                self.emails,
+            ),
+            "activities": _counted(
+                ngettext(
+                    "%(count)s activity entry",
+                    "%(count)s activity entries",
+                    self.activities,
+                ),
+                self.activities,
+            ),
+            "services": _counted(
+                ngettext(
+                    "%(count)s service unassigned",
+                    "%(count)s services unassigned",
+                    len(self.services),
+                ),
+                len(self.services),
+            ),
+        }
+
+    def deleted_message(self) -> str:
+        """The message shown after the delete: 'Client partition "X" deleted: ...'."""
+        return _('Client partition "%(name)s" deleted: %(what)s') % {
+            "name": self.name,
+            "what": self.describe(),
+        }
+
+
+def _counted(template: str, count: int) -> str:
+    """Fill a counted phrase with the count written with thousands separators."""
+    return template % {"count": f"{count:,}"}
+
+
+def deletion_summary(partition: ClientPartition) -> DeletionSummary:
+    """Count what deleting the partition would remove: COUNT queries, never a walk
+    over the rows, so the work is bounded whatever the client's size. The kinds of
+    record come from partitions.registry: each owned kind is counted, each assigned
+    kind (services) listed."""
+    return DeletionSummary(
+        partition_id=partition.pk,
+        name=partition.name,
+        **{c.key: c.of(partition).count() for c in registry.owned()},
+        **{c.key: list(c.of(partition)) for c in registry.assigned()},
+    )
+
+
+def delete_client_partition(partition: ClientPartition, *, actor) -> DeletionSummary:
+    """Delete a BPO client with all its contacts, companies, emails and activity
+    history, unassigning its services, in one transaction; audit it with the counts.
+
+    Raises ClientPartitionAlreadyDeleted if it is already gone.
+    """
+    with transaction.atomic():
+        current = lock_partition_for_change(partition)
+        summary = deletion_summary(current)
+        audit.log_deletion(actor, current, summary.deleted_message())
+        # The database deletes the children (DB_CASCADE) and unassigns the services
+        # (DB_SET_NULL): nothing is loaded into Python, whatever the size.
+        ClientPartition.objects.filter(pk=current.pk).delete()
+    return summary
+
+
+def lock_partition_for_change(partition: ClientPartition) -> ClientPartition:
+    """Lock the partition's tenant, then the partition (the order every path takes,
+    so none deadlocks another) and return it as it is now; raise
+    ClientPartitionAlreadyDeleted if it is gone. Call inside a transaction."""
+    lock_tenant(partition.tenant_id)
+    current = lock_client_partition(partition.pk)
+    if current is None:
+        raise ClientPartitionAlreadyDeleted(
+            _('The client partition "%(name)s" has already been deleted.')
+            % {"name": partition.name}
+        )
+    return current
