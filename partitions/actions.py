@@ -19,6 +19,7 @@ from ccadmin import audit
 from ccadmin.locks import lock_client_partition, lock_tenant
 from contacts.models import Activity, Company, Contact, Email
 from partitions.limit import ensure_capacity
+from partitions.messages import being_deleted_message
 from partitions.models import ClientPartition
 from partitions.signals import partitions_changed
 from services.models import Service
@@ -109,17 +110,36 @@ def create_client_partition(partition: ClientPartition, *, actor) -> ClientParti
     return partition
 
 
+# What an administrator may change on a partition; the deletion_* fields belong to
+# the deletion policy below and tenant never changes.
+CHANGEABLE_FIELDS = frozenset({"name", "description", "enabled"})
+
+
 def update_client_partition(
     partition: ClientPartition, *, actor, changed: list[str]
 ) -> ClientPartition:
     """Save a partition's new name, description or enabled state, and audit it.
 
-    `changed` names the fields changed, for the audit entry.
+    `changed` names the fields changed: only those are written (with updated_at, and
+    name_key with the name), so an instance loaded before another administrator's
+    change never writes that change back. Locks the tenant, then the partition, and
+    refuses (ValidationError) while the client is being deleted in the background: a
+    stale form must not re-enable it or erase its deletion mark. Raises
+    ClientPartitionAlreadyDeleted if it is gone.
     """
+    unknown = set(changed) - CHANGEABLE_FIELDS
+    if unknown:
+        raise ValueError(f"Not changeable here: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        lock_tenant(partition.tenant_id)  # saving bumps the tenant's version
+        current = _lock(partition)  # the tenant lock: saving bumps its version
+        if current.is_deleting:
+            raise ValidationError(being_deleted_message(current), code="deleting")
         partition.full_clean()
-        _save_unique(partition)
+        if changed:
+            fields = {*changed, "updated_at"}
+            if "name" in changed:
+                fields.add("name_key")
+            _save_unique(partition, update_fields=sorted(fields))
         audit.log_change(actor, [partition], _verbose_names(changed))
     return partition
 
@@ -245,11 +265,13 @@ def _lock(partition: ClientPartition) -> ClientPartition:
     return current
 
 
-def _save_unique(partition: ClientPartition) -> None:
+def _save_unique(
+    partition: ClientPartition, update_fields: list[str] | None = None
+) -> None:
     """Save, turning a lost race on the unique name into the form's own error."""
     try:
         with transaction.atomic():
-            partition.save()
+            partition.save(update_fields=update_fields)
     except IntegrityError as exc:
         if partition.name_already_used():
             raise ValidationError(

@@ -199,10 +199,15 @@ class ClientPartitionAdmin(TenantScopedAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except ClientPartitionLimitReached as exc:
-            # Lost a race for the last place: the locked check refused the insert.
+        except (
+            ClientPartitionLimitReached,
+            actions.ClientPartitionAlreadyDeleted,
+        ) as exc:
+            # Lost a race: for the last place (the locked check refused the insert),
+            # or with a delete that went first.
             self.message_user(request, str(exc), messages.ERROR)
         except ValidationError as exc:
+            # E.g. the client began to be deleted after this form was opened.
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
         return HttpResponseRedirect(self._changelist_url())
 

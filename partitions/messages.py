@@ -39,3 +39,11 @@ def toggled_message(changed: Sequence[ClientPartition], *, enabled: bool) -> str
             count,
         )
     return template % {"count": count, "names": _names(changed)}
+
+
+def being_deleted_message(partition: ClientPartition) -> str:
+    """Why a client being deleted in the background cannot be changed or enabled."""
+    return _(
+        '"%(name)s" is being deleted: it stays disabled and cannot be changed until '
+        "the deletion is done."
+    ) % {"name": partition.name}

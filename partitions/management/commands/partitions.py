@@ -27,7 +27,7 @@ from ccadmin.text import name_key
 from partitions import actions
 from partitions.export import export_to_path
 from partitions.limit import ClientPartitionLimitReached, partition_usage
-from partitions.messages import toggled_message
+from partitions.messages import being_deleted_message, toggled_message
 from partitions.models import ClientPartition
 from partitions.queries import with_counts
 
@@ -260,6 +260,9 @@ class Command(ContactCenterCommand):
 
     def handle_toggle(self, tenant: Tenant, actor, *, subcommand: str, **options):
         partition = partition_from_option(tenant, options["name"])
+        if partition.is_deleting:
+            # The action would leave it disabled and report "already enabled".
+            raise CommandError(being_deleted_message(partition))
         enabled = subcommand == "enable"
         changed = actions.set_client_partitions_enabled(
             ClientPartition.objects.filter(pk=partition.pk),
