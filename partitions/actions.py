@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.tasks import TaskResult
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -19,7 +20,7 @@ from ccadmin import audit
 from ccadmin.locks import lock_client_partition, lock_tenant
 from contacts.models import Activity, Company, Contact, Email
 from partitions.limit import ensure_capacity
-from partitions.messages import being_deleted_message
+from partitions.messages import being_deleted_message, delete_question
 from partitions.models import ClientPartition
 from partitions.signals import partitions_changed
 from services.models import Service
@@ -81,6 +82,11 @@ class DeletionSummary:
                 len(self.services),
             ),
         }
+
+    @property
+    def question(self) -> str:
+        """The spec's confirmation question about this client (partitions.messages)."""
+        return delete_question(self.name)
 
     def deleted_message(self) -> str:
         """The message shown after the delete: 'Client partition "X" deleted: ...'."""
@@ -208,6 +214,8 @@ class ScheduledDeletion:
 
     summary: DeletionSummary
     task_id: str
+    # The worker's result, as enqueued: `partitions delete --wait` follows it.
+    task_result: TaskResult | None = field(default=None, compare=False, repr=False)
 
     @property
     def expected_seconds(self) -> int:
@@ -219,9 +227,18 @@ class ScheduledDeletion:
 def delete_or_schedule_client_partition(
     partition: ClientPartition, *, actor
 ) -> DeletionSummary | ScheduledDeletion:
-    """What an administrator's confirmed delete does: delete the client now, or, when
-    it holds more rows than CLIENT_PARTITION_BACKGROUND_DELETE_ROWS, disable it, mark
-    it deleting and hand the deletion to the background worker."""
+    """The deletion policy of every confirmed delete, in the admin and in
+    `partitions delete`: delete the client now, or, when it holds more rows than
+    CLIENT_PARTITION_BACKGROUND_DELETE_ROWS, disable it, mark it deleting and hand the
+    deletion to the background worker.
+
+    Why: the delete is one transaction whose time grows with the client's rows
+    (~150,000 rows/s measured, bench/RESULTS.md). Above the threshold (2,000,000 rows,
+    about 13 s) it would outlast a web request and hold the client's locks for as
+    long, so the worker does it while the client, already disabled, receives nothing.
+    The command line follows the same rule so that a script and an administrator see
+    the same outcome; `partitions delete --wait` blocks until the worker is done.
+    """
     summary = deletion_summary(partition)
     if summary.rows <= settings.CLIENT_PARTITION_BACKGROUND_DELETE_ROWS:
         return delete_client_partition(partition, actor=actor)
@@ -238,18 +255,24 @@ def schedule_client_partition_deletion(
     with transaction.atomic():
         locked = _lock(partition)
         summary = summary or deletion_summary(locked)
-        result = delete_client_partition_in_background.enqueue(
-            partition_id=locked.pk, actor_id=actor.pk
-        )
-        ClientPartition.objects.filter(pk=locked.pk).update(
+        # Marked before the task is enqueued: a backend that runs tasks at once (the
+        # immediate backend) then deletes a client already marked, and the audit
+        # trail reads "disabled", then "deleted".
+        marked = ClientPartition.objects.filter(pk=locked.pk)
+        marked.update(
             enabled=False,
             deletion_requested_at=timezone.now(),
             deletion_rows=summary.rows,
-            deletion_task_id=str(result.id),
         )
         partitions_changed([locked.tenant_id])
         audit.log_change(actor, [locked], _verbose_names(["enabled"]))
-    return ScheduledDeletion(summary=summary, task_id=str(result.id))
+        result = delete_client_partition_in_background.enqueue(
+            partition_id=locked.pk, actor_id=actor.pk
+        )
+        marked.update(deletion_task_id=str(result.id))
+    return ScheduledDeletion(
+        summary=summary, task_id=str(result.id), task_result=result
+    )
 
 
 def _lock(partition: ClientPartition) -> ClientPartition:
