@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
 from django.http import FileResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,15 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ccadmin.admin_base import TenantScopedAdmin
-from ccadmin.models import Tenant
 from partitions import actions
 from partitions.export import export_client_partition, export_filename
 from partitions.limit import (
     ClientPartitionLimitReached,
-    PartitionUsage,
     ensure_capacity,
-    partition_limit,
     partition_usage,
+    partition_usages,
 )
 from partitions.messages import toggled_message
 from partitions.models import ClientPartition
@@ -159,11 +156,7 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         if not request.user.is_superuser:
             tenant = self.viewer_tenant(request)
             return [self._usage(request, tenant)] if tenant else []
-        tenants = Tenant.objects.annotate(used=Count("client_partitions"))
-        return [
-            PartitionUsage(tenant, tenant.used, partition_limit(tenant))
-            for tenant in tenants
-        ]
+        return partition_usages()
 
     def _usage(self, request, tenant):
         # Cached per request: the changelist asks has_add_permission several times.
