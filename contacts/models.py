@@ -10,7 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
-from ccadmin.text import normalize_name, validate_printable_name
+from ccadmin.text import TypedName, validate_printable_name
 from partitions.models import ClientPartition
 from services.models import Service
 
@@ -73,7 +73,7 @@ class Direction(models.TextChoices):
     OUTBOUND = "outbound", _("Outbound")
 
 
-class Company(PartitionedRecord):
+class Company(TypedName, PartitionedRecord):
     """A company that contacts work for, kept per client partition."""
 
     partition = partition_field("companies")
@@ -93,9 +93,7 @@ class Company(PartitionedRecord):
 
     def clean(self) -> None:
         super().clean()
-        self.name = normalize_name(self.name or "")
-        if not self.name:
-            raise ValidationError({"name": _("Name is mandatory.")}, code="required")
+        self.clean_name()  # names of companies need not be unique
 
 
 class Contact(PartitionedRecord):
