@@ -233,26 +233,24 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         description=gettext_lazy("Enable selected client partitions"),
     )
     def enable_partitions(self, request, queryset):
-        changed = actions.set_client_partitions_enabled(
-            queryset, enabled=True, actor=request.user
-        )
-        self.message_user(
-            request,
-            toggled_message(changed, enabled=True),
-            messages.SUCCESS if changed else messages.WARNING,
-        )
+        self._set_enabled(request, queryset, enabled=True)
 
     @admin.action(
         permissions=["change"],
         description=gettext_lazy("Disable selected client partitions"),
     )
     def disable_partitions(self, request, queryset):
+        self._set_enabled(request, queryset, enabled=False)
+
+    def _set_enabled(self, request, queryset, *, enabled: bool) -> None:
+        """Enable or disable the chosen clients and say which changed (clients being
+        deleted stay disabled: the action leaves them out)."""
         changed = actions.set_client_partitions_enabled(
-            queryset, enabled=False, actor=request.user
+            queryset, enabled=enabled, actor=request.user
         )
         self.message_user(
             request,
-            toggled_message(changed, enabled=False),
+            toggled_message(changed, enabled=enabled),
             messages.SUCCESS if changed else messages.WARNING,
         )
 
