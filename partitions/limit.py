@@ -7,7 +7,7 @@ tenant's own `client_partition_limit` (set by a superuser) overrides it.
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from ccadmin.models import Tenant
@@ -78,11 +78,10 @@ def partition_usage(tenant: Tenant) -> PartitionUsage:
     return PartitionUsage(tenant=tenant, used=used, limit=partition_limit(tenant))
 
 
-def partition_usages(tenants: QuerySet[Tenant] | None = None) -> list[PartitionUsage]:
-    """Every tenant's usage (or that of the tenants given), in one query: the service
-    provider's list shows them all at once."""
-    tenants = Tenant.objects.all() if tenants is None else tenants
-    counted = tenants.annotate(used=Count("client_partitions"))
+def partition_usages() -> list[PartitionUsage]:
+    """Every tenant's usage, counted as partition_usage counts it, in one query: the
+    service provider's list shows them all at once."""
+    counted = Tenant.objects.annotate(used=Count("client_partitions"))
     return [
         PartitionUsage(tenant=tenant, used=tenant.used, limit=partition_limit(tenant))
         for tenant in counted
