@@ -6,11 +6,15 @@ caller names (issue 19, item 5).
 """
 
 import io
+import threading
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.test import Client
 from django.urls import reverse
 
 from ccadmin.text import name_key
@@ -161,3 +165,64 @@ def test_concurrent_stale_enable_and_background_delete_leave_it_deleting():
         partition.refresh_from_db()
         assert partition.is_deleting
         assert not partition.enabled
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_change_form_saved_while_a_deletion_is_being_scheduled_is_refused_clearly():
+    """The form was read before the deletion mark was committed: its save waits for
+    the locks, then finds the client deleting and says so (no 500, nothing saved)."""
+    tenant = factories.TenantFactory()
+    admin = factories.administrator(tenant)
+    partition = factories.client_with_data(tenant, "Acme", contacts=1)
+    partition.enabled = False
+    partition.save()
+    browser = Client()
+    browser.force_login(admin)
+    answer: list = []
+
+    def save_form() -> None:
+        try:
+            answer.append(
+                browser.post(
+                    change_url(partition),
+                    {"name": "Acme", "description": "Edited", "enabled": "on"},
+                    follow=True,
+                )
+            )
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        actions.schedule_client_partition_deletion(partition, actor=admin)
+        saving = threading.Thread(target=save_form)
+        saving.start()
+        wait_until_a_query_waits_for_a_lock()
+    saving.join(60)
+
+    response = answer[0]
+    assert response.status_code == 200
+    assert any(
+        '"Acme" is being deleted' in str(m) for m in response.context["messages"]
+    )
+    partition.refresh_from_db()
+    assert partition.is_deleting and not partition.enabled
+    assert partition.description != "Edited"
+
+
+def wait_until_a_query_waits_for_a_lock(limit: float = 60) -> None:
+    """Poll PostgreSQL until another session waits for a row lock (a wait for the
+    other thread, not a timing). Called inside a transaction, whose statistics
+    snapshot is cleared before each look."""
+    deadline = time.monotonic() + limit
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            assert time.monotonic() < deadline, "the form's save never waited"
+            time.sleep(0.02)
