@@ -39,3 +39,45 @@ def validate_printable_name(value: str) -> None:
                 % {"code": ord(char)},
                 code="invisible_character",
             )
+
+
+class TypedName:
+    """A model whose `name` an administrator types (client partition, service,
+    company): one rule for all of them. Normalise, then require, then ask the model's
+    own uniqueness question (`name_taken_message`). The model's clean() calls
+    `clean_name()`; the field keeps `validate_printable_name` as its validator.
+    """
+
+    def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
+        # clean_name() needs to know which checks full_clean has already made of the
+        # name: a form that refused it leaves it out (exclude).
+        self._full_clean_exclude = set(exclude or ())
+        try:
+            super().full_clean(exclude, validate_unique, validate_constraints)
+        finally:
+            del self._full_clean_exclude
+
+    def name_taken_message(self, name: str) -> str | None:
+        """The model's uniqueness question: the message saying `name` is already
+        used, or None. By default a name need not be unique (companies), or a database
+        constraint answers it (services)."""
+        return None
+
+    def clean_name(self) -> None:
+        """Store the name normalised; refuse it empty or already used."""
+        self.name = normalize_name(self.name or "")
+        if "name" in getattr(self, "_full_clean_exclude", ()):
+            # A form has already refused the name itself (e.g. NUL): saying "Name is
+            # mandatory" as well would be wrong.
+            return
+        if not self.name:
+            raise ValidationError({"name": _("Name is mandatory.")}, code="required")
+        try:
+            # Checked before the uniqueness question: PostgreSQL refuses NUL in a
+            # query. The field's own validator reports it, once.
+            validate_printable_name(self.name)
+        except ValidationError:
+            return
+        taken = self.name_taken_message(self.name)
+        if taken:
+            raise ValidationError({"name": taken}, code="unique")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
 from ccadmin.scoping import TenantScopedQuerySet
-from ccadmin.text import normalize_name, validate_printable_name
+from ccadmin.text import TypedName, validate_printable_name
 from partitions.models import ClientPartition
 from services.models import Service
 
@@ -76,7 +76,7 @@ class Direction(models.TextChoices):
     OUTBOUND = "outbound", _("Outbound")
 
 
-class Company(PartitionedRecord):
+class Company(TypedName, PartitionedRecord):
     """A company that contacts work for, kept per client partition."""
 
     partition = partition_field("companies")
@@ -96,9 +96,7 @@ class Company(PartitionedRecord):
 
     def clean(self) -> None:
         super().clean()
-        self.name = normalize_name(self.name or "")
-        if not self.name:
-            raise ValidationError({"name": _("Name is mandatory.")}, code="required")
+        self.clean_name()  # names of companies need not be unique
 
 
 class Contact(PartitionedRecord):

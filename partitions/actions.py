@@ -5,12 +5,13 @@ under a lock on the tenant row, so concurrent adds never pass it; a delete locks
 partition row, counts what goes, and lets the database cascade (DB_CASCADE).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.tasks import TaskResult
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,7 @@ from partitions.deletion import (
     lock_partition_for_change,
 )
 from partitions.limit import ensure_capacity
+from partitions.messages import being_deleted_message
 from partitions.models import ClientPartition
 from partitions.signals import partitions_changed
 from partitions.tasks import delete_client_partition_in_background
@@ -50,17 +52,38 @@ def create_client_partition(partition: ClientPartition, *, actor) -> ClientParti
     return partition
 
 
+# What an administrator may change on a partition; the deletion_* fields belong to
+# the deletion policy below and tenant never changes.
+CHANGEABLE_FIELDS = frozenset({"name", "description", "enabled"})
+
+
 def update_client_partition(
     partition: ClientPartition, *, actor, changed: list[str]
 ) -> ClientPartition:
     """Save a partition's new name, description or enabled state, and audit it.
 
-    `changed` names the fields changed, for the audit entry.
+    `changed` names the fields changed: only those are written (with updated_at, and
+    name_key with the name), so an instance loaded before another administrator's
+    change never writes that change back. Locks the tenant, then the partition, and
+    refuses (ValidationError) while the client is being deleted in the background: a
+    stale form must not re-enable it or erase its deletion mark. Raises
+    ClientPartitionAlreadyDeleted if it is gone.
     """
+    unknown = set(changed) - CHANGEABLE_FIELDS
+    if unknown:
+        raise ValueError(f"Not changeable here: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        lock_tenant(partition.tenant_id)  # saving bumps the tenant's version
+        current = lock_partition_for_change(
+            partition
+        )  # the tenant lock: saving bumps its version
+        if current.is_deleting:
+            raise ValidationError(being_deleted_message(current), code="deleting")
         partition.full_clean()
-        _save_unique(partition)
+        if changed:
+            fields = {*changed, "updated_at"}
+            if "name" in changed:
+                fields.add("name_key")
+            _save_unique(partition, update_fields=sorted(fields))
         audit.log_change(actor, [partition], _verbose_names(changed))
     return partition
 
@@ -99,6 +122,8 @@ class ScheduledDeletion:
 
     summary: DeletionSummary
     task_id: str
+    # The worker's result, as enqueued: `partitions delete --wait` follows it.
+    task_result: TaskResult | None = field(default=None, compare=False, repr=False)
 
     @property
     def expected_seconds(self) -> int:
@@ -110,9 +135,18 @@ class ScheduledDeletion:
 def delete_or_schedule_client_partition(
     partition: ClientPartition, *, actor
 ) -> DeletionSummary | ScheduledDeletion:
-    """What an administrator's confirmed delete does: delete the client now, or, when
-    it holds more rows than CLIENT_PARTITION_BACKGROUND_DELETE_ROWS, disable it, mark
-    it deleting and hand the deletion to the background worker."""
+    """The deletion policy of every confirmed delete, in the admin and in
+    `partitions delete`: delete the client now, or, when it holds more rows than
+    CLIENT_PARTITION_BACKGROUND_DELETE_ROWS, disable it, mark it deleting and hand the
+    deletion to the background worker.
+
+    Why: the delete is one transaction whose time grows with the client's rows
+    (~150,000 rows/s measured, bench/RESULTS.md). Above the threshold (2,000,000 rows,
+    about 13 s) it would outlast a web request and hold the client's locks for as
+    long, so the worker does it while the client, already disabled, receives nothing.
+    The command line follows the same rule so that a script and an administrator see
+    the same outcome; `partitions delete --wait` blocks until the worker is done.
+    """
     summary = deletion_summary(partition)
     if summary.rows <= settings.CLIENT_PARTITION_BACKGROUND_DELETE_ROWS:
         return delete_client_partition(partition, actor=actor)
@@ -127,25 +161,33 @@ def schedule_client_partition_deletion(
     with transaction.atomic():
         locked = lock_partition_for_change(partition)
         summary = summary or deletion_summary(locked)
-        result = delete_client_partition_in_background.enqueue(
-            partition_id=locked.pk, actor_id=actor.pk
-        )
-        ClientPartition.objects.filter(pk=locked.pk).update(
+        # Marked before the task is enqueued: a backend that runs tasks at once (the
+        # immediate backend) then deletes a client already marked, and the audit
+        # trail reads "disabled", then "deleted".
+        marked = ClientPartition.objects.filter(pk=locked.pk)
+        marked.update(
             enabled=False,
             deletion_requested_at=timezone.now(),
             deletion_rows=summary.rows,
-            deletion_task_id=str(result.id),
         )
         partitions_changed([locked.tenant_id])
         audit.log_change(actor, [locked], _verbose_names(["enabled"]))
-    return ScheduledDeletion(summary=summary, task_id=str(result.id))
+        result = delete_client_partition_in_background.enqueue(
+            partition_id=locked.pk, actor_id=actor.pk
+        )
+        marked.update(deletion_task_id=str(result.id))
+    return ScheduledDeletion(
+        summary=summary, task_id=str(result.id), task_result=result
+    )
 
 
-def _save_unique(partition: ClientPartition) -> None:
+def _save_unique(
+    partition: ClientPartition, update_fields: list[str] | None = None
+) -> None:
     """Save, turning a lost race on the unique name into the form's own error."""
     try:
         with transaction.atomic():
-            partition.save()
+            partition.save(update_fields=update_fields)
     except IntegrityError as exc:
         if partition.name_already_used():
             raise ValidationError(

@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
 from django.http import FileResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,15 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ccadmin.admin_base import TenantScopedAdmin
-from ccadmin.models import Tenant
 from partitions import actions, registry
 from partitions.export import export_client_partition, export_filename
 from partitions.limit import (
     ClientPartitionLimitReached,
-    PartitionUsage,
     ensure_capacity,
-    partition_limit,
     partition_usage,
+    partition_usages,
 )
 from partitions.messages import toggled_message
 from partitions.models import ClientPartition
@@ -158,11 +155,7 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         if not request.user.is_superuser:
             tenant = self.viewer_tenant(request)
             return [self._usage(request, tenant)] if tenant else []
-        tenants = Tenant.objects.annotate(used=Count("client_partitions"))
-        return [
-            PartitionUsage(tenant, tenant.used, partition_limit(tenant))
-            for tenant in tenants
-        ]
+        return partition_usages()
 
     def _usage(self, request, tenant):
         # Cached per request: the changelist asks has_add_permission several times.
@@ -198,10 +191,15 @@ class ClientPartitionAdmin(TenantScopedAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except ClientPartitionLimitReached as exc:
-            # Lost a race for the last place: the locked check refused the insert.
+        except (
+            ClientPartitionLimitReached,
+            actions.ClientPartitionAlreadyDeleted,
+        ) as exc:
+            # Lost a race: for the last place (the locked check refused the insert),
+            # or with a delete that went first.
             self.message_user(request, str(exc), messages.ERROR)
         except ValidationError as exc:
+            # E.g. the client began to be deleted after this form was opened.
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
         return HttpResponseRedirect(self._changelist_url())
 
@@ -233,26 +231,24 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         description=gettext_lazy("Enable selected client partitions"),
     )
     def enable_partitions(self, request, queryset):
-        changed = actions.set_client_partitions_enabled(
-            queryset, enabled=True, actor=request.user
-        )
-        self.message_user(
-            request,
-            toggled_message(changed, enabled=True),
-            messages.SUCCESS if changed else messages.WARNING,
-        )
+        self._set_enabled(request, queryset, enabled=True)
 
     @admin.action(
         permissions=["change"],
         description=gettext_lazy("Disable selected client partitions"),
     )
     def disable_partitions(self, request, queryset):
+        self._set_enabled(request, queryset, enabled=False)
+
+    def _set_enabled(self, request, queryset, *, enabled: bool) -> None:
+        """Enable or disable the chosen clients and say which changed (clients being
+        deleted stay disabled: the action leaves them out)."""
         changed = actions.set_client_partitions_enabled(
-            queryset, enabled=False, actor=request.user
+            queryset, enabled=enabled, actor=request.user
         )
         self.message_user(
             request,
-            toggled_message(changed, enabled=False),
+            toggled_message(changed, enabled=enabled),
             messages.SUCCESS if changed else messages.WARNING,
         )
 

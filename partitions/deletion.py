@@ -21,6 +21,7 @@ from ccadmin import audit
 from ccadmin.locks import lock_tenant
 from partitions import registry
 from partitions.locks import lock_client_partition
+from partitions.messages import delete_question
 from partitions.models import ClientPartition
 
 
@@ -81,6 +82,11 @@ class DeletionSummary:
                 len(self.services),
             ),
         }
+
+    @property
+    def question(self) -> str:
+        """The spec's confirmation question about this client (partitions.messages)."""
+        return delete_question(self.name)
 
     def deleted_message(self) -> str:
         """The message shown after the delete: 'Client partition "X" deleted: ...'."""

@@ -8,6 +8,16 @@ from django.utils.translation import ngettext
 from partitions.models import ClientPartition
 
 
+def delete_question(name: str) -> str:
+    """The spec's confirmation, word for word, asked by the admin's delete pages and
+    by `partitions delete`: "Are you absolutely sure you want to delete <X> including
+    all contacts, emails, activity history belonging to this client?"."""
+    return _(
+        "Are you absolutely sure you want to delete %(name)s including all contacts, "
+        "emails, activity history belonging to this client?"
+    ) % {"name": name}
+
+
 def _names(partitions: Sequence[ClientPartition]) -> str:
     # Quotation marks and the separator are translated: Japanese writes 「A」、「B」.
     quoted = [_('"%(name)s"') % {"name": partition.name} for partition in partitions]
@@ -39,3 +49,11 @@ def toggled_message(changed: Sequence[ClientPartition], *, enabled: bool) -> str
             count,
         )
     return template % {"count": count, "names": _names(changed)}
+
+
+def being_deleted_message(partition: ClientPartition) -> str:
+    """Why a client being deleted in the background cannot be changed or enabled."""
+    return _(
+        '"%(name)s" is being deleted: it stays disabled and cannot be changed until '
+        "the deletion is done."
+    ) % {"name": partition.name}

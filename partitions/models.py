@@ -1,17 +1,16 @@
 """Client partitions: the BPO clients a contact center (tenant) serves."""
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
 from ccadmin.scoping import TenantScopedQuerySet
-from ccadmin.text import name_key, normalize_name, validate_printable_name
+from ccadmin.text import TypedName, name_key, normalize_name, validate_printable_name
 
 NAME_MAX_LENGTH = 80
 
 
-class ClientPartition(models.Model):
+class ClientPartition(TypedName, models.Model):
     """One BPO client of a tenant, holding that client's contacts and history.
 
     Contacts, companies, emails and activity history may belong to a partition; services
@@ -79,40 +78,18 @@ class ClientPartition(models.Model):
         self.name_key = name_key(self.name)
         super().save(*args, **kwargs)
 
-    def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
-        # clean() needs to know which checks full_clean has already made of the name.
-        self._full_clean_exclude = set(exclude or ())
-        try:
-            super().full_clean(exclude, validate_unique, validate_constraints)
-        finally:
-            del self._full_clean_exclude
-
     def clean(self) -> None:
         """Normalise the name and refuse a second client of the same name."""
-        self.name = normalize_name(self.name or "")
-        exclude = getattr(self, "_full_clean_exclude", None)
-        if exclude is not None and "name" in exclude:
-            # A form has already refused the name itself (e.g. NUL): saying "Name is
-            # mandatory" as well would be wrong.
-            return
-        if not self.name:
-            raise ValidationError({"name": _("Name is mandatory.")}, code="required")
+        self.clean_name()
         self.name_key = name_key(self.name)
-        try:
-            # Checked before the duplicate query: PostgreSQL refuses NUL in a query.
-            validate_printable_name(self.name)
-        except ValidationError as exc:
-            if exclude is not None:
-                return  # full_clean's field validators have just said so, once
-            raise ValidationError({"name": exc.messages}) from exc
+
+    def name_taken_message(self, name: str) -> str | None:
+        """Unique per tenant, ignoring case and width: "ＡＣＭＥ" is "Acme"."""
         if self.tenant_id and self.name_already_used():
-            raise ValidationError(
-                {
-                    "name": _('A client partition named "%(name)s" already exists.')
-                    % {"name": self.name}
-                },
-                code="unique",
-            )
+            return _('A client partition named "%(name)s" already exists.') % {
+                "name": name
+            }
+        return None
 
     @property
     def is_deleting(self) -> bool:

@@ -10,11 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
 from ccadmin.scoping import TenantScopedQuerySet
-from ccadmin.text import normalize_name, validate_printable_name
+from ccadmin.text import TypedName, validate_printable_name
 from partitions.models import ClientPartition
 
 
-class Service(models.Model):
+class Service(TypedName, models.Model):
     """A service (queue) of a tenant: inbound voice, chat, email and so on.
 
     A service may be assigned to one client partition: interactions arriving through it
@@ -97,9 +97,7 @@ class Service(models.Model):
 
     def clean(self) -> None:
         """Normalise the name and keep the client partition within the tenant."""
-        self.name = normalize_name(self.name or "")
-        if not self.name:
-            raise ValidationError({"name": _("Name is mandatory.")}, code="required")
+        self.clean_name()  # unique per tenant by the constraint below
         # Addresses are compared case-insensitively by routing; stored lower-case.
         self.email_address = (self.email_address or "").strip().lower()
         if (

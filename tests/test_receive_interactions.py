@@ -208,7 +208,7 @@ def test_command_records_only_into_the_named_tenant(tmp_path, tenant, other_tena
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--tenant", "nope", "x.jsonl"], "Unknown tenant 'nope'"),
+        (["--tenant", "nope", "x.jsonl"], 'Unknown tenant "nope"'),
         (["--tenant", "{slug}", "notes.txt"], "unknown file type"),
         (["--tenant", "{slug}", "missing.eml"], "no such file"),
     ],

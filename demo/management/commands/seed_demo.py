@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ccadmin.cli import tenant_from_option
 from ccadmin.models import Membership, Tenant
 from ccadmin.roles import ADMINISTRATORS, AGENTS, ensure_roles
 from ccadmin.text import name_key
@@ -122,11 +123,7 @@ class Command(BaseCommand):
                 _("Demo data loaded.") if created else _("Demo data already present.")
             )
         if contacts is not None:
-            tenant = Tenant.objects.filter(slug=options["tenant"]).first()
-            if tenant is None:
-                raise CommandError(
-                    _('Unknown tenant "%(tenant)s".') % {"tenant": options["tenant"]}
-                )
+            tenant = tenant_from_option(options["tenant"])
             added = bulk_fill_client(
                 tenant,
                 options["partition"],

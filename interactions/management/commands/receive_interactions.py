@@ -9,11 +9,10 @@ from collections import Counter
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ccadmin.models import Tenant
+from ccadmin.cli import tenant_from_option
 from interactions.input import (
     interaction_from_email,
     interaction_from_json,
@@ -55,9 +54,7 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="+", metavar="FILE")
 
     def handle(self, *args, tenant: str, service: str, files: list[str], **options):
-        found = Tenant.objects.filter(Q(slug=tenant) | Q(name=tenant)).first()
-        if found is None:
-            raise CommandError(_("Unknown tenant %(tenant)r.") % {"tenant": tenant})
+        found = tenant_from_option(tenant)
         paths = [Path(name) for name in files]
         for path in paths:
             if path.suffix.lower() not in SUFFIXES:

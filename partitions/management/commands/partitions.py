@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import unicodedata
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
+from django.tasks import TaskResult, TaskResultStatus, default_task_backend
+from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -27,15 +30,13 @@ from partitions import actions
 from partitions.cli import partition_from_option
 from partitions.export import export_to_path
 from partitions.limit import ClientPartitionLimitReached, partition_usage
-from partitions.messages import toggled_message
+from partitions.messages import being_deleted_message, toggled_message
 from partitions.models import ClientPartition
 from partitions.queries import with_counts
+from partitions.selectors import deletion_progress
 
-# The spec's confirmation, word for word (the admin's _deletion_summary.html says it).
-DELETE_QUESTION = gettext_lazy(
-    "Are you absolutely sure you want to delete %(name)s including all contacts, "
-    "emails, activity history belonging to this client?"
-)
+# How often `partitions delete --wait` looks whether the background deletion is done.
+WAIT_POLL_SECONDS = 1.0
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -103,10 +104,20 @@ class Command(ContactCenterCommand):
             description=_(
                 "Delete a BPO client with its contacts, companies, emails and activity "
                 "history; its services are unassigned. Asks for 'yes' on a terminal; "
-                "scripts pass --noinput."
+                "scripts pass --noinput. As in the admin, a client of more than "
+                "CLIENT_PARTITION_BACKGROUND_DELETE_ROWS rows is disabled at once and "
+                "deleted by the background worker (python manage.py db_worker)."
             ),
         )
         delete.add_argument("name", metavar="NAME")
+        delete.add_argument(
+            "--wait",
+            action="store_true",
+            help=_(
+                "When the client is large enough to be deleted in the background, "
+                "wait until it is gone (exit status 1 if the deletion fails)."
+            ),
+        )
         delete.add_argument(
             "--noinput",
             "--no-input",
@@ -247,6 +258,9 @@ class Command(ContactCenterCommand):
 
     def handle_toggle(self, tenant: Tenant, actor, *, subcommand: str, **options):
         partition = partition_from_option(tenant, options["name"])
+        if partition.is_deleting:
+            # The action would leave it disabled and report "already enabled".
+            raise CommandError(being_deleted_message(partition))
         enabled = subcommand == "enable"
         changed = actions.set_client_partitions_enabled(
             ClientPartition.objects.filter(pk=partition.pk),
@@ -266,6 +280,16 @@ class Command(ContactCenterCommand):
 
     def handle_delete(self, tenant: Tenant, actor, **options) -> None:
         partition = partition_from_option(tenant, options["name"])
+        summary = actions.deletion_summary(partition)
+        if partition.is_deleting and _deletion_under_way(partition):
+            # As in the admin: a second delete would enqueue a second task.
+            self.say(
+                _('"%(name)s" is already being deleted.') % {"name": partition.name},
+                self.verbosity,
+            )
+            if options["wait"]:
+                self._wait_until_deleted(partition, _task_result(partition), summary)
+            return
         if options["interactive"] and not _is_terminal(self.stdin):
             raise CommandError(
                 _(
@@ -273,10 +297,9 @@ class Command(ContactCenterCommand):
                     "run with --noinput to delete from a script."
                 )
             )
-        summary = actions.deletion_summary(partition)
         if options["interactive"] or self.verbosity >= 1:
             # The question is shown even with -v 0 when an answer is awaited.
-            self.stdout.write(DELETE_QUESTION % {"name": partition.name})
+            self.stdout.write(summary.question)
             self.stdout.write(
                 _(
                     "  Contacts: %(contacts)s\n  Companies: %(companies)s\n"
@@ -297,14 +320,60 @@ class Command(ContactCenterCommand):
                 self.stdout.write(_("Deletion cancelled: nothing was deleted."))
                 return
         try:
-            deleted = actions.delete_client_partition(partition, actor=actor)
+            # The admin's policy: small clients now, large ones by the worker.
+            outcome = actions.delete_or_schedule_client_partition(
+                partition, actor=actor
+            )
         except actions.ClientPartitionAlreadyDeleted as exc:
             raise CommandError(str(exc)) from exc
+        if isinstance(outcome, actions.DeletionSummary):
+            self.say(outcome.deleted_message(), self.verbosity, self.style.SUCCESS)
+            return
         self.say(
-            deleted.deleted_message(),
+            _(
+                'Client partition "%(name)s" is being deleted in the background '
+                "(task %(task)s): %(what)s, about %(seconds)s s. It is disabled "
+                "meanwhile."
+            )
+            % {
+                "name": outcome.summary.name,
+                "task": outcome.task_id,
+                "what": outcome.summary.describe(),
+                "seconds": outcome.expected_seconds,
+            },
             self.verbosity,
-            self.style.SUCCESS,
         )
+        if options["wait"]:
+            self._wait_until_deleted(partition, outcome.task_result, outcome.summary)
+
+    def _wait_until_deleted(
+        self,
+        partition: ClientPartition,
+        result: TaskResult | None,
+        summary: actions.DeletionSummary,
+    ) -> None:
+        """Block until the background deletion is done: the partition's row is gone.
+
+        The task's result is followed too, so a failed deletion ends the wait with one
+        line on stderr and exit status 1 instead of waiting forever.
+        """
+        self.say(_("Waiting for the background deletion to finish…"), self.verbosity)
+        while ClientPartition.objects.filter(pk=partition.pk).exists():
+            if result is not None and not result.is_finished:
+                try:
+                    result.refresh()
+                except TaskResultDoesNotExist:
+                    result = None
+            if result is None or result.status == TaskResultStatus.FAILED:
+                raise CommandError(
+                    _(
+                        'The background deletion of "%(name)s" failed (%(error)s); '
+                        "it is still there, disabled. Delete it again to retry."
+                    )
+                    % {"name": partition.name, "error": _task_error(result)}
+                )
+            time.sleep(WAIT_POLL_SECONDS)
+        self.say(summary.deleted_message(), self.verbosity, self.style.SUCCESS)
 
     # ----- export -------------------------------------------------------------------
 
@@ -333,6 +402,30 @@ class Command(ContactCenterCommand):
             self.verbosity,
             self.style.SUCCESS,
         )
+
+
+def _deletion_under_way(partition: ClientPartition) -> bool:
+    """Whether the partition's background deletion is queued or running (a failed
+    one may be started again, as in the admin)."""
+    progress = deletion_progress(partition)
+    return progress is not None and progress.status != "failed"
+
+
+def _task_result(partition: ClientPartition) -> TaskResult | None:
+    """The worker's result for the partition's background deletion, if kept."""
+    try:
+        return default_task_backend.get_result(partition.deletion_task_id)
+    except TaskResultDoesNotExist:
+        return None
+
+
+def _task_error(result: TaskResult | None) -> str:
+    """What went wrong in a failed task, in one line: the traceback's last line
+    (the exception and its message)."""
+    if result is None or not result.errors:
+        return _("the task is gone")
+    lines = result.errors[-1].traceback.strip().splitlines()
+    return lines[-1] if lines else result.errors[-1].exception_class_path
 
 
 def _is_terminal(stream) -> bool:
