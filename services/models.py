@@ -9,11 +9,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
+from ccadmin.normalized import NormalizedModel
 from ccadmin.text import normalize_name, validate_printable_name
 from partitions.models import ClientPartition
 
 
-class Service(models.Model):
+class Service(NormalizedModel):
     """A service (queue) of a tenant: inbound voice, chat, email and so on.
 
     A service may be assigned to one client partition: interactions arriving through it
@@ -87,18 +88,17 @@ class Service(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:
-        # Addresses are compared lower-case by routing, whichever path saved them.
+    def normalize(self) -> None:
+        """The name NFKC-normalised and trimmed; the email address lower-cased, as
+        routing compares it with the address an email was sent to."""
+        self.name = normalize_name(self.name or "")
         self.email_address = (self.email_address or "").strip().lower()
-        super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        """Normalise the name and keep the client partition within the tenant."""
-        self.name = normalize_name(self.name or "")
+        """Require a name and keep the client partition within the tenant."""
+        super().clean()
         if not self.name:
             raise ValidationError({"name": _("Name is mandatory.")}, code="required")
-        # Addresses are compared case-insensitively by routing; stored lower-case.
-        self.email_address = (self.email_address or "").strip().lower()
         if (
             self.client_partition_id
             and self.tenant_id
@@ -123,7 +123,7 @@ def hash_gateway_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class GatewayToken(models.Model):
+class GatewayToken(NormalizedModel):
     """A key a tenant's telephony or email gateway uses to deliver interactions
     through the HTTP API (`POST /api/interactions/`).
 
@@ -164,6 +164,10 @@ class GatewayToken(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def normalize(self) -> None:
+        """The name NFKC-normalised and trimmed, like every typed name."""
+        self.name = normalize_name(self.name or "")
 
     def set_new_key(self) -> str:
         """Give the token a fresh random key; return the key (it is not stored)."""
