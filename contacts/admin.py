@@ -1,4 +1,7 @@
-"""Contacts, companies, emails and activity history, filterable by client partition."""
+"""Contacts, companies, emails and activity history, filterable by client partition.
+
+Every save and delete goes through contacts.actions, which checks, normalises and
+audits it the same way as for the agent desktop, the importer and routing."""
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -10,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from ccadmin.admin_base import TenantPartitionFilter, TenantScopedAdmin
 from ccadmin.paginators import CappedCountPaginator
+from contacts import actions
 from contacts.import_forms import ContactImportForm
 from contacts.imports import ContactImportError, import_contacts
 from contacts.models import Activity, Company, Contact, Email
@@ -36,6 +40,9 @@ class CompanyAdmin(LargeListAdmin):
     list_select_related = ["partition"]
     search_fields = ["name"]
     fields = ["tenant", "partition", "name"]
+    add_with = staticmethod(actions.add_company)
+    change_with = staticmethod(actions.change_company)
+    delete_with = staticmethod(actions.delete_companies)
 
 
 @admin.register(Contact)
@@ -56,6 +63,9 @@ class ContactAdmin(LargeListAdmin):
         "email",
         "phone",
     ]
+    add_with = staticmethod(actions.add_contact)
+    change_with = staticmethod(actions.change_contact)
+    delete_with = staticmethod(actions.delete_contacts)
 
     def get_urls(self):
         page = path(
@@ -143,6 +153,9 @@ class EmailAdmin(LargeListAdmin):
         "sent_at",
     ]
     raw_id_fields = ["contact"]
+    add_with = staticmethod(actions.add_email)
+    change_with = staticmethod(actions.change_email)
+    delete_with = staticmethod(actions.delete_emails)
 
 
 @admin.register(Activity)
@@ -165,3 +178,6 @@ class ActivityAdmin(LargeListAdmin):
         "summary",
     ]
     raw_id_fields = ["contact", "email"]
+    add_with = staticmethod(actions.add_activity)
+    change_with = staticmethod(actions.change_activity)
+    delete_with = staticmethod(actions.delete_activities)

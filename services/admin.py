@@ -1,5 +1,7 @@
 """Services & Campaigns: a tenant's services and the client partition each serves,
-and the gateway tokens its telephony and email gateways deliver interactions with."""
+and the gateway tokens its telephony and email gateways deliver interactions with.
+
+Every save and delete goes through services.actions, which audits it."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
@@ -22,6 +24,9 @@ class ServiceAdmin(TenantScopedAdmin):
         (None, {"fields": ["name", "type"]}),
         (gettext_lazy("Properties"), {"fields": ["client_partition", "email_address"]}),
     ]
+    add_with = staticmethod(actions.add_service)
+    change_with = staticmethod(actions.change_service)
+    delete_with = staticmethod(actions.delete_services)
 
 
 @admin.register(GatewayToken)
@@ -40,6 +45,8 @@ class GatewayTokenAdmin(TenantScopedAdmin):
         ),
     ]
     readonly_fields = ["key_prefix", "created_at", "last_used_at"]
+    change_with = staticmethod(actions.change_gateway_token)
+    delete_with = staticmethod(actions.delete_gateway_tokens)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -55,6 +62,3 @@ class GatewayTokenAdmin(TenantScopedAdmin):
             % {"name": obj.name, "key": key},
             messages.WARNING,
         )
-
-    def log_addition(self, request, obj, message):
-        """actions.issue_gateway_token already wrote the audit entry."""
