@@ -94,6 +94,7 @@ class PartitionedRecord(NormalizedModel):
 
     def clean(self) -> None:
         """Keep the client partition within the record's tenant."""
+        super().clean()
         if (
             self.partition_id
             and self.tenant_id
