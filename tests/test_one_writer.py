@@ -487,3 +487,33 @@ def test_routed_email_is_stored_with_lower_case_addresses(tenant, acme):
     email = Email.objects.get(pk=routed.email_id)
     assert email.sender == "Taro Yamada <taro.yamada@example.com>"
     assert email.recipients == "acme@sakura.example"
+
+
+def test_migration_normalises_contacts_stored_before_the_one_writer(tenant, acme):
+    """Rows the importer stored raw before issue 19 are found by routing after the
+    migration."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "contacts.migrations.0003_normalise_stored_contacts"
+    )
+    raw = factories.ContactFactory(tenant=tenant, partition=acme)
+    odd = factories.ContactFactory(tenant=tenant, partition=acme)
+    # given: stored as typed, the way the old importer did (update() skips save())
+    Contact.objects.filter(pk=raw.pk).update(
+        email=" Taro.Yamada@Example.COM ", phone="090-1111-2222"
+    )
+    Contact.objects.filter(pk=odd.pk).update(phone="ask reception")
+
+    migration.normalise_contacts(apps, None)
+
+    raw.refresh_from_db()
+    odd.refresh_from_db()
+    assert (raw.email, raw.phone) == (STORED["email"], STORED["phone"])
+    assert odd.phone == "ask reception"  # no stored form: left for a person to fix
+    call = route_interaction(
+        tenant, service="Acme Line", channel="voice", sender="090-1111-2222"
+    )
+    assert call.contact_id == raw.pk
