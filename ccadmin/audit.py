@@ -30,6 +30,7 @@ from django.db import models
 from django.utils import translation
 from django.utils.text import capfirst
 
+from ccadmin.cli import system_user
 from ccadmin.models import AuditScope, Tenant
 
 Snapshot = dict[str, Any]
@@ -39,8 +40,6 @@ def _actor_id(actor) -> int:
     """The user an entry is recorded under: `actor`, or, for writes no person made
     (routing an incoming call, say), the system account of ccadmin.cli."""
     if actor is None:
-        from ccadmin.cli import system_user  # ccadmin.cli imports the models: lazy
-
         actor = system_user()
     return actor.pk
 

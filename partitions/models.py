@@ -5,12 +5,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
+from ccadmin.normalized import NormalizedModel
 from ccadmin.text import name_key, normalize_name, validate_printable_name
 
 NAME_MAX_LENGTH = 80
 
 
-class ClientPartition(models.Model):
+class ClientPartition(NormalizedModel):
     """One BPO client of a tenant, holding that client's contacts and history.
 
     Contacts, companies, emails and activity history may belong to a partition; services
@@ -71,10 +72,10 @@ class ClientPartition(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:
-        self.name = normalize_name(self.name)
+    def normalize(self) -> None:
+        """The name NFKC-normalised and trimmed, and its case- and width-folded key."""
+        self.name = normalize_name(self.name or "")
         self.name_key = name_key(self.name)
-        super().save(*args, **kwargs)
 
     def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
         # clean() needs to know which checks full_clean has already made of the name.
@@ -86,7 +87,7 @@ class ClientPartition(models.Model):
 
     def clean(self) -> None:
         """Normalise the name and refuse a second client of the same name."""
-        self.name = normalize_name(self.name or "")
+        self.normalize()
         exclude = getattr(self, "_full_clean_exclude", None)
         if exclude is not None and "name" in exclude:
             # A form has already refused the name itself (e.g. NUL): saying "Name is
@@ -94,7 +95,6 @@ class ClientPartition(models.Model):
             return
         if not self.name:
             raise ValidationError({"name": _("Name is mandatory.")}, code="required")
-        self.name_key = name_key(self.name)
         try:
             # Checked before the duplicate query: PostgreSQL refuses NUL in a query.
             validate_printable_name(self.name)
