@@ -517,3 +517,25 @@ def test_migration_normalises_contacts_stored_before_the_one_writer(tenant, acme
         tenant, service="Acme Line", channel="voice", sender="090-1111-2222"
     )
     assert call.contact_id == raw.pk
+
+
+def test_receive_interactions_audits_new_contacts_under_its_user(
+    tenant, acme, admin_user, tmp_path
+):
+    path = tmp_path / "calls.jsonl"
+    path.write_text(
+        '{"service": "Acme Line", "channel": "voice", "from": "090-1111-2222"}\n',
+        encoding="utf-8",
+    )
+    before = last_entry_pk()
+
+    call_command(
+        "receive_interactions", "--tenant", tenant.slug, "--user",
+        admin_user.username, str(path), stdout=io.StringIO(),
+    )  # fmt: skip
+
+    [entry] = entries_since(before)
+    contact = Contact.objects.get(tenant=tenant)
+    assert (entry.action_flag, entry.object_id) == (ADDITION, str(contact.pk))
+    assert entry.user == admin_user
+    assert contact.phone == STORED["phone"]

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ccadmin.cli import actor_from_option
 from ccadmin.models import Tenant
 from services.interaction_input import (
     interaction_from_email,
@@ -48,12 +49,20 @@ class Command(BaseCommand):
                 "address they were sent to), and of JSON lines that name none."
             ),
         )
+        parser.add_argument(
+            "--user",
+            help=gettext_lazy(
+                "Record the contacts created for new senders under this user "
+                "(default: the system account)."
+            ),
+        )
         parser.add_argument("files", nargs="+", metavar="FILE")
 
     def handle(self, *args, tenant: str, service: str, files: list[str], **options):
         found = Tenant.objects.filter(Q(slug=tenant) | Q(name=tenant)).first()
         if found is None:
             raise CommandError(_("Unknown tenant %(tenant)r.") % {"tenant": tenant})
+        actor = actor_from_option(options.get("user"), found)
         paths = [Path(name) for name in files]
         for path in paths:
             if path.suffix.lower() not in SUFFIXES:
@@ -68,7 +77,7 @@ class Command(BaseCommand):
         rejected: list[tuple[str, str]] = []
         for label, load in self._records(paths, service):
             try:
-                routed.append(route_interaction(found, **load()))
+                routed.append(route_interaction(found, actor=actor, **load()))
             except InteractionRejected as exc:
                 rejected.append((label, str(exc)))
         self._summary(routed, rejected)
