@@ -51,9 +51,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--user",
+            # Its only change is a contact created for a new sender.
             help=gettext_lazy(
-                "Record the contacts created for new senders under this user "
-                "(default: the system account)."
+                "Record the change under this user (default: the system account)."
             ),
         )
         parser.add_argument("files", nargs="+", metavar="FILE")
