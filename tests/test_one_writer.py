@@ -44,16 +44,18 @@ CSV_ROW = "{first_name},{last_name},{email},{phone}\n".format(**TYPED)
 def acme(tenant):
     """A client with a phone line and an email service."""
     partition = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
-    factories.ServiceFactory(
-        tenant=tenant, name="Acme Line", client_partition=partition
-    )
-    factories.ServiceFactory(
-        tenant=tenant,
-        name="Acme Email",
-        type=Service.Type.EMAIL,
-        client_partition=partition,
-        email_address="acme@sakura.example",
-    )
+    lines = [
+        ("Acme Line", Service.Type.INBOUND_VOICE, ""),
+        ("Acme Email", Service.Type.EMAIL, "acme@sakura.example"),
+    ]
+    for name, kind, address in lines:
+        factories.ServiceFactory(
+            tenant=tenant,
+            name=name,
+            type=kind,
+            client_partition=partition,
+            email_address=address,
+        )
     return partition
 
 
@@ -106,29 +108,26 @@ def by_import_page(tenant, acme, admin_client, **_clients):
     return Contact.objects.get(tenant=tenant)
 
 
+def routed_contact(tenant, **interaction) -> Contact:
+    routed = route_interaction(tenant, sender_name="Taro Yamada", **interaction)
+    return Contact.objects.get(pk=routed.contact_id)
+
+
 def by_routed_email(tenant, acme, **_clients):
-    routed = route_interaction(
+    return routed_contact(
         tenant,
         service="Acme Email",
         channel="email",
         sender=TYPED["email"],
-        sender_name="Taro Yamada",
         recipients=["acme@sakura.example"],
-        subject="Claim",
         message_id="<m1@example.jp>",
     )
-    return Contact.objects.get(pk=routed.contact_id)
 
 
 def by_routed_call(tenant, acme, **_clients):
-    routed = route_interaction(
-        tenant,
-        service="Acme Line",
-        channel="voice",
-        sender=TYPED["phone"],
-        sender_name="Taro Yamada",
+    return routed_contact(
+        tenant, service="Acme Line", channel="voice", sender=TYPED["phone"]
     )
-    return Contact.objects.get(pk=routed.contact_id)
 
 
 # (writer, the fields it carries): an email or a call carries one way to reach you.
@@ -144,27 +143,25 @@ WRITERS = [
 STORING_BOTH = [writer for writer, fields in WRITERS if len(fields) == 4]
 
 
-def write(writer, tenant, acme, admin_user, admin_client, agent_client, tmp_path):
-    return writer(
-        tenant=tenant,
-        acme=acme,
-        admin_user=admin_user,
-        admin_client=admin_client,
-        agent_client=agent_client,
-        tmp_path=tmp_path,
-    )
+@pytest.fixture
+def paths(tenant, acme, admin_user, admin_client, agent_client, tmp_path) -> dict:
+    """What the writers need: the tenant, its client, a person on each screen."""
+    return {
+        "tenant": tenant,
+        "acme": acme,
+        "admin_user": admin_user,
+        "admin_client": admin_client,
+        "agent_client": agent_client,
+        "tmp_path": tmp_path,
+    }
 
 
 @pytest.mark.parametrize(
     ("writer", "fields"), WRITERS, ids=[w.__name__ for w, _f in WRITERS]
 )
-def test_every_path_stores_the_same_contact(
-    tenant, acme, admin_user, admin_client, agent_client, tmp_path, writer, fields
-):
+def test_every_path_stores_the_same_contact(tenant, acme, paths, writer, fields):
     # when
-    contact = write(
-        writer, tenant, acme, admin_user, admin_client, agent_client, tmp_path
-    )
+    contact = writer(**paths)
 
     # then: the row as stored, read back from the database
     contact.refresh_from_db()
@@ -175,14 +172,10 @@ def test_every_path_stores_the_same_contact(
 
 
 @pytest.mark.parametrize("writer", STORING_BOTH, ids=[w.__name__ for w in STORING_BOTH])
-def test_a_call_and_an_email_from_the_typed_contact_find_it(
-    tenant, acme, admin_user, admin_client, agent_client, tmp_path, writer
-):
+def test_a_call_and_an_email_from_the_typed_contact_find_it(tenant, paths, writer):
     """The four-writers bug: an imported 090-1111-2222 was not found by a call from
     090-1111-2222, and routing created a second contact."""
-    contact = write(
-        writer, tenant, acme, admin_user, admin_client, agent_client, tmp_path
-    )
+    contact = writer(**paths)
 
     call = route_interaction(
         tenant, service="Acme Line", channel="voice", sender="090-1111-2222"
@@ -265,14 +258,13 @@ AUDITED_WRITES = [
     ids=[w.__name__ for w, *_rest in AUDITED_WRITES],
 )
 def test_every_path_writes_exactly_one_audit_entry(
-    tenant, acme, admin_user, admin_client, agent_client, tmp_path,
-    writer, model, flag, who,
-):  # fmt: skip
+    tenant, paths, writer, model, flag, who
+):
     # given: the people exist before the write (an agent's sign-in writes nothing)
     before = last_entry_pk()
 
     # when
-    write(writer, tenant, acme, admin_user, admin_client, agent_client, tmp_path)
+    writer(**paths)
 
     # then: one entry, for the right object, scoped to the tenant
     entries = entries_since(before)
