@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, User
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin import actions, audit
-from ccadmin.admin_base import TenantMemberAccess, WrittenByActions
+from ccadmin.admin_base import TenantMemberAccess, Writers, WrittenByActions
 from ccadmin.models import AuditEntry, Membership, Tenant
 from ccadmin.tenancy import tenant_of
 
@@ -69,8 +69,7 @@ class TenantAdmin(
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
-    add_with = staticmethod(actions.add_tenant)
-    change_with = staticmethod(actions.change_tenant)
+    writers = Writers(add=actions.add_tenant, change=actions.change_tenant)
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a whole contact center is not an admin click: the stock confirmation
@@ -87,9 +86,9 @@ class MembershipAdmin(WrittenByActions, SuperuserOnlyMixin, admin.ModelAdmin):
     search_fields = ["user__username", "tenant__name"]
     autocomplete_fields = ["user"]
     list_select_related = ["user", "tenant"]
-    add_with = staticmethod(actions.add_membership)
-    change_with = staticmethod(actions.change_membership)
-    delete_with = staticmethod(actions.delete_memberships)
+    writers = Writers(
+        actions.add_membership, actions.change_membership, actions.delete_memberships
+    )
 
 
 admin.site.unregister(User)

@@ -5,6 +5,9 @@ tenant's rows: another tenant's object is treated as if it did not exist. Superu
 (the service provider) see every tenant, with a tenant column and filter.
 """
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
@@ -101,39 +104,46 @@ class TenantMemberAccess:
         )
 
 
+class Writers(NamedTuple):
+    """The actions an admin writes its model with (its app's `actions.py`):
+    `add(obj, actor=...)`, `change(obj, actor=...)`, `delete(objs, actor=...)`;
+    None for a write the admin never makes."""
+
+    add: Callable | None = None
+    change: Callable | None = None
+    delete: Callable | None = None
+
+
 class WrittenByActions:
     """An admin whose saves and deletes go through its app's `actions.py`, which
     audits them (ccadmin.audit): the admin's own logging is off, once, here.
 
-    An admin names its writers: `add_with(obj, actor=...)`,
-    `change_with(obj, actor=...)` and `delete_with(objs, actor=...)` (wrap each in
-    staticmethod), or overrides save_model/delete_model/delete_queryset itself.
+    An admin names its `writers`, or overrides save_model/delete_model/
+    delete_queryset itself.
     """
 
-    add_with = None
-    change_with = None
-    delete_with = None
+    writers = Writers()
 
-    def _writer(self, name: str):
-        writer = getattr(self, name)
+    def _writer(self, name: str) -> Callable:
+        writer = getattr(self.writers, name)
         if writer is None:
             # Saving with the stock ModelAdmin would write an unaudited row.
             raise NotImplementedError(
                 f"{type(self).__name__} must write through its app's actions "
-                f"(set {name} or override the admin's save/delete hooks)."
+                f"(name its writers.{name} or override the admin's save/delete "
+                "hooks)."
             )
         return writer
 
     def save_model(self, request, obj, form, change):
-        writer = self._writer("change_with" if change else "add_with")
-        writer(obj, actor=request.user)
+        self._writer("change" if change else "add")(obj, actor=request.user)
 
     def delete_model(self, request, obj):
-        self._writer("delete_with")([obj], actor=request.user)
+        self._writer("delete")([obj], actor=request.user)
 
     def delete_queryset(self, request, queryset):
         # The stock "Delete selected" ends here: through the action too.
-        self._writer("delete_with")(queryset, actor=request.user)
+        self._writer("delete")(queryset, actor=request.user)
 
     # The actions audit every write, with before and after values; an entry from the
     # admin as well would be a second one for the same write.

@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from ccadmin.admin_base import TenantPartitionFilter, TenantScopedAdmin
+from ccadmin.admin_base import TenantPartitionFilter, TenantScopedAdmin, Writers
 from ccadmin.paginators import CappedCountPaginator
 from contacts import actions
 from contacts.import_forms import ContactImportForm
@@ -40,9 +40,9 @@ class CompanyAdmin(LargeListAdmin):
     list_select_related = ["partition"]
     search_fields = ["name"]
     fields = ["tenant", "partition", "name"]
-    add_with = staticmethod(actions.add_company)
-    change_with = staticmethod(actions.change_company)
-    delete_with = staticmethod(actions.delete_companies)
+    writers = Writers(
+        actions.add_company, actions.change_company, actions.delete_companies
+    )
 
 
 @admin.register(Contact)
@@ -63,9 +63,9 @@ class ContactAdmin(LargeListAdmin):
         "email",
         "phone",
     ]
-    add_with = staticmethod(actions.add_contact)
-    change_with = staticmethod(actions.change_contact)
-    delete_with = staticmethod(actions.delete_contacts)
+    writers = Writers(
+        actions.add_contact, actions.change_contact, actions.delete_contacts
+    )
 
     def get_urls(self):
         page = path(
@@ -153,9 +153,7 @@ class EmailAdmin(LargeListAdmin):
         "sent_at",
     ]
     raw_id_fields = ["contact"]
-    add_with = staticmethod(actions.add_email)
-    change_with = staticmethod(actions.change_email)
-    delete_with = staticmethod(actions.delete_emails)
+    writers = Writers(actions.add_email, actions.change_email, actions.delete_emails)
 
 
 @admin.register(Activity)
@@ -178,6 +176,6 @@ class ActivityAdmin(LargeListAdmin):
         "summary",
     ]
     raw_id_fields = ["contact", "email"]
-    add_with = staticmethod(actions.add_activity)
-    change_with = staticmethod(actions.change_activity)
-    delete_with = staticmethod(actions.delete_activities)
+    writers = Writers(
+        actions.add_activity, actions.change_activity, actions.delete_activities
+    )

@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ccadmin.admin_base import TenantPartitionFilter, TenantScopedAdmin
+from ccadmin.admin_base import TenantPartitionFilter, TenantScopedAdmin, Writers
 from services import actions
 from services.models import GatewayToken, Service
 
@@ -24,9 +24,9 @@ class ServiceAdmin(TenantScopedAdmin):
         (None, {"fields": ["name", "type"]}),
         (gettext_lazy("Properties"), {"fields": ["client_partition", "email_address"]}),
     ]
-    add_with = staticmethod(actions.add_service)
-    change_with = staticmethod(actions.change_service)
-    delete_with = staticmethod(actions.delete_services)
+    writers = Writers(
+        actions.add_service, actions.change_service, actions.delete_services
+    )
 
 
 @admin.register(GatewayToken)
@@ -45,8 +45,9 @@ class GatewayTokenAdmin(TenantScopedAdmin):
         ),
     ]
     readonly_fields = ["key_prefix", "created_at", "last_used_at"]
-    change_with = staticmethod(actions.change_gateway_token)
-    delete_with = staticmethod(actions.delete_gateway_tokens)
+    writers = Writers(
+        change=actions.change_gateway_token, delete=actions.delete_gateway_tokens
+    )
 
     def save_model(self, request, obj, form, change):
         if change:
