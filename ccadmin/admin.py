@@ -1,12 +1,16 @@
 """Tenancy screens, for the service provider (superusers) only, and the Audit trail
-of each tenant, for its administrators."""
+of each tenant, for its administrators.
+
+Tenants and memberships are written through ccadmin.actions, which audits them; user
+accounts and groups are Django's own, saved and logged by Django's admin."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.utils.translation import gettext_lazy as _
 
-from ccadmin.admin_base import TenantMemberAccess
+from ccadmin import actions, audit
+from ccadmin.admin_base import TenantMemberAccess, Writers, WrittenByActions
 from ccadmin.models import AuditEntry, Membership, Tenant
 
 
@@ -38,14 +42,33 @@ class MembershipInline(SuperuserOnlyMixin, admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class MembershipsThroughActions:
+    """Saves the Membership inline through ccadmin.actions, so each membership added,
+    changed or removed on a tenant's or a user's page is audited like any other."""
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        actions.delete_memberships(formset.deleted_objects, actor=request.user)
+        for membership, _fields in formset.changed_objects:
+            actions.change_membership(membership, actor=request.user)
+        for membership in formset.new_objects:
+            actions.add_membership(membership, actor=request.user)
+        return None
+
+
 @admin.register(Tenant)
-class TenantAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
+class TenantAdmin(
+    MembershipsThroughActions, WrittenByActions, SuperuserOnlyMixin, admin.ModelAdmin
+):
     """Contact centers hosted by the service provider, with their partition limit."""
 
     list_display = ["name", "slug", "client_partition_limit"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+    writers = Writers(add=actions.add_tenant, change=actions.change_tenant)
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a whole contact center is not an admin click: the stock confirmation
@@ -55,7 +78,7 @@ class TenantAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
+class MembershipAdmin(WrittenByActions, SuperuserOnlyMixin, admin.ModelAdmin):
     """Which tenant each administrator and agent works for."""
 
     list_display = ["user", "tenant"]
@@ -63,6 +86,9 @@ class MembershipAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
     search_fields = ["user__username", "tenant__name"]
     autocomplete_fields = ["user"]
     list_select_related = ["user", "tenant"]
+    writers = Writers(
+        actions.add_membership, actions.change_membership, actions.delete_memberships
+    )
 
 
 admin.site.unregister(User)
@@ -70,7 +96,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class ContactCenterUserAdmin(SuperuserOnlyMixin, UserAdmin):
+class ContactCenterUserAdmin(MembershipsThroughActions, SuperuserOnlyMixin, UserAdmin):
     """User accounts, managed by the service provider."""
 
     inlines = [MembershipInline]
@@ -115,7 +141,8 @@ class AuditTrailAdmin(TenantMemberAccess, admin.ModelAdmin):
 
     @admin.display(description=_("what was done"))
     def what(self, entry: AuditEntry) -> str:
-        return entry.get_change_message()
+        """The stock message, with the values before and after a change."""
+        return audit.describe(entry)
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)

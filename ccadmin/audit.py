@@ -1,20 +1,85 @@
-"""Audit entries (Django admin's LogEntry) written by every path that changes data.
+"""Audit entries (Django admin's LogEntry), written by the actions and only by them.
 
-The one place entries are written: the admin (partitions.admin and every
-TenantScopedAdmin), the management commands and the agent views all record through
-these helpers, so the admin's History and Audit trail show what happened whatever the
-path. Each entry of a tenant's object also records the tenant (ccadmin.AuditScope),
-so the entries of a deleted client partition stay readable by that tenant's
-administrators, and by nobody else's.
+Every add, change and delete of a contact center's objects goes through its app's
+`actions.py`, and each action records its write here, once: the admin writes no entry
+of its own (ccadmin.admin_base.TenantScopedAdmin turns its logging off), so there is
+one mechanism and no duplicate or missing entry whatever the path (admin, command,
+agent desktop, importer, routing).
+
+A change entry carries the values before and after the change, as NetBox's
+ObjectChange does (a prechange and a postchange snapshot). They ride in the admin's
+own JSON change message, `[{"changed": {"fields": [...], "before": {...},
+"after": {...}}}]`, so the stock History page still reads "Changed Email and Phone."
+and the Audit trail shows the values too.
+
+Each entry of a tenant's object also records the tenant (ccadmin.AuditScope), so the
+entries of a deleted client partition stay readable by that tenant's administrators,
+and by nobody else's.
 """
 
+from __future__ import annotations
+
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import translation
+from django.utils.text import capfirst
 
+from ccadmin.cli import system_user
 from ccadmin.models import AuditScope, Tenant
+
+Snapshot = dict[str, Any]
+
+
+def _actor_id(actor) -> int:
+    """The user an entry is recorded under: `actor`, or, for writes no person made
+    (routing an incoming call, say), the system account of ccadmin.cli."""
+    if actor is None:
+        actor = system_user()
+    return actor.pk
+
+
+def _encode(message: str | list) -> str:
+    if isinstance(message, list):
+        return json.dumps(message, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return message
+
+
+def _write(actor, rows: Sequence[tuple[models.Model, str | list]], flag: int):
+    """One LogEntry per (object, message), with its tenant's AuditScope."""
+    if not rows:
+        return []
+    user_id = _actor_id(actor)
+    entries = [
+        LogEntry(
+            user_id=user_id,
+            content_type_id=ContentType.objects.get_for_model(
+                obj, for_concrete_model=False
+            ).id,
+            object_id=obj.pk,
+            object_repr=str(obj)[:200],
+            action_flag=flag,
+            change_message=_encode(message),
+        )
+        for obj, message in rows
+    ]
+    if len(entries) == 1:
+        entries[0].save()  # a single save needs no bulk primary-key support
+    else:
+        entries = LogEntry.objects.bulk_create(entries)
+    AuditScope.objects.bulk_create(
+        [
+            AuditScope(entry_id=entry.pk, tenant_id=tenant_id)
+            for entry, (obj, _message) in zip(entries, rows, strict=True)
+            if (tenant_id := tenant_id_of(obj)) is not None
+        ]
+    )
+    return entries
 
 
 def record(
@@ -24,23 +89,7 @@ def record(
 
     `message` is the admin's change message: text, or the admin's JSON list.
     """
-    objs = list(objs)
-    if not objs:
-        return []
-    entries = LogEntry.objects.log_actions(
-        user_id=actor.pk,
-        queryset=objs,
-        action_flag=action_flag,
-        change_message=message,
-    )
-    AuditScope.objects.bulk_create(
-        [
-            AuditScope(entry_id=entry.pk, tenant_id=tenant_id)
-            for entry, obj in zip(entries, objs, strict=True)
-            if (tenant_id := tenant_id_of(obj)) is not None
-        ]
-    )
-    return entries
+    return _write(actor, [(obj, message) for obj in objs], action_flag)
 
 
 def tenant_id_of(obj: models.Model) -> int | None:
@@ -50,31 +99,148 @@ def tenant_id_of(obj: models.Model) -> int | None:
     return getattr(obj, "tenant_id", None)
 
 
+def snapshot(obj: models.Model) -> Snapshot:
+    """The object's editable field values, as JSON values, keyed by field name.
+
+    Taken before a change (the prechange snapshot) and compared with the object after
+    it. Fields nobody edits (keys, hashes, timestamps) are left out: they are not
+    what an administrator changes, and a key hash is nobody's business.
+    """
+    encoder = DjangoJSONEncoder()
+    values: Snapshot = {}
+    for field in obj._meta.concrete_fields:
+        if field.primary_key or not field.editable:
+            continue
+        value = field.value_from_object(obj)
+        if not isinstance(value, str | int | float | bool | type(None)):
+            value = json.loads(encoder.encode(value))
+        values[field.name] = value
+    return values
+
+
+def changed_values(obj: models.Model, before: Snapshot) -> tuple[Snapshot, Snapshot]:
+    """(before, after) values of the fields of `obj` that differ from `before`."""
+    after = snapshot(obj)
+    names = [name for name, value in after.items() if before.get(name) != value]
+    return (
+        {name: before.get(name) for name in names},
+        {name: after[name] for name in names},
+    )
+
+
+def field_labels(model: type[models.Model], names: Iterable[str]) -> list[str]:
+    """The fields' verbose names as the admin's change message holds them: in
+    English, translated when the message is read (LogEntry.get_change_message)."""
+    with translation.override(None):
+        return [
+            capfirst(str(model._meta.get_field(name).verbose_name)) for name in names
+        ]
+
+
+def change_message(obj: models.Model, before: Snapshot) -> list:
+    """The admin's JSON change message for `obj`, with before and after values."""
+    old, new = changed_values(obj, before)
+    if not new:
+        return []  # read by the admin as "No fields changed."
+    return [
+        {
+            "changed": {
+                "fields": field_labels(type(obj), new),
+                "before": old,
+                "after": new,
+            }
+        }
+    ]
+
+
 def log_addition(actor, obj: models.Model) -> LogEntry:
-    """Record that `actor` added `obj`."""
-    return record(actor, [obj], ADDITION, [{"added": {}}])[0]
+    """Record that `actor` (None: the system account) added `obj`."""
+    return _write(actor, [(obj, [{"added": {}}])], ADDITION)[0]
 
 
-def log_change(actor, objs: Iterable[models.Model], fields: list[str]) -> None:
-    """Record that `actor` changed the named fields (verbose names) of each object."""
-    record(actor, objs, CHANGE, [{"changed": {"fields": fields}}] if fields else "")
+def log_change(
+    actor,
+    objs: Iterable[models.Model],
+    fields: list[str] | None = None,
+    *,
+    before: Snapshot | Sequence[Snapshot] | None = None,
+) -> list[LogEntry]:
+    """Record that `actor` changed each object.
+
+    With `before` (the snapshot taken before the change, or one per object), each
+    entry names the fields that differ and holds their values before and after.
+    Without it, `fields` names the changed fields (verbose names), values unknown.
+    """
+    objs = list(objs)
+    if before is None:
+        message = [{"changed": {"fields": fields}}] if fields else ""
+        return _write(actor, [(obj, message) for obj in objs], CHANGE)
+    befores = [before] * len(objs) if isinstance(before, Mapping) else list(before)
+    return _write(
+        actor,
+        [
+            (obj, change_message(obj, old))
+            for obj, old in zip(objs, befores, strict=True)
+        ],
+        CHANGE,
+    )
 
 
-def log_deletion(actor, obj: models.Model, message: str) -> LogEntry:
+def log_deletion(actor, obj: models.Model, message: str = "") -> LogEntry:
     """Record, before it happens, that `actor` deletes `obj`, with what goes with it."""
-    return record(actor, [obj], DELETION, message)[0]
+    return _write(actor, [(obj, message)], DELETION)[0]
 
 
-def change_message_fields(entry: LogEntry) -> list[str]:
-    """The field names a CHANGE entry records (for tests and reports)."""
+def log_deletions(actor, objs: Iterable[models.Model]) -> list[LogEntry]:
+    """Record, before they happen, that `actor` deletes each of `objs`."""
+    return _write(actor, [(obj, "") for obj in objs], DELETION)
+
+
+def _changes(entry: LogEntry) -> list[dict]:
     try:
         data = json.loads(entry.change_message)
     except ValueError:
         return []
-    return [f for item in data for f in item.get("changed", {}).get("fields", [])]
+    if not isinstance(data, list):
+        return []
+    return [
+        item["changed"]
+        for item in data
+        if isinstance(item, dict) and isinstance(item.get("changed"), dict)
+    ]
+
+
+def change_message_fields(entry: LogEntry) -> list[str]:
+    """The field names a CHANGE entry records (for tests and reports)."""
+    return [f for item in _changes(entry) for f in item.get("fields", [])]
+
+
+def change_values(entry: LogEntry) -> dict[str, tuple[Any, Any]]:
+    """The (before, after) values a CHANGE entry records, by field name."""
+    values: dict[str, tuple[Any, Any]] = {}
+    for item in _changes(entry):
+        old, new = item.get("before", {}), item.get("after", {})
+        for name in new:
+            values[name] = (old.get(name), new[name])
+    return values
+
+
+def describe(entry: LogEntry) -> str:
+    """What an entry says, with before and after values of a change:
+    'Changed Email. email: "a@example.com" → "b@example.com"'."""
+    text = str(entry.get_change_message())
+    values = change_values(entry)
+    if not values:
+        return text
+    shown = "; ".join(
+        f"{name}: {json.dumps(old, ensure_ascii=False)} → "
+        f"{json.dumps(new, ensure_ascii=False)}"
+        for name, (old, new) in values.items()
+    )
+    return f"{text} {shown}"
 
 
 def log_event(actor, obj: models.Model, message: str) -> LogEntry:
     """Record something done with `obj` that changes none of its fields (an export
     of a client's data, an import of contacts into it), in the words given."""
-    return record(actor, [obj], CHANGE, message)[0]
+    return _write(actor, [(obj, message)], CHANGE)[0]

@@ -21,6 +21,12 @@ def insert_all(model: type[models.Model], objs: list[models.Model]) -> None:
     """
     if not objs:
         return
+    for obj in objs:
+        # save() is skipped here, so its normalisation is not: each row is stored in
+        # the same form as a row saved one at a time (ccadmin.normalized).
+        normalize = getattr(obj, "normalize", None)
+        if normalize is not None:
+            normalize()
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(objs)
         return

@@ -5,10 +5,12 @@ from django.contrib.admin.models import LogEntry
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ccadmin.normalized import NormalizedModel
 from ccadmin.scoping import AuditTrailManager, TenantScopedQuerySet
+from ccadmin.text import normalize_name
 
 
-class Tenant(models.Model):
+class Tenant(NormalizedModel):
     """One contact center hosted by the service provider.
 
     A BPO contact center serves several clients; each client is a client partition of
@@ -39,6 +41,12 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def normalize(self) -> None:
+        """The name NFKC-normalised and trimmed; the slug trimmed and lower-cased, as
+        `--tenant` options look it up."""
+        self.name = normalize_name(self.name or "")
+        self.slug = (self.slug or "").strip().lower()
 
 
 class Membership(models.Model):

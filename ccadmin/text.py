@@ -64,8 +64,8 @@ class TypedName:
         return None
 
     def clean_name(self) -> None:
-        """Store the name normalised; refuse it empty or already used."""
-        self.name = normalize_name(self.name or "")
+        """Refuse the name empty or already used. It is already in its stored form:
+        the model's normalize() (ccadmin.normalized) runs before clean()."""
         if "name" in getattr(self, "_full_clean_exclude", ()):
             # A form has already refused the name itself (e.g. NUL): saying "Name is
             # mandatory" as well would be wrong.

@@ -1,4 +1,7 @@
-"""Contacts, companies, emails and activity history, filterable by client partition."""
+"""Contacts, companies, emails and activity history, filterable by client partition.
+
+Every save and delete goes through contacts.actions, which checks, normalises and
+audits it the same way as for the agent desktop, the importer and routing."""
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -8,8 +11,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from ccadmin.admin_base import TenantScopedAdmin
+from ccadmin.admin_base import TenantScopedAdmin, Writers
 from ccadmin.paginators import CappedCountPaginator
+from contacts import actions
 from contacts.import_forms import ContactImportForm
 from contacts.imports import ContactImportError, import_contacts
 from contacts.models import Activity, Company, Contact, Email
@@ -37,6 +41,9 @@ class CompanyAdmin(LargeListAdmin):
     list_select_related = ["partition"]
     search_fields = ["name"]
     fields = ["tenant", "partition", "name"]
+    writers = Writers(
+        actions.add_company, actions.change_company, actions.delete_companies
+    )
 
 
 @admin.register(Contact)
@@ -57,6 +64,9 @@ class ContactAdmin(LargeListAdmin):
         "email",
         "phone",
     ]
+    writers = Writers(
+        actions.add_contact, actions.change_contact, actions.delete_contacts
+    )
 
     def get_urls(self):
         page = path(
@@ -146,6 +156,7 @@ class EmailAdmin(LargeListAdmin):
         "sent_at",
     ]
     raw_id_fields = ["contact"]
+    writers = Writers(actions.add_email, actions.change_email, actions.delete_emails)
 
 
 @admin.register(Activity)
@@ -168,3 +179,6 @@ class ActivityAdmin(LargeListAdmin):
         "summary",
     ]
     raw_id_fields = ["contact", "email"]
+    writers = Writers(
+        actions.add_activity, actions.change_activity, actions.delete_activities
+    )

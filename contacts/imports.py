@@ -18,7 +18,8 @@ Written by hand with the csv module rather than with django-import-export: that
 library reads the whole file into a tablib Dataset in memory and validates through
 its own Resource/widget layer, while a client's list can hold millions of rows; here
 the file is read as a stream and inserted in batches with bulk_create, so memory stays
-flat, and each row is checked by the models' own clean() as every other path does.
+flat, and each row is checked (and normalised) by the models' own clean() as every
+other path does. The rows are written by contacts.actions, the one writer of contacts.
 """
 
 from __future__ import annotations
@@ -34,10 +35,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ccadmin import audit
-from ccadmin.bulk import insert_all
 from ccadmin.models import Tenant
 from ccadmin.text import name_key, normalize_name
+from contacts import actions
 from contacts.models import Company, Contact
 from partitions.models import ClientPartition
 
@@ -162,8 +162,7 @@ def import_contacts(
                 result.imported = result.companies_created = 0
         else:
             for batch in _batches(reader, columns, importer, batch_size):
-                with transaction.atomic():
-                    importer.save(batch)
+                importer.save(batch)  # one transaction per batch (contacts.actions)
                 _report(on_progress, stream)
     except UnicodeDecodeError as exc:
         raise ContactImportError(
@@ -182,7 +181,7 @@ def import_contacts(
         # The caller owns the underlying file: do not let the wrapper close it.
         text.detach()
     if result.imported:
-        audit.log_event(
+        actions.log_contact_import(
             actor,
             partition or tenant,
             _("Imported contacts%(source)s: %(summary)s")
@@ -341,23 +340,20 @@ class _Importer:
         return company
 
     def save(self, batch: list[Contact]) -> None:
-        """Insert the batch's new companies, then its contacts (two bulk inserts)."""
+        """Insert the batch's new companies, then its contacts, through
+        contacts.actions (two bulk inserts)."""
         # Only companies a good row refers to: a bad row's company is not created.
         fresh = {
             id(contact.company): contact.company
             for contact in batch
             if contact.company is not None and contact.company.pk is None
         }
+        actions.insert_imported_contacts(batch, list(fresh.values()))
         if fresh:
-            Company.objects.bulk_create(list(fresh.values()), batch_size=BATCH_SIZE)
             self.result.companies_created += len(fresh)
             for company in fresh.values():
                 key = name_key(company.name)
                 self.companies[key] = self.new_companies.pop(key)
-        for contact in batch:
-            # Re-assign so the company's new primary key reaches company_id.
-            contact.company = contact.company
-        insert_all(Contact, batch)
         self.result.imported += len(batch)
 
 

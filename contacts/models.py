@@ -5,13 +5,17 @@ clients); a row with no partition belongs to no client. Deleting a partition del
 rows of all four models inside the database (DB_CASCADE).
 """
 
+from email.utils import getaddresses, parseaddr
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
+from ccadmin.normalized import NormalizedModel
 from ccadmin.scoping import TenantScopedQuerySet
-from ccadmin.text import TypedName, validate_printable_name
+from ccadmin.text import TypedName, normalize_name, validate_printable_name
+from contacts.phones import normalize_phone
 from partitions.models import ClientPartition
 from services.models import Service
 
@@ -38,7 +42,42 @@ def is_cjk(char: str) -> bool:
     )
 
 
-class PartitionedRecord(models.Model):
+def normalize_address(value: str) -> str:
+    """An email address as stored and matched: trimmed and lower-cased (routing finds
+    a sender by address whatever case it was typed in)."""
+    return (value or "").strip().lower()
+
+
+def normalize_mailbox(value: str) -> str:
+    """A sender as stored: "Name <address>" or a bare address, the address
+    lower-cased; anything that is not an address is only trimmed."""
+    value = (value or "").strip()
+    name, address = parseaddr(value)
+    if not address or "@" not in address:
+        return value
+    name = " ".join(name.split())
+    return f"{name} <{address.lower()}>" if name else address.lower()
+
+
+def normalize_mailboxes(value: str) -> str:
+    """A list of recipients as stored: each normalised, separated by ", ". Text that
+    is not a list of addresses is only trimmed: nothing typed is dropped."""
+    value = (value or "").strip()
+    pairs = getaddresses([value]) if value else []
+    if not pairs or any("@" not in address for _name, address in pairs):
+        return value
+    return ", ".join(
+        normalize_mailbox(f"{name} <{address}>" if name else address)
+        for name, address in pairs
+    )
+
+
+def one_line(value: str) -> str:
+    """A header as stored: trimmed, runs of whitespace (folded lines) as one space."""
+    return " ".join((value or "").split())
+
+
+class PartitionedRecord(NormalizedModel):
     """A record of a tenant that may belong to one of its client partitions.
 
     Subclasses add `partition = partition_field("<plural>")`.
@@ -58,6 +97,7 @@ class PartitionedRecord(models.Model):
 
     def clean(self) -> None:
         """Keep the client partition within the record's tenant."""
+        super().clean()
         if (
             self.partition_id
             and self.tenant_id
@@ -93,6 +133,10 @@ class Company(TypedName, PartitionedRecord):
 
     def __str__(self) -> str:
         return self.name
+
+    def normalize(self) -> None:
+        """The name NFKC-normalised and trimmed (ccadmin.text.normalize_name)."""
+        self.name = normalize_name(self.name or "")
 
     def clean(self) -> None:
         super().clean()
@@ -136,6 +180,31 @@ class Contact(PartitionedRecord):
         else:
             full = f"{self.first_name} {self.last_name}".strip()
         return full or self.email or self.phone or _("(unnamed contact)")
+
+    def normalize(self) -> None:
+        """Names and title trimmed, the email address trimmed and lower-cased, the
+        phone in the form routing matches callers by (contacts.phones): however the
+        row is written, a call from "090-1111-2222" finds the contact typed so."""
+        self.first_name = (self.first_name or "").strip()
+        self.last_name = (self.last_name or "").strip()
+        self.title = (self.title or "").strip()
+        self.email = normalize_address(self.email)
+        self.phone = (self.phone or "").strip()
+        if self.phone:
+            try:
+                self.phone = normalize_phone(self.phone)
+            except ValidationError:
+                pass  # left as typed: unstorable_values() names it
+
+    def unstorable_values(self) -> dict[str, list[str]]:
+        """A phone that is not a phone number."""
+        if not self.phone:
+            return {}
+        try:
+            normalize_phone(self.phone)
+        except ValidationError as exc:
+            return {"phone": exc.messages}
+        return {}
 
     def clean(self) -> None:
         super().clean()
@@ -197,6 +266,14 @@ class Email(PartitionedRecord):
     def __str__(self) -> str:
         return self.subject or _("(no subject)")
 
+    def normalize(self) -> None:
+        """Addresses lower-cased (sender and recipients), the subject and message ID
+        on one trimmed line, as routing records them."""
+        self.sender = normalize_mailbox(self.sender)
+        self.recipients = normalize_mailboxes(self.recipients)
+        self.subject = one_line(self.subject)
+        self.message_id = (self.message_id or "").strip()
+
 
 class Activity(PartitionedRecord):
     """One entry of activity history: a call, chat or email handled for a contact."""
@@ -251,3 +328,7 @@ class Activity(PartitionedRecord):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def normalize(self) -> None:
+        """The summary trimmed."""
+        self.summary = (self.summary or "").strip()

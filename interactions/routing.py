@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from ccadmin.locks import lock_tenant
 from ccadmin.models import Tenant
 from ccadmin.text import normalize_name
-from contacts.actions import contact_for_sender
+from contacts.actions import contact_for_sender, record_interaction
 from contacts.models import Activity, Direction, Email
 from contacts.phones import normalize_phone
 from partitions.locks import lock_client_partition
@@ -94,6 +94,7 @@ def route_interaction(
     body: str = "",
     message_id: str = "",
     occurred_at: datetime | None = None,
+    actor=None,
 ) -> RoutedInteraction:
     """Record one incoming call, chat or email of `tenant` in the right BPO client.
 
@@ -102,7 +103,8 @@ def route_interaction(
     an email address (optionally "Name <address>"). The contact is found by address
     or phone inside the assigned partition, or created there; an Activity (and for
     email an Email) is recorded there. The partition is the service's, only while it
-    is enabled; otherwise none.
+    is enabled; otherwise none. A contact created for a new sender is audited as
+    `actor` (None: the system account, as for the gateways' deliveries).
 
     Raises InteractionRejected with the errors per field; nothing is written then.
     Runs in one transaction holding the tenant's row lock, so concurrent deliveries
@@ -120,7 +122,7 @@ def route_interaction(
     )
     try:
         with transaction.atomic():
-            return _record(tenant, service, fields)
+            return _record(tenant, service, fields, actor)
     except IntegrityError:
         # Only reachable if a delivery of the same Message-ID slipped past the lock
         # (it cannot on PostgreSQL or SQLite): report it as the duplicate it is.
@@ -266,7 +268,7 @@ def _already_received(tenant: Tenant, message_id: str) -> RoutedInteraction | No
     )
 
 
-def _record(tenant: Tenant, service_ref, fields: dict) -> RoutedInteraction:
+def _record(tenant: Tenant, service_ref, fields: dict, actor) -> RoutedInteraction:
     # Lock order: tenant, then partition (ccadmin/locks.py).
     lock_tenant(tenant.pk)
     is_email = fields["channel"] == Activity.Channel.EMAIL
@@ -287,6 +289,7 @@ def _record(tenant: Tenant, service_ref, fields: dict) -> RoutedInteraction:
         email=fields["email"],
         phone=fields["phone"],
         display_name=fields["sender_name"],
+        actor=actor,
     )
     email = None
     if is_email:
@@ -303,8 +306,7 @@ def _record(tenant: Tenant, service_ref, fields: dict) -> RoutedInteraction:
             contact=contact,
             sent_at=fields["occurred_at"],
         )
-        email.save()
-    activity = Activity.objects.create(
+    activity = Activity(
         tenant=tenant,
         partition=partition,
         channel=fields["channel"],
@@ -315,6 +317,7 @@ def _record(tenant: Tenant, service_ref, fields: dict) -> RoutedInteraction:
         occurred_at=fields["occurred_at"],
         summary=_summary(fields, service),
     )
+    record_interaction(email, activity)
     return RoutedInteraction(
         activity_id=activity.pk,
         email_id=email.pk if email else None,

@@ -10,12 +10,12 @@ import json
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from interactions.input import interaction_from_json
 from interactions.routing import InteractionRejected, route_interaction
+from services import actions
 from services.models import GatewayToken, hash_gateway_key
 
 
@@ -54,7 +54,7 @@ def receive_interaction(request: HttpRequest) -> JsonResponse:
         )
         response["WWW-Authenticate"] = 'Bearer realm="interactions"'
         return response
-    GatewayToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    actions.note_gateway_token_use(token)
     try:
         data = json.loads(request.body)
     except RequestDataTooBig:

@@ -211,12 +211,6 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         else:
             actions.create_client_partition(obj, actor=request.user)
 
-    def log_addition(self, request, obj, message):
-        """The action already wrote the audit entry."""
-
-    def log_change(self, request, obj, message):
-        """The action already wrote the audit entry."""
-
     def render_change_form(self, request, context, add=False, change=False, **kw):
         obj = kw.get("obj")
         services = registry.content("services")  # registered by the services app
@@ -293,9 +287,6 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         except actions.ClientPartitionAlreadyDeleted as exc:
             self.message_user(request, str(exc), messages.WARNING)
             return HttpResponseRedirect(self._changelist_url())
-
-    def log_deletions(self, request, queryset):
-        """actions.delete_client_partition writes the entry, with the counts."""
 
     def delete_model(self, request, obj):
         request._partition_deleted = actions.delete_or_schedule_client_partition(

@@ -4,13 +4,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
+from ccadmin.normalized import NormalizedModel
 from ccadmin.scoping import TenantScopedQuerySet
 from ccadmin.text import TypedName, name_key, normalize_name, validate_printable_name
 
 NAME_MAX_LENGTH = 80
 
 
-class ClientPartition(TypedName, models.Model):
+class ClientPartition(TypedName, NormalizedModel):
     """One BPO client of a tenant, holding that client's contacts and history.
 
     Contacts, companies, emails and activity history may belong to a partition; services
@@ -73,15 +74,15 @@ class ClientPartition(TypedName, models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:
-        self.name = normalize_name(self.name)
+    def normalize(self) -> None:
+        """The name NFKC-normalised and trimmed, and its case- and width-folded key."""
+        self.name = normalize_name(self.name or "")
         self.name_key = name_key(self.name)
-        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         """Normalise the name and refuse a second client of the same name."""
+        super().clean()  # normalize(): the name and its key
         self.clean_name()
-        self.name_key = name_key(self.name)
 
     def name_taken_message(self, name: str) -> str | None:
         """Unique per tenant, ignoring case and width: "ＡＣＭＥ" is "Acme"."""

@@ -1,11 +1,13 @@
 """Services & Campaigns: a tenant's services and the client partition each serves,
-and the gateway tokens its telephony and email gateways deliver interactions with."""
+and the gateway tokens its telephony and email gateways deliver interactions with.
+
+Every save and delete goes through services.actions, which audits it."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ccadmin.admin_base import TenantScopedAdmin
+from ccadmin.admin_base import TenantScopedAdmin, Writers
 from partitions.admin_fields import TenantPartitionFilter
 from services import actions
 from services.models import GatewayToken, Service
@@ -23,6 +25,9 @@ class ServiceAdmin(TenantScopedAdmin):
         (None, {"fields": ["name", "type"]}),
         (gettext_lazy("Properties"), {"fields": ["client_partition", "email_address"]}),
     ]
+    writers = Writers(
+        actions.add_service, actions.change_service, actions.delete_services
+    )
 
 
 @admin.register(GatewayToken)
@@ -41,6 +46,9 @@ class GatewayTokenAdmin(TenantScopedAdmin):
         ),
     ]
     readonly_fields = ["key_prefix", "created_at", "last_used_at"]
+    writers = Writers(
+        change=actions.change_gateway_token, delete=actions.delete_gateway_tokens
+    )
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -56,6 +64,3 @@ class GatewayTokenAdmin(TenantScopedAdmin):
             % {"name": obj.name, "key": key},
             messages.WARNING,
         )
-
-    def log_addition(self, request, obj, message):
-        """actions.issue_gateway_token already wrote the audit entry."""

@@ -9,12 +9,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
+from ccadmin.normalized import NormalizedModel
 from ccadmin.scoping import TenantScopedQuerySet
-from ccadmin.text import TypedName, validate_printable_name
+from ccadmin.text import TypedName, normalize_name, validate_printable_name
 from partitions.models import ClientPartition
 
 
-class Service(TypedName, models.Model):
+class Service(TypedName, NormalizedModel):
     """A service (queue) of a tenant: inbound voice, chat, email and so on.
 
     A service may be assigned to one client partition: interactions arriving through it
@@ -90,16 +91,16 @@ class Service(TypedName, models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:
-        # Addresses are compared lower-case by routing, whichever path saved them.
+    def normalize(self) -> None:
+        """The name NFKC-normalised and trimmed; the email address lower-cased, as
+        routing compares it with the address an email was sent to."""
+        self.name = normalize_name(self.name or "")
         self.email_address = (self.email_address or "").strip().lower()
-        super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        """Normalise the name and keep the client partition within the tenant."""
+        """Require a name and keep the client partition within the tenant."""
+        super().clean()  # normalize(): the name and the email address
         self.clean_name()  # unique per tenant by the constraint below
-        # Addresses are compared case-insensitively by routing; stored lower-case.
-        self.email_address = (self.email_address or "").strip().lower()
         if (
             self.client_partition_id
             and self.tenant_id
@@ -124,7 +125,7 @@ def hash_gateway_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class GatewayToken(models.Model):
+class GatewayToken(NormalizedModel):
     """A key a tenant's telephony or email gateway uses to deliver interactions
     through the HTTP API (`POST /api/interactions/`).
 
@@ -167,6 +168,10 @@ class GatewayToken(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def normalize(self) -> None:
+        """The name NFKC-normalised and trimmed, like every typed name."""
+        self.name = normalize_name(self.name or "")
 
     def set_new_key(self) -> str:
         """Give the token a fresh random key; return the key (it is not stored)."""

@@ -1,10 +1,13 @@
 """interactions.routing.route_interaction: incoming calls, chats and emails go to the
 service's BPO client while it is enabled, to no client otherwise, never lost."""
 
+import io
 from datetime import UTC, datetime
 
 import pytest
 
+from contacts import actions as contact_actions
+from contacts import imports
 from contacts.models import Activity, Contact, Email
 from interactions.routing import InteractionRejected, route_interaction
 from partitions import actions as partition_actions
@@ -88,20 +91,35 @@ def test_email_records_email_and_activity_and_contact_in_the_client(tenant, setu
     assert (contact.email, contact.partition) == ("taro@example.jp", setup["acme"])
 
 
-def test_existing_contact_is_found_inside_the_partition_only(tenant, setup):
-    known = factories.ContactFactory(
-        tenant=tenant, partition=setup["acme"], phone="+819011112222"
+def test_existing_contact_is_found_inside_the_partition_only(tenant, setup, admin_user):
+    # given: contacts stored the way people type them, through the real writers (the
+    # importer and contacts.actions), not already in routing's form
+    imports.import_contacts(
+        io.BytesIO(b"last name,phone\nKnown,+81 90-1111-2222\n"),
+        tenant=tenant,
+        partition=setup["acme"],
+        actor=admin_user,
     )
-    elsewhere = factories.ContactFactory(
-        tenant=tenant, partition=None, email="taro@example.jp"
+    known = Contact.objects.get(last_name="Known")
+    hanako = contact_actions.create_contact(
+        tenant,
+        actor=admin_user,
+        partition_id=setup["acme"].pk,
+        email=" Hanako.Sato@Example.JP ",
     )
+    elsewhere = contact_actions.create_contact(
+        tenant, actor=admin_user, partition_id=None, email="Taro@Example.JP"
+    )
+
+    # then
     assert call(tenant, sender="+81 (90) 1111-2222").contact_id == known.pk
-    routed = mail(tenant, sender="TARO@example.jp")
+    assert mail(tenant, sender="hanako.sato@example.jp").contact_id == hanako.pk
+    routed = mail(tenant, sender="TARO@example.jp", message_id="<m2@example.jp>")
     # The same address with no client is another client's business: a new contact.
     assert routed.contact_id != elsewhere.pk
     assert Contact.objects.get(pk=routed.contact_id).partition == setup["acme"]
     assert call(tenant).contact_id == known.pk
-    assert Contact.objects.filter(partition=setup["acme"]).count() == 2
+    assert Contact.objects.filter(partition=setup["acme"]).count() == 3
 
 
 def test_disabled_clients_service_records_with_no_partition(tenant, setup):

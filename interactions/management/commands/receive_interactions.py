@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ccadmin.cli import tenant_from_option
+from ccadmin.cli import actor_from_option, tenant_from_option
 from interactions.input import (
     interaction_from_email,
     interaction_from_json,
@@ -51,10 +51,18 @@ class Command(BaseCommand):
                 "address they were sent to), and of JSON lines that name none."
             ),
         )
+        parser.add_argument(
+            "--user",
+            # Its only change is a contact created for a new sender.
+            help=gettext_lazy(
+                "Record the change under this user (default: the system account)."
+            ),
+        )
         parser.add_argument("files", nargs="+", metavar="FILE")
 
     def handle(self, *args, tenant: str, service: str, files: list[str], **options):
         found = tenant_from_option(tenant)
+        actor = actor_from_option(options.get("user"), found)
         paths = [Path(name) for name in files]
         for path in paths:
             if path.suffix.lower() not in SUFFIXES:
@@ -69,7 +77,7 @@ class Command(BaseCommand):
         rejected: list[tuple[str, str]] = []
         for label, load in self._records(paths, service):
             try:
-                routed.append(route_interaction(found, **load()))
+                routed.append(route_interaction(found, actor=actor, **load()))
             except InteractionRejected as exc:
                 rejected.append((label, str(exc)))
         self._summary(routed, rejected)
