@@ -73,9 +73,8 @@ def update_client_partition(
     if unknown:
         raise ValueError(f"Not changeable here: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        current = lock_partition_for_change(
-            partition
-        )  # the tenant lock: saving bumps its version
+        # The tenant first (saving bumps its version), then the partition.
+        current = lock_partition_for_change(partition)
         if current.is_deleting:
             raise ValidationError(being_deleted_message(current), code="deleting")
         partition.full_clean()
@@ -84,7 +83,12 @@ def update_client_partition(
             if "name" in changed:
                 fields.add("name_key")
             _save_unique(partition, update_fields=sorted(fields))
-        audit.log_change(actor, [partition], _verbose_names(changed))
+        # The entry compares the stored row with the stored row plus the changed
+        # fields: a stale instance's other values were not written, so not audited.
+        before = audit.snapshot(current)
+        for name in changed:
+            setattr(current, name, getattr(partition, name))
+        audit.log_change(actor, [current], before=before)
     return partition
 
 
@@ -105,6 +109,7 @@ def set_client_partitions_enabled(
             # A client being deleted stays disabled until it is gone.
             changing = changing.filter(deletion_requested_at__isnull=True)
         changing = list(changing.order_by("pk"))
+        befores = [audit.snapshot(partition) for partition in changing]
         ClientPartition.objects.filter(pk__in=[p.pk for p in changing]).update(
             enabled=enabled
         )
@@ -112,7 +117,7 @@ def set_client_partitions_enabled(
             partition.enabled = enabled
         # update() sends no signal: say it here (see partitions/signals.py).
         partitions_changed({p.tenant_id for p in changing})
-        audit.log_change(actor, changing, _verbose_names(["enabled"]))
+        audit.log_change(actor, changing, before=befores)
     return changing
 
 
@@ -164,6 +169,7 @@ def schedule_client_partition_deletion(
         # Marked before the task is enqueued: a backend that runs tasks at once (the
         # immediate backend) then deletes a client already marked, and the audit
         # trail reads "disabled", then "deleted".
+        before = audit.snapshot(locked)
         marked = ClientPartition.objects.filter(pk=locked.pk)
         marked.update(
             enabled=False,
@@ -171,7 +177,8 @@ def schedule_client_partition_deletion(
             deletion_rows=summary.rows,
         )
         partitions_changed([locked.tenant_id])
-        audit.log_change(actor, [locked], _verbose_names(["enabled"]))
+        locked.enabled = False
+        audit.log_change(actor, [locked], before=before)
         result = delete_client_partition_in_background.enqueue(
             partition_id=locked.pk, actor_id=actor.pk
         )
@@ -197,10 +204,3 @@ def _save_unique(
                 }
             ) from exc
         raise
-
-
-def _verbose_names(fields: list[str]) -> list[str]:
-    return [
-        str(ClientPartition._meta.get_field(name).verbose_name).capitalize()
-        for name in fields
-    ]

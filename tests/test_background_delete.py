@@ -1,11 +1,12 @@
 """Very large client partitions are deleted by the background worker."""
 
 import pytest
-from django.contrib.admin.models import DELETION, LogEntry
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from ccadmin.audit import change_values
 from contacts.models import Activity, Contact
 from partitions import actions
 from partitions.models import ClientPartition
@@ -68,6 +69,8 @@ def test_large_client_is_disabled_marked_and_queued(
     assert "Deleting… queued" in listing.text
     assert '<meta http-equiv="refresh" content="5">' in listing.text
     assert deletion_progress(large_client).status == "queued"
+    disabled = LogEntry.objects.get(action_flag=CHANGE)
+    assert change_values(disabled) == {"enabled": (True, False)}
 
     run_worker()
 

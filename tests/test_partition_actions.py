@@ -5,7 +5,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ccadmin.audit import change_message_fields
+from ccadmin.audit import change_message_fields, change_values
 from contacts.models import Activity, Company, Contact, Email
 from partitions import actions
 from partitions.limit import ClientPartitionLimitReached, partition_usage
@@ -89,6 +89,22 @@ def test_update_saves_and_audits_changed_fields(tenant, admin_user):
     assert partition.description == "New notes"
     entry = LogEntry.objects.get(action_flag=CHANGE)
     assert change_message_fields(entry) == ["Description"]
+    assert change_values(entry) == {
+        "description": ("Customer service for this client.", "New notes")
+    }
+
+
+def test_update_of_a_stale_instance_audits_only_what_it_wrote(tenant, admin_user):
+    # given: an instance loaded before another administrator disabled the client
+    partition = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    ClientPartition.objects.filter(pk=partition.pk).update(enabled=False)
+    # when: the stale instance changes only its name
+    partition.name = "Acme Insurance"
+    actions.update_client_partition(partition, actor=admin_user, changed=["name"])
+    # then: the entry records the name, not the stale "enabled" it did not write
+    entry = LogEntry.objects.get(action_flag=CHANGE)
+    assert change_values(entry) == {"name": ("Acme", "Acme Insurance")}
+    assert not ClientPartition.objects.get(pk=partition.pk).enabled
 
 
 def test_enable_disable_change_only_what_differs_and_audit_each(tenant, admin_user):
@@ -101,7 +117,7 @@ def test_enable_disable_change_only_what_differs_and_audit_each(tenant, admin_us
     assert not ClientPartition.objects.filter(enabled=True).exists()
     entries = LogEntry.objects.filter(action_flag=CHANGE)
     assert {e.object_id for e in entries} == {str(p.pk) for p in on}
-    assert all(change_message_fields(e) == ["Enabled"] for e in entries)
+    assert all(change_values(e) == {"enabled": (True, False)} for e in entries)
 
     changed = actions.set_client_partitions_enabled(
         ClientPartition.objects.filter(pk=off.pk), enabled=True, actor=admin_user
