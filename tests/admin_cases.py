@@ -26,11 +26,11 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.test import Client
 from django.urls import reverse
 
 from ccadmin.models import AuditEntry
 from tests import factories
+from tests.factories import signed_in
 
 NOT_FOUND = "doesn’t exist. Perhaps it was deleted?"
 VERBS = ("view", "add", "change", "delete")
@@ -47,12 +47,6 @@ def member_with(tenant, model: type[models.Model], verbs: list[str]):
         )
     )
     return user
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def audit_entry(obj_pk: int, model: type[models.Model], action_flag: int):
@@ -73,28 +67,27 @@ def assert_audited(obj_pk: int, model, action_flag: int, actor, tenant) -> None:
 
 
 class AdminModelCases:
-    """The admin screens of one tenant-owned model. A subclass sets `model` and
-    implements `make`, `add_data`, `change_data` and `changed`."""
+    """The admin screens of one tenant-owned model. A subclass declares `model`,
+    `factory`, `add_data` and `changed`, and overrides `make` or `change_data` only
+    where the defaults do not fit."""
 
     model: ClassVar[type[models.Model]]
-
-    # ----- what a subclass declares ------------------------------------------------
+    # Called with tenant=...: makes one saved object of that tenant.
+    factory: ClassVar[Any]
+    # A valid add form, as an administrator posts it.
+    add_data: ClassVar[dict[str, Any]]
+    # (field, value): what the change form leaves on the object.
+    changed: ClassVar[tuple[str, Any]]
 
     def make(self, tenant) -> models.Model:
         """One saved object of `tenant`."""
-        raise NotImplementedError
-
-    def add_data(self, tenant) -> dict[str, Any]:
-        """A valid add form, as an administrator of `tenant` posts it."""
-        raise NotImplementedError
+        return self.factory(tenant=tenant)
 
     def change_data(self, obj) -> dict[str, Any]:
-        """A valid change form for `obj` that changes what `changed` names."""
-        raise NotImplementedError
-
-    def changed(self) -> tuple[str, Any]:
-        """(field, value) the change form leaves on the object."""
-        raise NotImplementedError
+        """A valid change form for `obj`: the add form with the `changed` field's new
+        value."""
+        field, value = self.changed
+        return {**self.add_data, field: value}
 
     # ----- helpers -----------------------------------------------------------------
 
@@ -131,7 +124,7 @@ class AdminModelCases:
     def test_add(self, admin_client, admin_user, tenant):
         before = set(self.added(tenant).values_list("pk", flat=True))
         assert admin_client.get(self.url("add")).status_code == 200
-        response = admin_client.post(self.url("add"), self.add_data(tenant))
+        response = admin_client.post(self.url("add"), self.add_data)
         assert response.status_code == 302, _form_errors(response)
         (new,) = self.added(tenant).exclude(pk__in=before)
         assert new.tenant == tenant
@@ -141,7 +134,7 @@ class AdminModelCases:
         client = signed_in(member_with(tenant, self.model, ["view", "change"]))
         count = self.model.objects.count()
         assert client.get(self.url("add")).status_code == 403
-        assert client.post(self.url("add"), self.add_data(tenant)).status_code == 403
+        assert client.post(self.url("add"), self.add_data).status_code == 403
         assert self.model.objects.count() == count
 
     # ----- change ------------------------------------------------------------------
@@ -150,7 +143,7 @@ class AdminModelCases:
         assert admin_client.get(self.url("change", own)).status_code == 200
         response = admin_client.post(self.url("change", own), self.change_data(own))
         assert response.status_code == 302, _form_errors(response)
-        field, value = self.changed()
+        field, value = self.changed
         own.refresh_from_db()
         assert getattr(own, field) == value
         assert_audited(own.pk, self.model, CHANGE, admin_user, tenant)

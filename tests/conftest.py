@@ -55,9 +55,19 @@ def admin_user(tenant):
 @pytest.fixture
 def admin_client(admin_user) -> Client:
     """A browser signed in as an administrator of `tenant`."""
-    client = Client()
-    client.force_login(admin_user)
-    return client
+    return factories.signed_in(admin_user)
+
+
+@pytest.fixture
+def agent(tenant):
+    """An agent of `tenant` (no admin access), who can sign in with password "pw"."""
+    return factories.agent(tenant, username="aiko")
+
+
+@pytest.fixture
+def agent_client(agent) -> Client:
+    """A browser signed in as an agent of `tenant`."""
+    return factories.signed_in(agent)
 
 
 @pytest.fixture
@@ -68,9 +78,7 @@ def provider(db):
 @pytest.fixture
 def provider_client(provider) -> Client:
     """A browser signed in as the service provider (superuser)."""
-    client = Client()
-    client.force_login(provider)
-    return client
+    return factories.signed_in(provider)
 
 
 @pytest.fixture(autouse=True)

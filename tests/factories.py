@@ -2,6 +2,7 @@
 
 import factory
 from django.contrib.auth.models import User
+from django.test import Client
 from django.utils import timezone
 
 from ccadmin.models import Membership, Tenant
@@ -51,6 +52,13 @@ def administrator(tenant: Tenant | None = None, **kwargs) -> User:
 def agent(tenant: Tenant | None = None, **kwargs) -> User:
     """A non-staff user of `tenant` in the "Agents" group."""
     return _member(UserFactory(**kwargs), tenant, AGENTS)
+
+
+def signed_in(user: User, **kwargs) -> Client:
+    """A browser signed in as `user` (kwargs: the test Client's, e.g. headers)."""
+    client = Client(**kwargs)
+    client.force_login(user)
+    return client
 
 
 def superuser(**kwargs) -> User:

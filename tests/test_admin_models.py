@@ -20,104 +20,54 @@ from tests.admin_cases import AdminModelCases, ProviderOnlyAdminCases
 
 class TestClientPartitionAdmin(AdminModelCases):
     model = ClientPartition
-
-    def make(self, tenant):
-        return factories.ClientPartitionFactory(tenant=tenant)
-
-    def add_data(self, tenant):
-        return {"name": "Initech", "description": "Claims", "enabled": "on"}
-
-    def change_data(self, obj):
-        return {"name": obj.name, "description": "New notes", "enabled": "on"}
-
-    def changed(self):
-        return ("description", "New notes")
+    factory = factories.ClientPartitionFactory
+    add_data = {"name": "Initech", "description": "Claims", "enabled": "on"}
+    changed = ("description", "New notes")
 
 
 class TestCompanyAdmin(AdminModelCases):
     model = Company
-
-    def make(self, tenant):
-        return factories.CompanyFactory(tenant=tenant)
-
-    def add_data(self, tenant):
-        return {"name": "Initech"}
-
-    def change_data(self, obj):
-        return {"name": "Initech KK"}
-
-    def changed(self):
-        return ("name", "Initech KK")
+    factory = factories.CompanyFactory
+    add_data = {"name": "Initech"}
+    changed = ("name", "Initech KK")
 
 
 class TestContactAdmin(AdminModelCases):
     model = Contact
-
-    def make(self, tenant):
-        return factories.ContactFactory(tenant=tenant)
-
-    def add_data(self, tenant):
-        return {
-            "first_name": "Aiko",
-            "last_name": "Tanaka",
-            "email": "aiko@example.com",
-        }
-
-    def change_data(self, obj):
-        return {
-            "first_name": "Hana",
-            "last_name": obj.last_name,
-            "email": obj.email,
-            "phone": obj.phone,
-        }
-
-    def changed(self):
-        return ("first_name", "Hana")
+    factory = factories.ContactFactory
+    add_data = {
+        "first_name": "Aiko",
+        "last_name": "Tanaka",
+        "email": "aiko@example.com",
+    }
+    changed = ("first_name", "Hana")
 
 
 class TestEmailAdmin(AdminModelCases):
     model = Email
-
-    def make(self, tenant):
-        return factories.EmailFactory(tenant=tenant)
-
-    def add_data(self, tenant):
-        return {
-            "direction": "inbound",
-            "sender": "customer@example.com",
-            "recipients": "support@example.com",
-            "subject": "My claim",
-            "sent_at_0": "2026-01-05",
-            "sent_at_1": "10:00:00",
-        }
-
-    def change_data(self, obj):
-        return {**self.add_data(obj.tenant), "subject": "My claim, again"}
-
-    def changed(self):
-        return ("subject", "My claim, again")
+    factory = factories.EmailFactory
+    add_data = {
+        "direction": "inbound",
+        "sender": "customer@example.com",
+        "recipients": "support@example.com",
+        "subject": "My claim",
+        "sent_at_0": "2026-01-05",
+        "sent_at_1": "10:00:00",
+    }
+    changed = ("subject", "My claim, again")
 
 
 class TestActivityAdmin(AdminModelCases):
     model = Activity
-
-    def make(self, tenant):
-        return factories.ActivityFactory(tenant=tenant)
-
-    def add_data(self, tenant):
-        return {
-            "channel": "voice",
-            "direction": "inbound",
-            "occurred_at_0": "2026-01-05",
-            "occurred_at_1": "10:00:00",
-            "summary": "Asked about a claim",
-        }
-
-    def change_data(self, obj):
-        return {**self.add_data(obj.tenant), "summary": "Called back"}
-
-    def changed(self):
-        return ("summary", "Called back")
+    factory = factories.ActivityFactory
+    add_data = {
+        "channel": "voice",
+        "direction": "inbound",
+        "occurred_at_0": "2026-01-05",
+        "occurred_at_1": "10:00:00",
+        "summary": "Asked about a claim",
+    }
+    changed = ("summary", "Called back")
 
 
 # ----- Services & Campaigns ---------------------------------------------------------
@@ -125,34 +75,21 @@ class TestActivityAdmin(AdminModelCases):
 
 class TestServiceAdmin(AdminModelCases):
     model = Service
-
-    def make(self, tenant):
-        return factories.ServiceFactory(tenant=tenant)
-
-    def add_data(self, tenant):
-        return {"name": "Claims Line", "type": "inbound_voice"}
-
-    def change_data(self, obj):
-        return {"name": obj.name, "type": "chat"}
-
-    def changed(self):
-        return ("type", "chat")
+    factory = factories.ServiceFactory
+    add_data = {"name": "Claims Line", "type": "inbound_voice"}
+    changed = ("type", "chat")
 
 
 class TestGatewayTokenAdmin(AdminModelCases):
     model = GatewayToken
+    add_data = {"name": "Second PBX", "active": "on"}
+    changed = ("active", False)
 
     def make(self, tenant):
         return factories.gateway_token(tenant)[0]
 
-    def add_data(self, tenant):
-        return {"name": "Second PBX", "active": "on"}
-
     def change_data(self, obj):
         return {"name": obj.name}  # Active unticked: the key is refused at once
-
-    def changed(self):
-        return ("active", False)
 
 
 # ----- the service provider's screens -----------------------------------------------

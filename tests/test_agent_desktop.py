@@ -24,18 +24,6 @@ NEW_CONTACT = "/agent/contacts/new/"
 
 
 @pytest.fixture
-def agent(tenant):
-    return factories.agent(tenant, username="aiko")
-
-
-@pytest.fixture
-def agent_client(agent) -> Client:
-    client = Client()
-    client.force_login(agent)
-    return client
-
-
-@pytest.fixture
 def clients(tenant, other_tenant):
     """Three enabled and one disabled client of `tenant`, one of `other_tenant`."""
     make = factories.ClientPartitionFactory
@@ -344,22 +332,13 @@ def test_contact_page_shows_history_and_emails_newest_first(
     acme = clients["acme"]
     contact = factories.ContactFactory(tenant=tenant, partition=acme)
     now = timezone.now()
+    of_contact = {"tenant": tenant, "partition": acme, "contact": contact}
     for days, summary in [(3, "Oldest call"), (1, "Newest call"), (2, "Middle call")]:
-        factories.ActivityFactory(
-            tenant=tenant,
-            partition=acme,
-            contact=contact,
-            summary=summary,
-            occurred_at=now - timedelta(days=days),
-        )
+        when = now - timedelta(days=days)
+        factories.ActivityFactory(**of_contact, summary=summary, occurred_at=when)
     for days, subject in [(5, "Old mail"), (0, "New mail")]:
-        factories.EmailFactory(
-            tenant=tenant,
-            partition=acme,
-            contact=contact,
-            subject=subject,
-            sent_at=now - timedelta(days=days),
-        )
+        when = now - timedelta(days=days)
+        factories.EmailFactory(**of_contact, subject=subject, sent_at=when)
     page = agent_client.get(f"/agent/contacts/{contact.pk}/").text
     order = [page.index(s) for s in ["Newest call", "Middle call", "Oldest call"]]
     assert order == sorted(order)

@@ -1,20 +1,12 @@
 """GET /agent/client-partitions.json: the desktop's "BPO client" list as JSON."""
 
 import pytest
-from django.test import Client
 
 from partitions import actions
 from partitions.models import ClientPartition
 from tests import factories
 
 URL = "/agent/client-partitions.json"
-
-
-@pytest.fixture
-def agent_client(tenant) -> Client:
-    client = Client()
-    client.force_login(factories.agent(tenant))
-    return client
 
 
 def test_lists_enabled_clients_of_own_tenant_sorted_by_name(

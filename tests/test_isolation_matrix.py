@@ -11,7 +11,6 @@ import json
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
 from ccadmin import audit
@@ -342,46 +341,32 @@ def test_forged_post_moving_own_service_to_other_tenants_partition_is_refused(
 # ----- agent desktop, JSON, API -----------------------------------------------------
 
 
-@pytest.fixture
-def agent_client(tenant) -> Client:
-    client = Client()
-    client.force_login(factories.agent(tenant))
-    return client
+def foreign_pk(kind: str):
+    """A form value: the primary key of the other tenant's object of this kind."""
+    return lambda foreign: foreign[kind].pk
 
 
+FOREIGN_CLIENT = foreign_pk("clientpartition")
+
+# probe: (method, URL name, the other tenant's object in the URL or None, data)
 AGENT_PROBES = {
-    "desktop": lambda f: ("get", reverse("agent:desktop"), {}),
-    "desktop-choosing-foreign-client": lambda f: (
-        "get",
-        reverse("agent:desktop"),
-        {"client_partition": f["clientpartition"].pk},
+    "desktop": ("get", "agent:desktop", None, {}),
+    "desktop-choosing-foreign-client": (
+        "get", "agent:desktop", None, {"client_partition": FOREIGN_CLIENT},
     ),
-    "desktop-searching-marker": lambda f: (
-        "get",
-        reverse("agent:desktop"),
-        {"client_partition": f["clientpartition"].pk, "q": "ephy"},
+    "desktop-searching-marker": (
+        "get", "agent:desktop", None, {"client_partition": FOREIGN_CLIENT, "q": "ephy"},
     ),
-    "foreign-contact-page": lambda f: (
-        "get",
-        reverse("agent:contact", args=[f["contact"].pk]),
-        {},
+    "foreign-contact-page": ("get", "agent:contact", "contact", {}),
+    "new-contact-form": (
+        "get", "agent:new_contact", None, {"client_partition": FOREIGN_CLIENT},
     ),
-    "new-contact-form": lambda f: (
-        "get",
-        reverse("agent:new_contact"),
-        {"client_partition": f["clientpartition"].pk},
+    "new-contact-in-foreign-client": (
+        "post", "agent:new_contact", None,
+        {"client_partition": FOREIGN_CLIENT, "first_name": "Eve"},
     ),
-    "new-contact-in-foreign-client": lambda f: (
-        "post",
-        reverse("agent:new_contact"),
-        {"client_partition": f["clientpartition"].pk, "first_name": "Eve"},
-    ),
-    "client-partitions-json": lambda f: (
-        "get",
-        reverse("agent:client_partitions_json"),
-        {},
-    ),
-}
+    "client-partitions-json": ("get", "agent:client_partitions_json", None, {}),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("probe", list(AGENT_PROBES))
@@ -392,7 +377,11 @@ def test_agent_pages_and_json_show_nothing_of_other_tenant(
     client = agent_client if who == "agent" else admin_client
     before = state_of(foreign)
     contacts = Contact.objects.count()
-    method, url, data = AGENT_PROBES[probe](foreign)
+    method, url_name, in_url, data = AGENT_PROBES[probe]
+    url = reverse(url_name, args=[foreign[in_url].pk] if in_url else [])
+    data = {
+        key: value(foreign) if callable(value) else value for key, value in data.items()
+    }
     response = getattr(client, method)(url, data)
     assert response.status_code in (200, 404), response.status_code
     if probe == "foreign-contact-page":

@@ -45,6 +45,15 @@ def assert_exactly_one_place_taken(tenant) -> None:
     assert ClientPartition.objects.filter(tenant=tenant).count() == LIMIT
 
 
+def assert_one_added_others_refused(tenant, outcomes, added, refused_kind) -> None:
+    """One racer of the round added the last place; every other was refused with
+    the limit's message, and the tenant is exactly at its limit."""
+    refused = [o for o in outcomes if isinstance(o, refused_kind)]
+    assert (len(added), len(refused)) == (1, RACERS - 1), outcomes
+    assert all(USED in str(r) for r in refused)
+    assert_exactly_one_place_taken(tenant)
+
+
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_action_lets_exactly_one_of_20_concurrent_adds_through_20_times():
@@ -60,10 +69,9 @@ def test_action_lets_exactly_one_of_20_concurrent_adds_through_20_times():
             ]
         )
         created = [o for o in outcomes if isinstance(o, ClientPartition)]
-        refused = [o for o in outcomes if isinstance(o, ClientPartitionLimitReached)]
-        assert (len(created), len(refused)) == (1, RACERS - 1), (round_no, outcomes)
-        assert all(USED in str(r) for r in refused)
-        assert_exactly_one_place_taken(tenant)
+        assert_one_added_others_refused(
+            tenant, outcomes, created, ClientPartitionLimitReached
+        )
 
 
 @pytest.mark.postgresql
@@ -112,10 +120,7 @@ def test_command_lets_exactly_one_of_20_concurrent_adds_through_20_times():
         tenant = tenant_one_below_its_limit(round_no)
         outcomes = race([lambda i=i, t=tenant: add(t, i) for i in range(RACERS)])
         added = [o for o in outcomes if isinstance(o, str) and "added" in o]
-        refused = [o for o in outcomes if isinstance(o, CommandError)]
-        assert (len(added), len(refused)) == (1, RACERS - 1), (round_no, outcomes)
-        assert all(USED in str(r) for r in refused)
-        assert_exactly_one_place_taken(tenant)
+        assert_one_added_others_refused(tenant, outcomes, added, CommandError)
 
 
 @pytest.mark.postgresql

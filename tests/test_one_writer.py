@@ -10,7 +10,6 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 
 from ccadmin import audit
@@ -57,13 +56,6 @@ def acme(tenant):
             email_address=address,
         )
     return partition
-
-
-@pytest.fixture
-def agent_client(tenant) -> Client:
-    client = Client()
-    client.force_login(factories.agent(tenant))
-    return client
 
 
 def by_action(tenant, acme, admin_user, **_clients):

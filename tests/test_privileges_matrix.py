@@ -16,6 +16,7 @@ from ccadmin.models import Tenant
 from contacts.models import Contact
 from partitions.models import ClientPartition
 from tests import factories
+from tests.factories import signed_in
 
 CHANGELIST = reverse("admin:partitions_clientpartition_changelist")
 ACTION_NAMES = ["enable_partitions", "disable_partitions", "delete_selected_partitions"]
@@ -32,12 +33,6 @@ def administrator_with(tenant, verbs: list[str]):
         )
     )
     return user
-
-
-def signed_in(user, **kwargs) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
 
 
 def delete_url(partition) -> str:
