@@ -3,10 +3,14 @@
 import io
 
 import pytest
+from django.contrib.admin.models import ADDITION
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 
+from ccadmin.models import AuditEntry, Membership, Tenant
 from contacts.models import Activity, Company, Contact, Email
 from partitions.models import ClientPartition
+from services.models import Service
 
 
 @pytest.mark.django_db
@@ -27,6 +31,10 @@ def test_contacts_option_fills_one_client_and_tops_up_only(monkeypatch):
     assert Company.objects.filter(partition=acme).count() > 1
     assert all(c.company is None or c.company.partition == acme for c in contacts)
     assert '"Acme Insurance" holds 40 contacts (34 added).' in out.getvalue()
+    # The load is audited once, not row by row.
+    load = AuditEntry.objects.get(change_message__startswith="Demo load")
+    assert load.object_id == str(acme.pk)
+    assert "34 contacts added" in load.change_message
 
     call_command("seed_demo", "--contacts", "40", stdout=out)
     assert contacts.count() == 40
@@ -43,3 +51,21 @@ def test_demo_contacts_pass_the_models_rules():
     call_command("seed_demo", stdout=io.StringIO())
     for contact in Contact.objects.all():
         contact.full_clean()
+
+
+@pytest.mark.django_db
+def test_demo_rows_are_written_through_the_actions_and_audited():
+    # when: the demo is loaded
+    call_command("seed_demo", stdout=io.StringIO())
+    # then: every demo row has its one addition entry, by the service provider
+    for model in (Tenant, Membership, Service, Company, Contact, Email, Activity):
+        rows = model.objects.all()
+        added = AuditEntry.objects.filter(
+            action_flag=ADDITION,
+            content_type=ContentType.objects.get_for_model(model),
+            user__username="provider",
+        )
+        assert rows.count() > 0
+        assert sorted(added.values_list("object_id", flat=True)) == sorted(
+            str(pk) for pk in rows.values_list("pk", flat=True)
+        ), model

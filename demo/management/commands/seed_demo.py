@@ -14,13 +14,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ccadmin import actions as ccadmin_actions
 from ccadmin.cli import tenant_from_option
 from ccadmin.models import Membership, Tenant
 from ccadmin.roles import ADMINISTRATORS, AGENTS, ensure_roles
 from ccadmin.text import name_key
+from contacts import actions as contact_actions
 from contacts.models import Activity, Company, Contact, Direction, Email
 from partitions.actions import create_client_partition
 from partitions.models import ClientPartition
+from services import actions as service_actions
 from services.models import Service
 
 DEMO_PASSWORD = "ccadmin-demo"
@@ -142,12 +145,9 @@ class Command(BaseCommand):
                 )
 
     def _seed(self, per_client: int) -> bool:
+        # Written through each app's actions, like every other path: the demo's
+        # rows are checked, normalised and audited as the service provider's work.
         groups = ensure_roles()
-        tenants = {}
-        for slug, spec in DEMO_TENANTS.items():
-            tenants[slug], _ = Tenant.objects.get_or_create(
-                slug=slug, defaults={"name": spec["name"]}
-            )
         users = {}
         for username, slug, group, staff in DEMO_USERS:
             user = User.objects.filter(username=username).first()
@@ -156,16 +156,28 @@ class Command(BaseCommand):
                 user.is_superuser = slug is None
                 user.set_password(DEMO_PASSWORD)
                 user.save()
-                if slug:
-                    Membership.objects.create(user=user, tenant=tenants[slug])
                 if group:
                     user.groups.add(groups[group])
             users[username] = user
+        provider = users["provider"]
+        tenants = {
+            slug: Tenant.objects.filter(slug=slug).first()
+            or ccadmin_actions.add_tenant(
+                Tenant(slug=slug, name=spec["name"]), actor=provider
+            )
+            for slug, spec in DEMO_TENANTS.items()
+        }
+        for username, slug, _group, _staff in DEMO_USERS:
+            if slug and not Membership.objects.filter(user=users[username]).exists():
+                ccadmin_actions.add_membership(
+                    Membership(user=users[username], tenant=tenants[slug]),
+                    actor=provider,
+                )
         if ClientPartition.objects.filter(tenant__slug__in=DEMO_TENANTS).exists():
             return False
         rng = random.Random(2026)
         for slug, spec in DEMO_TENANTS.items():
-            self._seed_tenant(tenants[slug], spec, users["provider"], per_client, rng)
+            self._seed_tenant(tenants[slug], spec, provider, per_client, rng)
         return True
 
     def _seed_tenant(self, tenant, spec, actor, per_client, rng) -> None:
@@ -179,69 +191,79 @@ class Command(BaseCommand):
             )
         services = {}
         for name, kind, client in spec["services"]:
-            services[name] = Service.objects.create(
-                tenant=tenant,
-                name=name,
-                type=kind,
-                client_partition=clients.get(client),
-                email_address=SERVICE_EMAIL_ADDRESSES.get(name, ""),
+            services[name] = service_actions.add_service(
+                Service(
+                    tenant=tenant,
+                    name=name,
+                    type=kind,
+                    client_partition=clients.get(client),
+                    email_address=SERVICE_EMAIL_ADDRESSES.get(name, ""),
+                ),
+                actor=actor,
             )
         now = timezone.now()
         for client in [*clients.values(), None]:
-            company = Company.objects.create(
-                tenant=tenant,
-                partition=client,
-                name=f"{client.name if client else 'Independent'} Customers Ltd",
+            of_client = {"tenant": tenant, "partition": client}
+            company = contact_actions.add_company(
+                Company(
+                    **of_client,
+                    name=f"{client.name if client else 'Independent'} Customers Ltd",
+                ),
+                actor=actor,
             )
             service = next(
                 (s for s in services.values() if s.client_partition == client), None
             )
             for i in range(per_client):
                 first, last = rng.choice(FIRST), rng.choice(LAST)
-                contact = Contact.objects.create(
-                    tenant=tenant,
-                    partition=client,
-                    first_name=first,
-                    last_name=last,
-                    company=company if i % 2 == 0 else None,
-                    email=_ascii(f"{first}.{last}.{i}@example.com".lower()),
-                    phone=f"+8190{rng.randrange(10**7, 10**8)}",
+                contact = contact_actions.add_contact(
+                    Contact(
+                        **of_client,
+                        first_name=first,
+                        last_name=last,
+                        company=company if i % 2 == 0 else None,
+                        email=_ascii(f"{first}.{last}.{i}@example.com".lower()),
+                        phone=f"+8190{rng.randrange(10**7, 10**8)}",
+                    ),
+                    actor=actor,
                 )
                 sent = now - timedelta(hours=rng.randrange(1, 24 * 30))
-                email = Email.objects.create(
-                    tenant=tenant,
-                    partition=client,
-                    direction=Direction.INBOUND,
-                    sender=contact.email,
-                    recipients="support@example.com",
-                    subject=f"Question about my account #{rng.randrange(1000, 9999)}",
-                    body="Hello, could you call me back? Thanks.",
-                    message_id=f"<demo-{tenant.slug}-{contact.pk}@example.com>",
-                    service=service,
-                    contact=contact,
-                    sent_at=sent,
+                email = contact_actions.add_email(
+                    Email(
+                        **of_client,
+                        direction=Direction.INBOUND,
+                        sender=contact.email,
+                        recipients="support@example.com",
+                        subject=f"Question about my account "
+                        f"#{rng.randrange(1000, 9999)}",
+                        body="Hello, could you call me back? Thanks.",
+                        message_id=f"<demo-{tenant.slug}-{contact.pk}@example.com>",
+                        service=service,
+                        contact=contact,
+                        sent_at=sent,
+                    ),
+                    actor=actor,
                 )
-                Activity.objects.create(
-                    tenant=tenant,
-                    partition=client,
-                    channel=Activity.Channel.EMAIL,
-                    direction=Direction.INBOUND,
-                    service=service,
-                    contact=contact,
-                    email=email,
-                    occurred_at=sent,
-                    summary=email.subject,
-                )
-                Activity.objects.create(
-                    tenant=tenant,
-                    partition=client,
-                    channel=Activity.Channel.VOICE,
-                    direction=Direction.OUTBOUND,
-                    service=service,
-                    contact=contact,
-                    occurred_at=sent + timedelta(minutes=rng.randrange(5, 120)),
-                    summary="Called back; question answered.",
-                )
+                called_back = sent + timedelta(minutes=rng.randrange(5, 120))
+                for channel, direction, email_of, when, summary in [
+                    (Activity.Channel.EMAIL, Direction.INBOUND, email, sent,
+                     email.subject),
+                    (Activity.Channel.VOICE, Direction.OUTBOUND, None, called_back,
+                     "Called back; question answered."),
+                ]:  # fmt: skip
+                    contact_actions.add_activity(
+                        Activity(
+                            **of_client,
+                            channel=channel,
+                            direction=direction,
+                            service=service,
+                            contact=contact,
+                            email=email_of,
+                            occurred_at=when,
+                            summary=summary,
+                        ),
+                        actor=actor,
+                    )
 
 
 def _ascii(address: str) -> str:
@@ -258,7 +280,11 @@ def bulk_fill_client(
     contacts; return how many contacts were added.
 
     Bulk inserts in transactions of 5,000 contacts: a million contacts with their
-    history take minutes on PostgreSQL, where one save() per row takes hours.
+    history take minutes on PostgreSQL, where one save() per row takes hours. This is
+    the one writer that bypasses the actions, on purpose: it loads synthetic load-test
+    data (benchmarks, scale trials), generated already in its stored form, and audits
+    the load once rather than per row; the demo's own rows above go through the
+    actions.
     """
     from tqdm import tqdm
 
@@ -282,6 +308,13 @@ def bulk_fill_client(
             with transaction.atomic():
                 _bulk_chunk(tenant, partition, service, start, size, rng, now)
             bar.update(size)
+    if missing:
+        contact_actions.log_contact_import(
+            actor,
+            partition,
+            f"Demo load: {missing:,} contacts added with their history "
+            f"(seed_demo --contacts {total})",
+        )
     return missing
 
 
