@@ -4,9 +4,19 @@ from django.apps import apps
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-# The product's menu puts contacts and their history beside client partitions, under
-# "Case & Contact Management"; these apps are shown as one group, in this order.
-_MENU_GROUPS = [("partitions", ["partitions", "contacts"]), ("services", ["services"])]
+# The product's menu groups (e.g. contacts and their history beside client partitions,
+# under "Case & Contact Management"): head app label -> the apps shown in the group,
+# in order. Each feature app places itself from its AppConfig.ready() (menu_group), so
+# this core module names none of them.
+_MENU_GROUPS: dict[str, list[str]] = {}
+
+
+def menu_group(app_label: str, *, under: str | None = None) -> None:
+    """Show the app's screens in the admin's menu as a group of their own, or inside
+    the group headed by the app `under`; groups come in the order they are made."""
+    _MENU_GROUPS.setdefault(under or app_label, [])
+    if app_label not in _MENU_GROUPS[under or app_label]:
+        _MENU_GROUPS[under or app_label].append(app_label)
 
 
 class ContactCenterAdminSite(admin.AdminSite):
@@ -23,7 +33,7 @@ class ContactCenterAdminSite(admin.AdminSite):
             return app_list
         by_label = {app["app_label"]: app for app in app_list}
         grouped = []
-        for head, members in _MENU_GROUPS:
+        for head, members in _MENU_GROUPS.items():
             present = [by_label.pop(label) for label in members if label in by_label]
             if not present:
                 continue

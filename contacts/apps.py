@@ -13,6 +13,14 @@ class ContactsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: models load only once the app registry is
         # ready. Tells partitions what a client partition holds of this app.
+        from ccadmin.roles import ADMINISTRATORS, AGENTS, ALL, grant
+        from ccadmin.sites import menu_group
         from contacts.partition_data import register_partition_data
 
         register_partition_data()
+        # Shown beside client partitions, as the product's menu does.
+        menu_group("contacts", under="partitions")
+        for model in ("company", "contact", "email", "activity"):
+            grant(ADMINISTRATORS, f"contacts.{model}", ALL)
+            grant(AGENTS, f"contacts.{model}", ("view",))
+        grant(AGENTS, "contacts.contact", ("add", "view"))

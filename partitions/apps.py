@@ -14,7 +14,12 @@ class PartitionsConfig(AppConfig):
         # Imported here, not at the top: models and admin classes load only once the
         # app registry is ready.
         from ccadmin.admin_base import register_choice_field
+        from ccadmin.roles import ADMINISTRATORS, AGENTS, ALL, grant
+        from ccadmin.sites import menu_group
         from partitions import signals  # noqa: F401  (connects the receivers)
         from partitions.admin_fields import ClientPartitionChoiceField
 
         register_choice_field("partitions.ClientPartition", ClientPartitionChoiceField)
+        menu_group("partitions")
+        grant(ADMINISTRATORS, "partitions.clientpartition", ALL)
+        grant(AGENTS, "partitions.clientpartition", ("view",))

@@ -13,6 +13,11 @@ class ServicesConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: models load only once the app registry is
         # ready. Tells partitions what a client partition holds of this app.
+        from ccadmin.roles import ADMINISTRATORS, ALL, grant
+        from ccadmin.sites import menu_group
         from services.partition_data import register_partition_data
 
         register_partition_data()
+        menu_group("services")
+        grant(ADMINISTRATORS, "services.service", ALL)
+        grant(ADMINISTRATORS, "services.gatewaytoken", ALL)
