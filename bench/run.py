@@ -35,6 +35,12 @@ def main() -> None:
         "--only", default="delete,confirm,lists,agent,import,routing,receive"
     )
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    parser.add_argument(
+        "--messages",
+        type=int,
+        default=0,
+        help="messages of the receive_interactions mbox (default 100,000 × scale)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     django.setup()
@@ -58,7 +64,9 @@ def main() -> None:
         rows += routing.bench_routing(ctx, args.runs, args.scale)
     if "receive" in only:
         rows += receive.bench_receive(
-            ctx, max(1, args.runs // 3), messages=int(100_000 * args.scale)
+            ctx,
+            max(1, args.runs // 3),
+            messages=args.messages or int(100_000 * args.scale),
         )
     print(write_results(rows, args, started))
 

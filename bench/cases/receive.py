@@ -86,7 +86,7 @@ def bench_receive(ctx: dict, runs: int, messages: int = 100_000) -> list[Row]:
             )
         # Where the time goes, on a small file (written next to RESULTS.md).
         profile_file = Path(folder) / "profile.mbox"
-        write_mbox(profile_file, 2000, pid, contacts)
+        write_mbox(profile_file, min(small, 1000), pid, contacts)
         receive(profile_file, tenant.slug, service, HERE / "profile-receive.txt")
     memory = statistics.median(peaks) / statistics.median(small_peaks)
     rate = statistics.median(rates)
