@@ -445,9 +445,10 @@ def read_mbox(path: Path) -> Iterator[RawRecord]:
         for line in handle:
             if line.startswith(b"From "):
                 if number or any(x.strip() for x in lines):
-                    # Text before the first envelope line is yielded too, so that a
-                    # file that is not an mbox is refused with a reason, not ignored.
-                    yield RawRecord(max(number, 1), _message_bytes(lines), size)
+                    # Text before the first envelope line is yielded too (as #1), so
+                    # that a file that is not an mbox is refused, not ignored.
+                    number = max(number, 1)
+                    yield RawRecord(number, _message_bytes(lines), size)
                 number, lines, size = number + 1, [], len(line)
                 continue
             lines.append(line)

@@ -299,3 +299,16 @@ def test_text_that_is_not_an_mbox_is_refused_not_ignored(tmp_path, tenant):
             str(path), stdout=out,
         )  # fmt: skip
     assert "notes.mbox#1: from: The email has no From header." in out.getvalue()
+
+
+def test_text_before_the_first_envelope_line_is_a_record_of_its_own(tmp_path):
+    from interactions.input import read_mbox
+
+    path = tmp_path / "in.mbox"
+    path.write_bytes(
+        b"stray text\n\nFrom a Wed Apr  1 09:00:00 2026\nFrom: a@example.com\n\nhi\n"
+    )
+    assert [(r.number, r.data) for r in read_mbox(path)] == [
+        (1, b"stray text\n"),
+        (2, b"From: a@example.com\n\nhi\n"),
+    ]
