@@ -43,7 +43,7 @@ def receive(path: Path, tenant: str, service: str, profile: Path | None = None):
     if profile is not None:
         command = [
             str(Path(sys.executable).parent / "pyinstrument"),
-            "-r", "text", "--show-all", "-o", str(profile),
+            "-r", "text", "-o", str(profile),
             "-m", "bench.receive_worker",
         ]  # fmt: skip
     out = subprocess.run(
