@@ -197,7 +197,7 @@ LOGGING = {
 }
 
 # How far in the future an incoming interaction's time may be (seconds): a gateway's
-# clock a little ahead is normal; an email dated next year, or the year 9999, is refused.
+# clock a little ahead is normal; an email dated next year, or 9999, is refused.
 INTERACTION_MAX_FUTURE_SECONDS = env.int("INTERACTION_MAX_FUTURE_SECONDS", default=300)
 
 # Largest CSV file the admin's "Import contacts" page accepts, in bytes (default 20 MiB,
