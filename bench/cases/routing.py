@@ -332,9 +332,11 @@ def _rows(results, p99, clients, big_contacts, seconds, batch_skipped) -> list[R
 
 PLAN_LOCK = (
     "Every interaction takes the tenant row FOR UPDATE, so the tenant's whole "
-    "traffic is serialised and the two workers wait on each other; see the profile "
-    "in the notes. Issue 10 item 2 (per-sender locks, FOR NO KEY UPDATE) is the fix, "
-    "being built in parallel: re-run after it is merged."
+    "traffic is serialised and the two workers wait on each other, and each request "
+    "also writes its gateway token's last_used_at in a commit of its own; see where "
+    "the time goes in bench/RESULTS.md. Issue 10 items 2 and 3 (per-sender locks, "
+    "FOR NO KEY UPDATE, batch routing) are the fix, built in parallel: re-run after "
+    "they are merged."
 )
 PLAN_INDEX = (
     "The sender is looked up with email__iexact, which no index serves: the lookup "
