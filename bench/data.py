@@ -92,13 +92,15 @@ def build_partition(tables: dict, tenant_id: int, name: str, shape: Shape) -> in
             " SELECT %s, %s, 'Company ' || g FROM generate_series(1, %s) g",
             [tenant_id, pid, shape.companies],
         )
-        # Contacts spread over the companies; every tenth has none.
+        # Contacts spread over the companies; every tenth has none. Phones are valid
+        # Japanese mobile numbers in E.164 (+81 90-1000-0001, ...), as routing stores
+        # them.
         cur.execute(
             f"INSERT INTO {_t(tables, 'contact')} (tenant_id, partition_id,"
             " first_name, last_name, title, company_id, email, phone, created_at)"
             " SELECT %s, %s, 'First' || g, 'Last' || (g %% 997), '',"
             "  CASE WHEN g %% 10 = 0 THEN NULL ELSE c.id END,"
-            "  'c' || g || '@p' || %s || '.example', '+81' || (100000000 + g), now()"
+            "  'c' || g || '@p' || %s || '.example', '+8190' || (10000000 + g), now()"
             " FROM generate_series(1, %s) g"
             f" JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS rn"
             f"       FROM {_t(tables, 'company')} WHERE partition_id = %s) c"

@@ -20,6 +20,8 @@ from bench.cases import (
     confirmation,
     contact_import,
     delete,
+    receive,
+    routing,
 )
 from bench.harness import HERE, Row, prepare, write_results
 
@@ -29,8 +31,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", default="delete,confirm,lists,agent,import")
+    parser.add_argument(
+        "--only", default="delete,confirm,lists,agent,import,routing,receive"
+    )
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    parser.add_argument(
+        "--messages",
+        type=int,
+        default=0,
+        help="messages of the receive_interactions mbox (default 100,000 × scale)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     django.setup()
@@ -49,6 +59,14 @@ def main() -> None:
     if "import" in only:
         rows += contact_import.bench_import(
             ctx, args.runs, rows=int(100_000 * args.scale)
+        )
+    if "routing" in only:
+        rows += routing.bench_routing(ctx, args.runs, args.scale)
+    if "receive" in only:
+        rows += receive.bench_receive(
+            ctx,
+            max(1, args.runs // 3),
+            messages=args.messages or int(100_000 * args.scale),
         )
     print(write_results(rows, args, started))
 

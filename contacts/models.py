@@ -15,6 +15,7 @@ from ccadmin.models import Tenant
 from ccadmin.normalized import NormalizedModel
 from ccadmin.scoping import TenantScopedQuerySet
 from ccadmin.text import TypedName, normalize_name, validate_printable_name
+from ccadmin.times import DisplayableDateTimeField
 from contacts.phones import normalize_phone
 from partitions.models import ClientPartition
 from services.models import Service
@@ -247,7 +248,7 @@ class Email(PartitionedRecord):
         related_name="emails",
         verbose_name=_("contact"),
     )
-    sent_at = models.DateTimeField(_("sent at"))
+    sent_at = DisplayableDateTimeField(_("sent at"))
 
     class Meta:
         ordering = ["-sent_at"]
@@ -313,7 +314,7 @@ class Activity(PartitionedRecord):
         related_name="activities",
         verbose_name=_("email"),
     )
-    occurred_at = models.DateTimeField(_("occurred at"))
+    occurred_at = DisplayableDateTimeField(_("occurred at"))
     summary = models.CharField(_("summary"), max_length=500, blank=True)
 
     class Meta:

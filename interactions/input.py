@@ -5,17 +5,28 @@ the HTTP API) and RFC 822 email (.eml files, mbox), turned into the arguments of
 Email is parsed with Python's `email` package and its modern policy, which decodes
 encoded words (=?UTF-8?B?...?=, =?ISO-2022-JP?B?...?=) in subjects and names, and
 walks multipart bodies.
+
+Gateways and mailboxes are outside the contact center's control, so every rule about
+hostile input is here, once, for both paths (issue 10): JSON too large or nested too
+deep (`load_json`), control characters and NUL in any field
+(`control_character_errors`), and times in the future or with impossible offsets
+(`occurred_at_errors`).
 """
 
 from __future__ import annotations
 
+import datetime
 import email
 import email.policy
-import mailbox
-from collections.abc import Iterator
+import json
+import re
+from collections.abc import Iterator, Mapping
 from email.message import EmailMessage
 from pathlib import Path
+from typing import NamedTuple
 
+from django.conf import settings
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
@@ -33,6 +44,161 @@ JSON_FIELDS = (
     "message_id",
     "occurred_at",
 )
+
+
+# An interaction is flat: an array of them (a batch) holds objects holding at most a
+# list of addresses, three levels. Anything deeper is not an interaction.
+JSON_MAX_DEPTH = 10
+
+# The largest offset from UTC any time zone uses (Kiribati, +14:00; -12:00 westward).
+MAX_UTC_OFFSET = datetime.timedelta(hours=14)
+
+# Before this, a time is a broken clock, not a call or an email (and PostgreSQL would
+# store an offset year 1 as 1 BC, which Python cannot read back).
+EARLIEST_OCCURRED_AT = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC)
+
+# Unicode's control characters (category Cc: U+0000-U+001F, U+007F-U+009F) but tab,
+# line feed and carriage return, which are text (a body's lines); and lone surrogates
+# (category Cs). A regular expression rather than a loop over unicodedata: bodies are
+# long and this runs on every record.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+# The input's field name of each route_interaction argument, for error messages.
+_FIELD_OF_ARGUMENT = {"sender": "from", "sender_name": "from", "recipients": "to"}
+
+
+def load_json(raw: bytes | str, *, max_bytes: int | None = None) -> object:
+    """The JSON value of `raw` (a request body or one line of a JSON Lines file).
+
+    Raises InteractionRejected when it is larger than `max_bytes` (default: the
+    DATA_UPLOAD_MAX_MEMORY_SIZE the HTTP API accepts), not UTF-8, not JSON, or nested
+    deeper than JSON_MAX_DEPTH; never RecursionError.
+    """
+    if max_bytes is None:
+        max_bytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise InteractionRejected(
+            {
+                "__all__": [
+                    _("Too large: more than %(max)s bytes of JSON.")
+                    % {"max": f"{max_bytes:,}"}
+                ]
+            }
+        )
+    if isinstance(raw, bytes):
+        # Decoded strictly: text in another encoding is refused instead of being
+        # recorded garbled.
+        try:
+            raw = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InteractionRejected(
+                {"__all__": [_("Not UTF-8 text: %(error)s.") % {"error": exc.reason}]}
+            ) from exc
+    too_deep = InteractionRejected(
+        {
+            "__all__": [
+                _("JSON nested deeper than %(max)s levels.") % {"max": JSON_MAX_DEPTH}
+            ]
+        }
+    )
+    try:
+        data = json.loads(raw)
+    except RecursionError as exc:
+        # The decoder recurses once per level: thousands of "[" exhaust the stack.
+        raise too_deep from exc
+    except ValueError as exc:
+        raise InteractionRejected(
+            {"__all__": [_("Not valid JSON: %(error)s.") % {"error": exc}]}
+        ) from exc
+    if _depth(data) > JSON_MAX_DEPTH:
+        raise too_deep
+    return data
+
+
+def _depth(data: object) -> int:
+    """How many arrays and objects deep `data` is (walked without recursion)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, level)
+            stack.extend((item, level + 1) for item in value)
+    return deepest
+
+
+def control_character_errors(arguments: Mapping[str, object]) -> dict[str, list[str]]:
+    """The errors, per input field, of control characters and NUL in the
+    route_interaction `arguments` of one interaction (from JSON or from an email).
+
+    PostgreSQL cannot store NUL in text, and the other control characters have no
+    place in a subject, an address or a body: refusing the record, with the field
+    and the character named, beats a 500 or an invisible character in the record.
+    A lone surrogate (JSON's "\\ud800", an undecodable byte) is not text either: no
+    database can encode it.
+    """
+    errors: dict[str, list[str]] = {}
+    for argument, value in arguments.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        for text in values:
+            message = _character_error(text) if isinstance(text, str) else None
+            if message:
+                field = _FIELD_OF_ARGUMENT.get(argument, argument)
+                errors.setdefault(field, []).append(message)
+                break
+    return errors
+
+
+def _character_error(text: str) -> str | None:
+    found = _NOT_TEXT.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    if 0xD800 <= code <= 0xDFFF:
+        return _(
+            "Contains U+%(code)04X, half of a surrogate pair, which is not text."
+        ) % {"code": code}
+    return _(
+        "Contains the control character U+%(code)04X; control characters and NUL "
+        "are not allowed."
+    ) % {"code": code}
+
+
+def occurred_at_errors(value: datetime.datetime | None) -> list[str]:
+    """Why `value` cannot be an incoming interaction's time, or [] if it can.
+
+    Refused: an offset from UTC beyond ±14:00 (no time zone has one), a time more
+    than INTERACTION_MAX_FUTURE_SECONDS after now (a gateway's clock may run a little
+    ahead; an email dated the year 9999 is not real, and its time would overflow on
+    display), and a time before 1900.
+    """
+    if value is None:
+        return []
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        return [
+            _("The offset from UTC %(offset)s is beyond ±14:00.")
+            % {"offset": value.strftime("%z")}
+        ]
+    if timezone.is_naive(value):
+        # Read in the server's time zone, as routing will store it.
+        value = value.replace(tzinfo=timezone.get_current_timezone())
+    latest = timezone.now() + datetime.timedelta(
+        seconds=settings.INTERACTION_MAX_FUTURE_SECONDS
+    )
+    # Comparing aware times never overflows (unlike converting them): safe for 9999.
+    if value > latest:
+        return [
+            _("%(value)s is in the future (more than %(seconds)s seconds from now).")
+            % {
+                "value": value.isoformat(),
+                "seconds": settings.INTERACTION_MAX_FUTURE_SECONDS,
+            }
+        ]
+    if value < EARLIEST_OCCURRED_AT:
+        return [_("%(value)s is before 1900.") % {"value": value.isoformat()}]
+    return []
 
 
 def interaction_from_json(data: object, *, default_service: str = "") -> dict:
@@ -75,12 +241,18 @@ def interaction_from_json(data: object, *, default_service: str = "") -> dict:
             errors["occurred_at"] = [
                 _("Enter a date and time in ISO 8601, e.g. 2026-04-01T09:30:00+09:00.")
             ]
+        elif problems := occurred_at_errors(occurred_at):
+            errors["occurred_at"] = problems
+    for field, messages in control_character_errors(
+        {field: data.get(field) for field in JSON_FIELDS}
+    ).items():
+        errors.setdefault(field, messages)
     if errors:
         raise InteractionRejected(errors)
     service = data.get("service")
     if isinstance(service, bool):
         raise InteractionRejected({"service": [_("Expected text.")]})
-    return {
+    arguments = {
         "service": service if service not in (None, "") else default_service,
         "channel": data.get("channel") or "",
         # Gateways often pass headers on as they arrived, with encoded words.
@@ -91,6 +263,10 @@ def interaction_from_json(data: object, *, default_service: str = "") -> dict:
         "message_id": data.get("message_id") or "",
         "occurred_at": occurred_at,
     }
+    # Again once decoded: an encoded word can hide a NUL (=?UTF-8?B?AA==?=).
+    if errors := control_character_errors(arguments):
+        raise InteractionRejected(errors)
+    return arguments
 
 
 def decoded_header(name: str, value: str) -> str:
@@ -110,51 +286,94 @@ def interaction_from_email(message: EmailMessage, *, service: str = "") -> dict:
     Headers are decoded (encoded words, any charset Python knows); the body is the
     plain-text part, else the HTML part with its tags removed. Without `service`,
     routing finds the service by the To, Cc or Delivered-To address.
+
+    Raises InteractionRejected naming each header that cannot be read or decoded,
+    holds control characters, or dates the email impossibly (occurred_at_errors).
     """
     errors: dict[str, list[str]] = {}
+    from_header = _header(message, "From", "from", errors)
+    addresses = ()
+    if from_header is not None:
+        try:
+            addresses = from_header.addresses
+        except (IndexError, ValueError, TypeError, AttributeError):
+            addresses = ()
     sender, sender_name = "", ""
-    try:
-        from_header = message["From"]
-        addresses = from_header.addresses if from_header is not None else ()
-    except (IndexError, ValueError, TypeError):
-        addresses = ()
     if addresses:
         sender, sender_name = addresses[0].addr_spec, addresses[0].display_name
-    elif message["From"] is None:
+    elif "from" in errors:
+        pass  # unreadable: already said so
+    elif from_header is None:
         errors["from"] = [_("The email has no From header.")]
     else:
         errors["from"] = [
             _("The From header %(value)r holds no address.")
-            % {"value": str(message["From"])}
+            % {"value": str(from_header)}
         ]
     recipients = []
     for header in ("To", "Cc", "Delivered-To"):
-        for value in message.get_all(header, []):
+        try:
+            values = message.get_all(header, [])
+        except (IndexError, ValueError, TypeError, AttributeError, LookupError):
+            errors["to"] = [_undecodable_message(header)]
+            continue
+        for value in values:
             try:
                 recipients += [a.addr_spec for a in value.addresses if a.addr_spec]
             except (AttributeError, IndexError, ValueError):
                 recipients.append(str(value))
     occurred_at = None
-    date = message["Date"]
+    date = _header(message, "Date", "occurred_at", errors)
     if date is not None:
         occurred_at = getattr(date, "datetime", None)
         if occurred_at is None:
             errors["occurred_at"] = [
                 _("The Date header %(value)r is not a date.") % {"value": str(date)}
             ]
+        elif problems := occurred_at_errors(occurred_at):
+            errors["occurred_at"] = problems
+    subject = str(_header(message, "Subject", "subject", errors) or "")
+    message_id = str(_header(message, "Message-ID", "message_id", errors) or "")
+    # Bytes in an unknown or wrong charset come out as U+FFFD: such a header is
+    # refused rather than recorded garbled (the body, below, is kept as it reads).
+    for field, text in (("from", sender_name), ("subject", subject)):
+        if "\ufffd" in text and field not in errors:
+            errors[field] = [
+                _undecodable_message("From" if field == "from" else "Subject")
+            ]
     if errors:
         raise InteractionRejected(errors)
-    return {
+    arguments = {
         "service": service,
         "channel": "email",
         "sender": sender,
         "sender_name": sender_name,
         "recipients": recipients,
-        "subject": str(message["Subject"] or ""),
+        "subject": subject,
         "body": email_body(message),
-        "message_id": str(message["Message-ID"] or "").strip(),
+        "message_id": message_id.strip(),
         "occurred_at": occurred_at,
     }
+    if errors := control_character_errors(arguments):
+        raise InteractionRejected(errors)
+    return arguments
+
+
+def _header(message: EmailMessage, name: str, field: str, errors: dict):
+    """The parsed header `name` (None if absent); a header the `email` package
+    cannot parse at all is added to `errors` under the input's `field`."""
+    try:
+        return message[name]
+    except (IndexError, ValueError, TypeError, AttributeError, LookupError):
+        errors[field] = [_undecodable_message(name)]
+        return None
+
+
+def _undecodable_message(header: str) -> str:
+    return _(
+        "The %(header)s header cannot be decoded (bytes in an unknown or wrong "
+        "character set, or malformed encoded words)."
+    ) % {"header": header}
 
 
 def email_body(message: EmailMessage) -> str:
@@ -172,22 +391,74 @@ def email_body(message: EmailMessage) -> str:
     return text.replace("\r\n", "\n").strip()
 
 
-def read_eml(path: Path) -> EmailMessage:
-    """One email from an .eml file."""
+class RawRecord(NamedTuple):
+    """One record of a file as read, not yet parsed: its number in the file (line of
+    a JSON Lines file, message of an mbox), its bytes, and how many bytes of the file
+    it took (for the progress bar)."""
+
+    number: int
+    data: bytes
+    size: int
+
+
+def parse_email(data: bytes) -> EmailMessage:
+    """One RFC 822 email from its bytes (an .eml file, a message of an mbox)."""
+    return email.message_from_bytes(data, policy=email.policy.default)
+
+
+def read_jsonl(path: Path, *, max_bytes: int | None = None) -> Iterator[RawRecord]:
+    """Each non-blank line of a JSON Lines file, read as a stream.
+
+    A line longer than `max_bytes` (default DATA_UPLOAD_MAX_MEMORY_SIZE) is not held
+    in memory: its first max_bytes + 1 bytes are yielded, which load_json refuses as
+    too large, and the rest is skipped.
+    """
+    if max_bytes is None:
+        max_bytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    limit = -1 if max_bytes is None else max_bytes + 1
     with path.open("rb") as handle:
-        return email.message_from_binary_file(handle, policy=email.policy.default)
+        number = 0
+        while line := handle.readline(limit):
+            number += 1
+            size = len(line)
+            if not line.endswith(b"\n") and len(line) == limit:
+                while rest := handle.readline(1 << 20):
+                    size += len(rest)
+                    if rest.endswith(b"\n"):
+                        break
+            if line.strip():
+                yield RawRecord(number, line, size)
 
 
-def read_mbox(path: Path) -> Iterator[EmailMessage]:
-    """Each email of an mbox file, in order."""
-    box = mailbox.mbox(
-        path,
-        factory=lambda handle: email.message_from_binary_file(
-            handle, policy=email.policy.default
-        ),
-        create=False,
-    )
-    try:
-        yield from box
-    finally:
-        box.close()
+def read_mbox(path: Path) -> Iterator[RawRecord]:
+    """Each email of an mbox file, in order, read as a stream.
+
+    Written by hand rather than with mailbox.mbox: that class first reads the whole
+    file to build a table of every message's offsets, then seeks back to each one, so
+    nothing is routed until a multi-gigabyte file has been read once, and the table
+    grows with the file. Here the file is read once, holding one message at a time.
+    The rule is mailbox's: a line starting with "From " (the envelope line) begins
+    the next message; writers escape such lines in bodies as ">From ".
+    """
+    with path.open("rb") as handle:
+        number, lines, size = 0, [], 0
+        for line in handle:
+            if line.startswith(b"From "):
+                if number or any(x.strip() for x in lines):
+                    # Text before the first envelope line is yielded too (as #1), so
+                    # that a file that is not an mbox is refused, not ignored.
+                    number = max(number, 1)
+                    yield RawRecord(number, _message_bytes(lines), size)
+                number, lines, size = number + 1, [], len(line)
+                continue
+            lines.append(line)
+            size += len(line)
+        if number or any(x.strip() for x in lines):
+            yield RawRecord(max(number, 1), _message_bytes(lines), size)
+
+
+def _message_bytes(lines: list[bytes]) -> bytes:
+    # The blank line before the next envelope line separates messages: not content.
+    if lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return b"".join(lines)

@@ -234,3 +234,81 @@ def test_a_line_not_in_utf8_is_rejected_and_the_others_kept(tmp_path, tenant):
         )
     assert "calls.jsonl:2: Not UTF-8 text" in out.getvalue()
     assert Activity.objects.get().contact.phone == "0312"
+
+
+class Terminal(StringIO):
+    """Standard error as a terminal shows it (the command checks isatty())."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("stream", "verbosity", "shown"),
+    [(Terminal, 1, True), (Terminal, 0, False), (StringIO, 1, False)],
+    ids=["terminal", "terminal-quiet", "pipe"],
+)
+def test_progress_bar_only_on_a_terminal(tmp_path, tenant, stream, verbosity, shown):
+    factories.ServiceFactory(tenant=tenant, name="Main Line")
+    path = tmp_path / "calls.jsonl"
+    call = {"service": "Main Line", "channel": "voice", "from": "0312345678"}
+    path.write_text(json.dumps(call) + "\n")
+    out, err = StringIO(), stream()
+    call_command(
+        "receive_interactions", "--tenant", tenant.slug, str(path),
+        verbosity=verbosity, stdout=out, stderr=err,
+    )  # fmt: skip
+    assert ("Receiving" in err.getvalue() and "100%" in err.getvalue()) is shown
+    assert "1 recorded" in out.getvalue()
+
+
+def test_mbox_is_read_as_python_mailbox_reads_it(tmp_path):
+    """The streaming reader (interactions.input.read_mbox) finds the same messages
+    as mailbox.mbox, including a body line starting with "From " that the writer
+    escaped, and a message without a trailing blank line."""
+    from interactions.input import parse_email, read_mbox
+
+    box = mailbox.mbox(tmp_path / "in.mbox")
+    for number in range(3):
+        message = EmailMessage()
+        message["From"] = f"c{number}@example.com"
+        message["Message-ID"] = f"<{number}@x>"
+        message.set_content(f"Line one.\nFrom the start, message {number}.\n")
+        box.add(message)
+    box.flush()
+    expected = [
+        (m["Message-ID"], m.get_payload()) for m in mailbox.mbox(tmp_path / "in.mbox")
+    ]
+    found = [
+        (str(m["Message-ID"]), m.get_content())
+        for m in (parse_email(raw.data) for raw in read_mbox(tmp_path / "in.mbox"))
+    ]
+    assert [number for number, *_ in read_mbox(tmp_path / "in.mbox")] == [1, 2, 3]
+    assert found == expected
+    assert ">From the start" in found[0][1]
+
+
+def test_text_that_is_not_an_mbox_is_refused_not_ignored(tmp_path, tenant):
+    factories.ServiceFactory(tenant=tenant, name="Mail", type="email")
+    path = tmp_path / "notes.mbox"
+    path.write_text("just some notes\n")
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 of 1 records rejected"):
+        call_command(
+            "receive_interactions", "--tenant", tenant.slug, "--service", "Mail",
+            str(path), stdout=out,
+        )  # fmt: skip
+    assert "notes.mbox#1: from: The email has no From header." in out.getvalue()
+
+
+def test_text_before_the_first_envelope_line_is_a_record_of_its_own(tmp_path):
+    from interactions.input import read_mbox
+
+    path = tmp_path / "in.mbox"
+    path.write_bytes(
+        b"stray text\n\nFrom a Wed Apr  1 09:00:00 2026\nFrom: a@example.com\n\nhi\n"
+    )
+    assert [(r.number, r.data) for r in read_mbox(path)] == [
+        (1, b"stray text\n"),
+        (2, b"From: a@example.com\n\nhi\n"),
+    ]

@@ -1,22 +1,33 @@
 """`manage.py receive_interactions`: record calls, chats and emails from files.
 
-Each record is routed on its own (interactions.routing.route_interaction, one
-transaction each): a bad record is rejected with its reason and the good ones are kept.
+Files of any size are read as streams (interactions.input.read_jsonl, read_mbox) and
+routed in batches of BATCH_SIZE records, each batch one transaction and each record
+its own savepoint inside it: a record refused for any reason (unreadable, invalid, a
+database error) is rolled back alone, reported with its place in the file and the
+reason, and every valid record is kept. On a terminal a progress bar shows the bytes
+read. The command exits non-zero at the end if any record was refused.
 """
 
-import json
+import itertools
+import traceback
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from tqdm import tqdm
 
 from ccadmin.cli import actor_from_option, tenant_from_option
 from interactions.input import (
     interaction_from_email,
     interaction_from_json,
-    read_eml,
+    load_json,
+    parse_email,
+    read_jsonl,
     read_mbox,
 )
 from interactions.routing import (
@@ -26,6 +37,49 @@ from interactions.routing import (
 )
 
 SUFFIXES = (".jsonl", ".eml", ".mbox")
+
+# Records per transaction. One commit per record would wait for the disk once per
+# record; one per batch amortises it. Kept small because every record is a savepoint
+# (a subtransaction) and PostgreSQL caches only 64 of them per transaction before
+# every other session's snapshot gets slower, and because the batch's row locks are
+# held until it commits.
+BATCH_SIZE = 20
+
+
+class Record(NamedTuple):
+    """One record of an input file: where it is (file:line, file#message or file),
+    how many bytes of the file it took, and how to read it into routing's arguments
+    (raising InteractionRejected when it cannot be)."""
+
+    label: str
+    size: int
+    load: Callable[[], dict]
+
+
+class Tally:
+    """What the command has recorded and refused so far (counts only, so memory
+    stays flat however long the files)."""
+
+    def __init__(self) -> None:
+        self.recorded = 0
+        self.duplicates = 0
+        self.rejected = 0
+        self.unassigned = 0
+        self.per_client: Counter[str] = Counter()
+
+    def add(self, routed: RoutedInteraction) -> None:
+        if routed.duplicate:
+            self.duplicates += 1
+            return
+        self.recorded += 1
+        if routed.partition is None:
+            self.unassigned += 1
+        else:
+            self.per_client[routed.partition.name] += 1
+
+    @property
+    def received(self) -> int:
+        return self.recorded + self.duplicates + self.rejected
 
 
 class Command(BaseCommand):
@@ -73,50 +127,132 @@ class Command(BaseCommand):
             if not path.is_file():
                 raise CommandError(_("%(file)s: no such file.") % {"file": path})
 
-        routed: list[RoutedInteraction] = []
-        rejected: list[tuple[str, str]] = []
-        for label, load in self._records(paths, service):
-            try:
-                routed.append(route_interaction(found, actor=actor, **load()))
-            except InteractionRejected as exc:
-                rejected.append((label, str(exc)))
-        self._summary(routed, rejected)
-        if rejected:
+        self.verbosity = options.get("verbosity", 1)
+        self.progress = self._progress_bar(paths)
+        tally = Tally()
+        try:
+            for batch in itertools.batched(self._records(paths, service), BATCH_SIZE):
+                self._route_batch(found, actor, batch, tally)
+                if self.progress is not None:
+                    self.progress.update(sum(record.size for record in batch))
+        except OSError as exc:
+            # The file itself became unreadable midway: what came before is kept.
+            self._summary(tally)
+            raise CommandError(
+                _("%(file)s: %(error)s") % {"file": exc.filename, "error": exc.strerror}
+            ) from exc
+        finally:
+            if self.progress is not None:
+                self.progress.close()
+        self._summary(tally)
+        if tally.rejected:
             raise CommandError(
                 _("%(rejected)s of %(total)s records rejected (valid ones were kept).")
-                % {"rejected": len(rejected), "total": len(routed) + len(rejected)}
+                % {"rejected": tally.rejected, "total": tally.received}
             )
 
-    def _records(self, paths: list[Path], service: str):
-        """(label, loader) per record; the loader raises InteractionRejected for a
-        record that cannot even be read, so it is counted like any bad record."""
+    def _route_batch(self, tenant, actor, batch: tuple[Record, ...], tally) -> None:
+        """Route one batch in one transaction, each record in its own savepoint."""
+        routed: list[tuple[Record, RoutedInteraction]] = []
+        try:
+            with transaction.atomic():
+                for record in batch:
+                    try:
+                        arguments = record.load()
+                        with transaction.atomic():
+                            routed.append(
+                                (
+                                    record,
+                                    route_interaction(tenant, actor=actor, **arguments),
+                                )
+                            )
+                    except InteractionRejected as exc:
+                        self._reject(tally, record, str(exc))
+                    except DatabaseError as exc:
+                        # Rolled back to the record's savepoint: the batch goes on.
+                        self._reject(tally, record, _database_error(exc))
+                    except Exception as exc:
+                        # Any other failure of one record (a message the email
+                        # package chokes on) must not stop the valid ones after it.
+                        self._reject(
+                            tally,
+                            record,
+                            _("cannot be read: %(error)s")
+                            % {"error": f"{type(exc).__name__}: {exc}"},
+                        )
+                        if self.verbosity >= 2:
+                            self._write(traceback.format_exc(), error=True)
+        except DatabaseError as exc:
+            # The batch's commit failed: none of its records is stored.
+            for record, _routed in routed:
+                self._reject(tally, record, _database_error(exc))
+            return
+        for _record, result in routed:
+            tally.add(result)
+
+    def _records(self, paths: list[Path], service: str) -> Iterator[Record]:
+        """Each record of the files, in order, read lazily: parsing happens in the
+        record's `load`, so a record that cannot be parsed is refused like any bad
+        record."""
         for path in paths:
             suffix = path.suffix.lower()
             if suffix == ".eml":
-                yield (
+                yield Record(
                     str(path),
-                    lambda p=path: interaction_from_email(read_eml(p), service=service),
+                    path.stat().st_size,
+                    lambda p=path: interaction_from_email(
+                        parse_email(p.read_bytes()), service=service
+                    ),
                 )
             elif suffix == ".mbox":
-                for number, message in enumerate(read_mbox(path), start=1):
-                    yield (
-                        f"{path}#{number}",
-                        lambda m=message: interaction_from_email(m, service=service),
+                for raw in read_mbox(path):
+                    yield Record(
+                        f"{path}#{raw.number}",
+                        raw.size,
+                        lambda d=raw.data: interaction_from_email(
+                            parse_email(d), service=service
+                        ),
                     )
             else:
-                with path.open("rb") as handle:
-                    for number, line in enumerate(handle, start=1):
-                        if line.strip():
-                            yield (
-                                f"{path}:{number}",
-                                lambda t=line: _json_line(t, service),
-                            )
+                for raw in read_jsonl(path):
+                    yield Record(
+                        f"{path}:{raw.number}",
+                        raw.size,
+                        lambda d=raw.data: interaction_from_json(
+                            load_json(d), default_service=service
+                        ),
+                    )
 
-    def _summary(self, routed: list[RoutedInteraction], rejected) -> None:
-        recorded = [r for r in routed if not r.duplicate]
-        duplicates = len(routed) - len(recorded)
-        per_client = Counter(r.partition.name for r in recorded if r.partition)
-        unassigned = sum(1 for r in recorded if r.partition is None)
+    def _progress_bar(self, paths: list[Path]) -> tqdm | None:
+        """A progress bar of the bytes read, on a terminal only (-v 0 hides it)."""
+        stream = getattr(self.stderr, "_out", self.stderr)
+        if self.verbosity < 1 or not getattr(stream, "isatty", lambda: False)():
+            return None
+        return tqdm(
+            total=sum(path.stat().st_size for path in paths),
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            file=stream,
+            desc=_("Receiving"),
+        )
+
+    def _write(self, text: str, *, error: bool = False) -> None:
+        out = self.stderr if error else self.stdout
+        if self.progress is not None:
+            # Printed above the bar instead of through it.
+            self.progress.write(text, file=getattr(out, "_out", out))
+        else:
+            out.write(text)
+
+    def _reject(self, tally: Tally, record: Record, reason: str) -> None:
+        tally.rejected += 1
+        self._write(
+            _("  rejected %(record)s: %(reason)s")
+            % {"record": record.label, "reason": reason}
+        )
+
+    def _summary(self, tally: Tally) -> None:
         write = self.stdout.write
         write(
             _(
@@ -124,38 +260,24 @@ class Command(BaseCommand):
                 "%(rejected)s rejected, duplicates skipped: %(duplicates)s."
             )
             % {
-                "received": len(routed) + len(rejected),
-                "recorded": len(recorded),
-                "duplicates": duplicates,
-                "rejected": len(rejected),
+                "received": tally.received,
+                "recorded": tally.recorded,
+                "duplicates": tally.duplicates,
+                "rejected": tally.rejected,
             }
         )
-        for name, count in sorted(per_client.items()):
+        for name, count in sorted(tally.per_client.items()):
             write(
                 _("  assigned to %(client)s: %(count)s")
                 % {"client": name, "count": count}
             )
-        write(_("  unassigned (no enabled client): %(count)s") % {"count": unassigned})
-        for label, reason in rejected:
-            write(
-                _("  rejected %(record)s: %(reason)s")
-                % {"record": label, "reason": reason}
-            )
+        write(
+            _("  unassigned (no enabled client): %(count)s")
+            % {"count": tally.unassigned}
+        )
 
 
-def _json_line(line: bytes, service: str) -> dict:
-    # Decoded line by line, strictly: one line in another encoding is rejected with
-    # its number instead of being recorded with garbled text.
-    try:
-        text = line.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InteractionRejected(
-            {"__all__": [_("Not UTF-8 text: %(error)s.") % {"error": exc.reason}]}
-        ) from exc
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InteractionRejected(
-            {"__all__": [_("Not valid JSON: %(error)s.") % {"error": exc}]}
-        ) from exc
-    return interaction_from_json(data, default_service=service)
+def _database_error(exc: DatabaseError) -> str:
+    # The driver's first line says what was wrong; the rest is its context.
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return _("database error: %(error)s") % {"error": first}
