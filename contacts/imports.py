@@ -35,6 +35,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from ccadmin.csvsafe import unescape_cell
 from ccadmin.models import Tenant
 from ccadmin.text import name_key, normalize_name
 from contacts import actions
@@ -256,8 +257,10 @@ def _batches(reader, columns, importer: _Importer, size: int) -> Iterator[list]:
                 % {"count": len(row), "width": width},
             )
             continue
+        # A cell the export protected from spreadsheets ("'=1") is read back as
+        # the value it stood for (ccadmin.csvsafe), so an export imports exactly.
         values = {
-            column: cell.strip()
+            column: unescape_cell(cell).strip()
             for column, cell in zip(columns, row, strict=False)
             if column is not None
         }
