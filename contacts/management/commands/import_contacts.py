@@ -60,7 +60,8 @@ class Command(ContactCenterCommand):
     def handle(self, *args, file: Path, **options):
         verbosity = options["verbosity"]
         tenant = tenant_from_option(options["tenant"])
-        actor = actor_from_option(options["user"], tenant)
+        # The admin's "Import contacts" page asks the same permission.
+        actor = actor_from_option(options["user"], tenant, "contacts.add_contact")
         partition = None
         if options["partition"]:
             partition = partition_from_option(tenant, options["partition"])
