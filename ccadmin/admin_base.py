@@ -11,7 +11,7 @@ from typing import NamedTuple
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.forms import ModelChoiceField
 from django.http import HttpResponseRedirect
@@ -39,6 +39,32 @@ def register_choice_field(model_label: str, form_class: type[ModelChoiceField]) 
     """Offer foreign keys to `model_label` ("app.Model") with `form_class` in every
     tenant-scoped admin form."""
     CHOICE_FIELDS[model_label] = form_class
+
+
+def _offer_only_tenant(form, tenant_id: int) -> None:
+    """Narrow every select of another tenant-owned record in `form` (a class made
+    for one request by get_form) to the rows of `tenant_id`.
+
+    A superuser sees every tenant's rows, but a record's contact, company, service,
+    email and client partition must be its own tenant's (ccadmin.same_tenant): on
+    the change form of an existing record, whose tenant is fixed, only those are
+    offered, and another is refused as an invalid choice. On the add form the
+    tenant is chosen in the form itself: the model's validation refuses a mismatch.
+    """
+    for field in form.base_fields.values():
+        queryset = getattr(field, "queryset", None)
+        if queryset is None or not _is_tenant_scoped(queryset.model):
+            continue
+        if queryset.model._meta.model_name == "tenant":
+            continue
+        try:
+            queryset.model._meta.get_field(TENANT_FIELD)
+        except FieldDoesNotExist:
+            continue
+        field.queryset = queryset.filter(**{f"{TENANT_FIELD}_id": tenant_id})
+        widget = getattr(field.widget, "widget", field.widget)
+        if isinstance(widget, TenantRawIdWidget):
+            widget.queryset = field.queryset
 
 
 class TenantRawIdWidget(ForeignKeyRawIdWidget):
@@ -218,6 +244,8 @@ class TenantScopedAdmin(WrittenByActions, TenantMemberAccess, admin.ModelAdmin):
         form = super().get_form(request, obj, **kwargs)
         tenant = self.viewer_tenant(request)
         if tenant is None:
+            if obj is not None and obj.pk is not None:
+                _offer_only_tenant(form, obj.tenant_id)
             return form
 
         class TenantBoundForm(form):
