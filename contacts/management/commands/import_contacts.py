@@ -29,7 +29,8 @@ class Command(ContactCenterCommand):
     help = _(
         "Import contacts from a CSV file with a header naming its columns: first name, "
         "last name, email, phone, company, title. Bad rows are reported by line "
-        "number and skipped (or, with --atomic, nothing is imported)."
+        "number and skipped, up to 100 (with more, or with --atomic and any, "
+        "nothing is imported)."
     )
 
     def add_arguments(self, parser):
