@@ -314,6 +314,11 @@ def _batches(reader, columns, importer: _Importer, size: int) -> Iterator[list]:
                 % {"count": len(row), "width": width},
             )
             continue
+        if any("\x00" in cell for cell in row):
+            # Not storable in PostgreSQL (it refused the whole batch's COPY); the
+            # forms refuse it the same way (found by tests/test_fuzz_input.py).
+            importer.refuse(line, _("Null characters are not allowed."))
+            continue
         # A cell the export protected from spreadsheets ("'=1") is read back as
         # the value it stood for (ccadmin.csvsafe), so an export imports exactly.
         values = {

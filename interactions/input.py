@@ -113,29 +113,29 @@ def interaction_from_email(message: EmailMessage, *, service: str = "") -> dict:
     """
     errors: dict[str, list[str]] = {}
     sender, sender_name = "", ""
+    from_header = _header(message, "From")
     try:
-        from_header = message["From"]
         addresses = from_header.addresses if from_header is not None else ()
-    except (IndexError, ValueError, TypeError):
+    except (AttributeError, IndexError, ValueError, TypeError):
         addresses = ()
     if addresses:
         sender, sender_name = addresses[0].addr_spec, addresses[0].display_name
-    elif message["From"] is None:
+    elif from_header is None:
         errors["from"] = [_("The email has no From header.")]
     else:
         errors["from"] = [
             _("The From header %(value)r holds no address.")
-            % {"value": str(message["From"])}
+            % {"value": str(from_header)}
         ]
     recipients = []
     for header in ("To", "Cc", "Delivered-To"):
-        for value in message.get_all(header, []):
+        for value in _header_values(message, header):
             try:
                 recipients += [a.addr_spec for a in value.addresses if a.addr_spec]
             except (AttributeError, IndexError, ValueError):
                 recipients.append(str(value))
     occurred_at = None
-    date = message["Date"]
+    date = _header(message, "Date")
     if date is not None:
         occurred_at = getattr(date, "datetime", None)
         if occurred_at is None:
@@ -150,11 +150,31 @@ def interaction_from_email(message: EmailMessage, *, service: str = "") -> dict:
         "sender": sender,
         "sender_name": sender_name,
         "recipients": recipients,
-        "subject": str(message["Subject"] or ""),
+        "subject": str(_header(message, "Subject") or ""),
         "body": email_body(message),
-        "message_id": str(message["Message-ID"] or "").strip(),
+        "message_id": str(_header(message, "Message-ID") or "").strip(),
         "occurred_at": occurred_at,
     }
+
+
+# The email package parses a header each time it is read, and raises on some
+# malformed ones (an empty encoded word "=??B??=" in an address: IndexError).
+_HEADER_ERRORS = (IndexError, ValueError, TypeError, AttributeError, LookupError)
+
+
+def _header_values(message: EmailMessage, name: str) -> list:
+    """Every value of header `name`, parsed; the raw text instead when the email
+    package cannot parse one (found by tests/test_fuzz_input.py)."""
+    try:
+        return message.get_all(name, [])
+    except _HEADER_ERRORS:
+        return [v for k, v in message.raw_items() if k.lower() == name.lower()]
+
+
+def _header(message: EmailMessage, name: str):
+    """The first value of header `name` (as `_header_values`), or None."""
+    values = _header_values(message, name)
+    return values[0] if values else None
 
 
 def email_body(message: EmailMessage) -> str:
