@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+import interactions.input
 from contacts.imports import ContactImportError, import_contacts
 from contacts.models import Contact
 from interactions.input import interaction_from_email, interaction_from_json
@@ -95,6 +96,14 @@ def sakura(db):
     return tenant
 
 
+# Found by this test on PostgreSQL: a NUL in a field reached the database (500).
+# Refused by interactions.input.control_character_errors (the ingestion issue's
+# branch); until that is merged the NUL examples fail here, so they are expected to.
+@pytest.mark.xfail(
+    not hasattr(interactions.input, "control_character_errors"),
+    reason="NUL in a record: refused by control_character_errors (ingestion branch)",
+    strict=False,
+)
 @FUZZ_DB
 @example(data={"channel": "email", "from": "a@example.com", "subject": "\x00"})
 @example(data={"channel": "voice", "from": "+81312345678", "body": "A\x00B"})
