@@ -5,21 +5,77 @@ tenant's rows: another tenant's object is treated as if it did not exist. Superu
 (the service provider) see every tenant, with a tenant column and filter.
 """
 
+import re
 from collections.abc import Callable
+from functools import wraps
 from typing import NamedTuple
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.forms import ModelChoiceField
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 
 from ccadmin.tenancy import tenant_of
 
 TENANT_FIELD = "tenant"
+
+# The longest search the admin runs (a list's ?q=, an autocomplete's ?term=): a name,
+# an address or a phone is far shorter, and each word of a longer one is one more
+# LIKE over every searched column.
+SEARCH_MAX_LENGTH = 200
+SEARCH_PARAMETERS = ("q", "term")
+# C0 and C1 control characters, NUL included: no search or filter value holds them,
+# and PostgreSQL refuses a NUL in a query string (the 500 the attack found).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def unsafe_query_message(request) -> str | None:
+    """Why the admin refuses this request's query string, or None: a control
+    character in any parameter (search, filter, autocomplete term, page, ...), or a
+    search term longer than SEARCH_MAX_LENGTH."""
+    for key, values in request.GET.lists():
+        if any(_CONTROL_CHARACTERS.search(text) for text in (key, *values)):
+            return gettext(
+                "Searches and filters cannot contain control characters (such as "
+                "NUL, tab or line breaks)."
+            )
+    for name in SEARCH_PARAMETERS:
+        for value in request.GET.getlist(name):
+            if len(value) > SEARCH_MAX_LENGTH:
+                return gettext(
+                    "Search terms are at most %(limit)s characters; this one has "
+                    "%(length)s."
+                ) % {"limit": SEARCH_MAX_LENGTH, "length": f"{len(value):,}"}
+    return None
+
+
+def refusing_unsafe_queries(site: admin.AdminSite, view: Callable) -> Callable:
+    """Wrap an admin view so that a query string it must not run answers 400 with
+    the reason (unsafe_query_message): a page in the admin's layout, or JSON
+    `{"error": ...}` for the autocomplete. Applied to every admin view by the site
+    (ccadmin.sites), so every list, filter and autocomplete is covered."""
+
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        message = unsafe_query_message(request)
+        if message is None:
+            return view(request, *args, **kwargs)
+        if request.path.rstrip("/").endswith("/autocomplete"):
+            return JsonResponse({"error": message}, status=400)
+        context = {
+            **site.each_context(request),
+            "title": gettext("This search cannot be run"),
+            "message": message,
+            "back": request.path,
+        }
+        return TemplateResponse(request, "admin/unsafe_query.html", context, status=400)
+
+    return checked
 
 
 def _is_tenant_scoped(model: type[models.Model]) -> bool:
@@ -39,6 +95,32 @@ def register_choice_field(model_label: str, form_class: type[ModelChoiceField]) 
     """Offer foreign keys to `model_label` ("app.Model") with `form_class` in every
     tenant-scoped admin form."""
     CHOICE_FIELDS[model_label] = form_class
+
+
+def _offer_only_tenant(form, tenant_id: int) -> None:
+    """Narrow every select of another tenant-owned record in `form` (a class made
+    for one request by get_form) to the rows of `tenant_id`.
+
+    A superuser sees every tenant's rows, but a record's contact, company, service,
+    email and client partition must be its own tenant's (ccadmin.same_tenant): on
+    the change form of an existing record, whose tenant is fixed, only those are
+    offered, and another is refused as an invalid choice. On the add form the
+    tenant is chosen in the form itself: the model's validation refuses a mismatch.
+    """
+    for field in form.base_fields.values():
+        queryset = getattr(field, "queryset", None)
+        if queryset is None or not _is_tenant_scoped(queryset.model):
+            continue
+        if queryset.model._meta.model_name == "tenant":
+            continue
+        try:
+            queryset.model._meta.get_field(TENANT_FIELD)
+        except FieldDoesNotExist:
+            continue
+        field.queryset = queryset.filter(**{f"{TENANT_FIELD}_id": tenant_id})
+        widget = getattr(field.widget, "widget", field.widget)
+        if isinstance(widget, TenantRawIdWidget):
+            widget.queryset = field.queryset
 
 
 class TenantRawIdWidget(ForeignKeyRawIdWidget):
@@ -218,6 +300,8 @@ class TenantScopedAdmin(WrittenByActions, TenantMemberAccess, admin.ModelAdmin):
         form = super().get_form(request, obj, **kwargs)
         tenant = self.viewer_tenant(request)
         if tenant is None:
+            if obj is not None and obj.pk is not None:
+                _offer_only_tenant(form, obj.tenant_id)
             return form
 
         class TenantBoundForm(form):

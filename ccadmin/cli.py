@@ -13,6 +13,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
+from django.utils.encoding import force_str
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from ccadmin.models import Membership, Tenant
@@ -37,17 +39,34 @@ def system_user() -> AbstractBaseUser:
     return user
 
 
-def actor_from_option(username: str | None, tenant: Tenant | None = None):
+def actor_from_option(
+    username: str | None, tenant: Tenant | None = None, permission: str | None = None
+):
     """The user a command acts as: `--user USERNAME`, or the system account.
 
-    A tenant's administrator may only act on their own tenant, as in the admin.
+    The admin's rule, so a command does only what its user could do in the admin: an
+    active superuser, or an active staff member of `tenant` (a contact center's
+    administrator) holding `permission` ("partitions.add_clientpartition"), checked
+    with Django's model permissions (user.has_perm). Anyone else (an agent, another
+    tenant's administrator, an inactive account) is refused with one line.
     """
     if not username:
         return system_user()
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         raise CommandError(_('Unknown user "%(user)s".') % {"user": username})
-    if tenant is not None and not user.is_superuser:
+    refused = CommandError(
+        _(
+            'The user "%(user)s" may not do this: it needs an administrator of '
+            'the tenant with the permission "%(permission)s", or a superuser.'
+        )
+        % {"user": username, "permission": permission or _("admin access")}
+    )
+    if not user.is_active:
+        raise refused
+    if user.is_superuser:
+        return user
+    if tenant is not None:
         membership = Membership.objects.filter(user=user).select_related("tenant")
         own = membership.first()
         if own is None or own.tenant_id != tenant.pk:
@@ -55,6 +74,9 @@ def actor_from_option(username: str | None, tenant: Tenant | None = None):
                 _('The user "%(user)s" does not work for the tenant "%(tenant)s".')
                 % {"user": username, "tenant": tenant.name}
             )
+    # The admin lets in only staff, then asks the model permission.
+    if not user.is_staff or (permission and not user.has_perm(permission)):
+        raise refused
     return user
 
 
@@ -100,6 +122,29 @@ class OneLineErrorParser(CommandParser):
         super().error(message)
 
 
+def translated_help(parser: argparse.ArgumentParser) -> None:
+    """Turn the parser's lazily translated texts (gettext_lazy help, description,
+    subcommand help) into strings, in the active language, in place.
+
+    Python 3.13's argparse formats help with `re` and `%`, which refuse Django's lazy
+    strings ("expected string or bytes-like object, got '__proxy__'"): `--help`
+    crashed. Done once here, when the parser is built, for every command.
+    """
+    for name in ("description", "epilog", "usage"):
+        value = getattr(parser, name, None)
+        if isinstance(value, Promise):
+            setattr(parser, name, force_str(value))
+    for action in parser._actions:
+        if isinstance(action.help, Promise):
+            action.help = force_str(action.help)
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                if isinstance(choice.help, Promise):
+                    choice.help = force_str(choice.help)
+            for subparser in action.choices.values():
+                translated_help(subparser)
+
+
 class ContactCenterCommand(BaseCommand):
     """Base of the contact center's management commands: one-line errors, and
     `-v/--verbosity` accepted after a subcommand's name too."""
@@ -109,6 +154,7 @@ class ContactCenterCommand(BaseCommand):
         # Django builds a CommandParser; swapping its class keeps every option Django
         # added and makes subcommand parsers (built from type(parser)) one-line too.
         parser.__class__ = OneLineErrorParser
+        translated_help(parser)
         return parser
 
     @staticmethod

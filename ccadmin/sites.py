@@ -4,6 +4,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from ccadmin.admin_base import refusing_unsafe_queries
+
 # The product's menu groups (e.g. contacts and their history beside client partitions,
 # under "Case & Contact Management"): head app label -> the apps shown in the group,
 # in order. Each feature app places itself from its AppConfig.ready() (menu_group), so
@@ -25,6 +27,11 @@ class ContactCenterAdminSite(admin.AdminSite):
     site_header = _("Contact Center Administrator")
     site_title = _("Contact Center Administrator")
     index_title = _("Administration")
+
+    def admin_view(self, view, cacheable=False):
+        """Every admin view, after the sign-in check, refuses a query string with
+        control characters or an overlong search with a clear 400 (never a 500)."""
+        return super().admin_view(refusing_unsafe_queries(self, view), cacheable)
 
     def get_app_list(self, request, app_label=None):
         """Group the menu as the product does; other apps follow in Django's order."""

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
 from ccadmin.normalized import NormalizedModel
+from ccadmin.same_tenant import check_same_tenant
 from ccadmin.scoping import TenantScopedQuerySet
 from ccadmin.text import TypedName, normalize_name, validate_printable_name
 from ccadmin.times import DisplayableDateTimeField
@@ -97,17 +98,10 @@ class PartitionedRecord(NormalizedModel):
         abstract = True
 
     def clean(self) -> None:
-        """Keep the client partition within the record's tenant."""
+        """Keep the client partition, and every other record this one points to
+        (company, contact, email, service), within the record's tenant."""
         super().clean()
-        if (
-            self.partition_id
-            and self.tenant_id
-            and self.partition.tenant_id != self.tenant_id
-        ):
-            raise ValidationError(
-                {"partition": _("Choose a client partition of this tenant.")},
-                code="other_tenant",
-            )
+        check_same_tenant(self)
 
 
 class Direction(models.TextChoices):
@@ -180,7 +174,7 @@ class Contact(PartitionedRecord):
             full = f"{self.last_name} {self.first_name}".strip()
         else:
             full = f"{self.first_name} {self.last_name}".strip()
-        return full or self.email or self.phone or _("(unnamed contact)")
+        return full or self.email or self.phone or str(_("(unnamed contact)"))
 
     def normalize(self) -> None:
         """Names and title trimmed, the email address trimmed and lower-cased, the
@@ -265,7 +259,7 @@ class Email(PartitionedRecord):
         ]
 
     def __str__(self) -> str:
-        return self.subject or _("(no subject)")
+        return self.subject or str(_("(no subject)"))
 
     def normalize(self) -> None:
         """Addresses lower-cased (sender and recipients), the subject and message ID

@@ -34,6 +34,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from ccadmin import audit
+from ccadmin.csvsafe import escape_cell
 from partitions import registry
 from partitions.models import ClientPartition
 
@@ -175,11 +176,13 @@ def _entry(filename: str) -> zipfile.ZipInfo:
 
 
 def _cell(value) -> str:
+    """A value as a CSV cell a spreadsheet shows and never evaluates: a contact
+    named "=HYPERLINK(...)" stays text (ccadmin.csvsafe; the import undoes it)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.isoformat()
-    return str(value)
+    return escape_cell(str(value))
 
 
 @contextlib.contextmanager

@@ -4,12 +4,12 @@ gateway tokens the telephony and email gateways deliver them with."""
 import hashlib
 import secrets
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
 from ccadmin.normalized import NormalizedModel
+from ccadmin.same_tenant import check_same_tenant
 from ccadmin.scoping import TenantScopedQuerySet
 from ccadmin.text import TypedName, normalize_name, validate_printable_name
 from partitions.models import ClientPartition
@@ -101,19 +101,7 @@ class Service(TypedName, NormalizedModel):
         """Require a name and keep the client partition within the tenant."""
         super().clean()  # normalize(): the name and the email address
         self.clean_name()  # unique per tenant by the constraint below
-        if (
-            self.client_partition_id
-            and self.tenant_id
-            and self.client_partition.tenant_id != self.tenant_id
-        ):
-            raise ValidationError(
-                {
-                    "client_partition": _(
-                        "Choose a client partition of this service's tenant."
-                    )
-                },
-                code="other_tenant",
-            )
+        check_same_tenant(self)
 
 
 def hash_gateway_key(key: str) -> str:

@@ -149,3 +149,16 @@ def test_whole_life_of_a_client_partition_from_the_shell(shell):
         "ccadmin-system 2 Hoshi Airlines",  # exported
         "ccadmin-system 3 Hoshi Airlines",  # deleted
     ]
+
+
+def test_an_agent_named_by_user_is_refused_in_one_line(shell):
+    # The attack's example (issue 11, item 8): it used to add the partition, audited
+    # as done by the agent.
+    result = shell(
+        "partitions", "add", "--tenant", "sakura", "--name", "X", "--user", "agent"
+    )
+    assert result.returncode == 1
+    assert one_line(result).startswith('CommandError: The user "agent" may not')
+    listed = json.loads(shell("partitions", "list", "--format", "json").stdout)
+    names = {p["name"] for t in listed for p in t["client_partitions"]}
+    assert "X" not in names

@@ -131,7 +131,10 @@ def test_atomic_imports_nothing_when_a_row_is_bad(tenant, acme, tmp_path):
     assert "Nothing imported (all or nothing): 1 of 2 rows refused." in err
     assert not Contact.objects.exists()
     assert not Company.objects.exists()
-    assert not LogEntry.objects.exists()
+    # Kept or not, the import is on the audit trail (issue 11), with its refused line.
+    [entry] = LogEntry.objects.all()
+    assert "Nothing imported (all or nothing)" in entry.change_message
+    assert "Refused lines: 3" in entry.change_message
 
 
 def test_atomic_imports_everything_when_all_rows_are_good(tenant, tmp_path):

@@ -8,14 +8,14 @@ import unicodedata
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ccadmin import actions as ccadmin_actions
-from ccadmin.cli import tenant_from_option
+from ccadmin.cli import ContactCenterCommand, tenant_from_option
 from ccadmin.models import Membership, Tenant
 from ccadmin.roles import ADMINISTRATORS, AGENTS, ensure_roles
 from ccadmin.text import name_key
@@ -81,7 +81,7 @@ FIRST = ["Aiko", "Ben", "Chloe", "Daichi", "Emma", "Felix", "Hana", "Ivan", "Yui
 LAST = ["Tanaka", "Smith", "Suzuki", "Garcia", "Sato", "Müller", "Ito", "Brown"]
 
 
-class Command(BaseCommand):
+class Command(ContactCenterCommand):
     """`manage.py seed_demo`: idempotent demo data for `make run`."""
 
     help = gettext_lazy(

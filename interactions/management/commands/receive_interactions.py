@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from tqdm import tqdm
 
-from ccadmin.cli import actor_from_option, tenant_from_option
+from ccadmin.cli import ContactCenterCommand, actor_from_option, tenant_from_option
 from interactions.input import (
     interaction_from_email,
     interaction_from_json,
@@ -82,7 +82,7 @@ class Tally:
         return self.recorded + self.duplicates + self.rejected
 
 
-class Command(BaseCommand):
+class Command(ContactCenterCommand):
     """Feed JSON Lines, .eml and mbox files to routing and print what went where."""
 
     help = gettext_lazy(
@@ -116,7 +116,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, tenant: str, service: str, files: list[str], **options):
         found = tenant_from_option(tenant)
-        actor = actor_from_option(options.get("user"), found)
+        # Records activity history (and a contact for a new sender) as `--user`.
+        actor = actor_from_option(options.get("user"), found, "contacts.add_activity")
         paths = [Path(name) for name in files]
         for path in paths:
             if path.suffix.lower() not in SUFFIXES:

@@ -35,6 +35,16 @@ from partitions.models import ClientPartition
 from partitions.queries import with_counts
 from partitions.selectors import deletion_progress
 
+# What `--user` must be allowed to do for each subcommand: the admin's permission
+# for the same screen (the export is the "Export data" button, a view permission).
+PERMISSIONS = {
+    "add": "partitions.add_clientpartition",
+    "enable": "partitions.change_clientpartition",
+    "disable": "partitions.change_clientpartition",
+    "delete": "partitions.delete_clientpartition",
+    "export": "partitions.view_clientpartition",
+}
+
 # How often `partitions delete --wait` looks whether the background deletion is done.
 WAIT_POLL_SECONDS = 1.0
 
@@ -162,7 +172,8 @@ class Command(ContactCenterCommand):
         if subcommand == "list":
             return self.handle_list(options)
         tenant = tenant_from_option(options.pop("tenant"))
-        actor = actor_from_option(options.get("user"), tenant)
+        # The model permission the admin asks for the same screen.
+        actor = actor_from_option(options.get("user"), tenant, PERMISSIONS[subcommand])
         handler = {
             "add": self.handle_add,
             "enable": self.handle_toggle,
