@@ -376,26 +376,6 @@ def _undecodable_message(header: str) -> str:
     ) % {"header": header}
 
 
-# The email package parses a header each time it is read, and raises on some
-# malformed ones (an empty encoded word "=??B??=" in an address: IndexError).
-_HEADER_ERRORS = (IndexError, ValueError, TypeError, AttributeError, LookupError)
-
-
-def _header_values(message: EmailMessage, name: str) -> list:
-    """Every value of header `name`, parsed; the raw text instead when the email
-    package cannot parse one (found by tests/test_fuzz_input.py)."""
-    try:
-        return message.get_all(name, [])
-    except _HEADER_ERRORS:
-        return [v for k, v in message.raw_items() if k.lower() == name.lower()]
-
-
-def _header(message: EmailMessage, name: str):
-    """The first value of header `name` (as `_header_values`), or None."""
-    values = _header_values(message, name)
-    return values[0] if values else None
-
-
 def email_body(message: EmailMessage) -> str:
     """The readable text of an email: its plain part, else its HTML part as text."""
     part = message.get_body(preferencelist=("plain", "html"))
