@@ -121,6 +121,7 @@ AGENT_ADMIN_URLS = {
     "service-list": lambda p: reverse("admin:services_service_changelist"),
     "token-list": lambda p: reverse("admin:services_gatewaytoken_changelist"),
     "audit-trail": lambda p: reverse("admin:ccadmin_auditentry_changelist"),
+    "signin-lockouts": lambda p: reverse("admin:axes_accessattempt_changelist"),
 }
 
 
