@@ -239,6 +239,14 @@ if not DEBUG:
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The address sign-in throttling counts failures by (django-ipware). Behind the load
+# balancer every request comes from the balancer itself, so the client's address is
+# the one the balancer appended to X-Forwarded-For, the right-most (anything left of
+# it was sent by the client and may be forged). Without a proxy the header is ignored.
+AXES_IPWARE_PROXY_ORDER = "right-most"
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if BEHIND_TLS_PROXY else ("REMOTE_ADDR",)
+)
 
 # Content-Security-Policy (Django's own middleware): scripts and styles only from this
 # server, never inline scripts; inline <style> elements only with the response's

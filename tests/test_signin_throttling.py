@@ -193,3 +193,51 @@ def test_tenant_administrators_never_see_sign_in_records(admin_client, person, n
         assert admin_client.post(delete, {"post": "yes"}).status_code == 403
         assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
     assert "axes" not in admin_client.get(reverse("admin:index")).text.lower()
+
+
+# ----- which address: the client's, behind the load balancer too --------------------
+
+FLOOR = "198.51.100.20"  # the contact center's address
+OUTSIDER = "203.0.113.9"
+BALANCER = "10.0.0.2"
+BEHIND_PROXY = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+
+def from_address(remote_addr: str, forwarded_for: str | None = None) -> Client:
+    extra = {"REMOTE_ADDR": remote_addr}
+    if forwarded_for is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    return Client(**extra)
+
+
+def test_without_a_proxy_a_forged_forwarded_for_does_not_dodge_the_lockout(person):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        fail(from_address(OUTSIDER, f"192.0.2.{n}"), AGENT_LOGIN, "hana", 1)
+    locked = sign_in(from_address(OUTSIDER, "192.0.2.99"), AGENT_LOGIN, "hana", "pw")
+    assert locked.status_code == 429
+
+
+def test_behind_the_load_balancer_the_lockout_holds_the_clients_address(
+    person, settings
+):
+    """Every request comes from the balancer; it appends the client's address to
+    X-Forwarded-For. The outsider is locked out whatever they put in front of it,
+    and the agent on the floor, behind the same balancer, is not."""
+    settings.AXES_IPWARE_META_PRECEDENCE_ORDER = BEHIND_PROXY
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        forged = f"192.0.2.{n}, {OUTSIDER}"
+        fail(from_address(BALANCER, forged), AGENT_LOGIN, "hana", 1)
+    outsider = from_address(BALANCER, f"192.0.2.99, {OUTSIDER}")
+    assert sign_in(outsider, AGENT_LOGIN, "hana", "pw").status_code == 429
+    floor = from_address(BALANCER, FLOOR)
+    assert sign_in(floor, AGENT_LOGIN, "hana", "pw").status_code == 302
+    assert AccessAttempt.objects.get().ip_address == OUTSIDER
+
+
+def test_the_forwarded_for_header_is_read_only_behind_a_tls_proxy():
+    from tests.test_security_headers import settings_in_a_fresh_process
+
+    expression = "s.AXES_IPWARE_META_PRECEDENCE_ORDER"
+    assert settings_in_a_fresh_process({}, expression) == "('REMOTE_ADDR',)"
+    behind = settings_in_a_fresh_process({"BEHIND_TLS_PROXY": "true"}, expression)
+    assert behind == str(BEHIND_PROXY)
