@@ -241,3 +241,15 @@ def test_the_forwarded_for_header_is_read_only_behind_a_tls_proxy():
     assert settings_in_a_fresh_process({}, expression) == "('REMOTE_ADDR',)"
     behind = settings_in_a_fresh_process({"BEHIND_TLS_PROXY": "true"}, expression)
     assert behind == str(BEHIND_PROXY)
+
+
+@pytest.mark.parametrize("login", [AGENT_LOGIN, ADMIN_LOGIN])
+@pytest.mark.parametrize("username", ["ha\x00na", "h" * 300, "hana\u202e"])
+def test_hostile_usernames_get_the_form_error_never_a_500(login, person, username):
+    """NUL, over-long or bidi-laden usernames are refused by the sign-in form and,
+    past the limit, locked out like any other; nothing reaches the database raw."""
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        response = sign_in(client, login, username, "pw")
+        assert response.status_code in (200, 429)
+    assert not signed_in(client)
