@@ -1,6 +1,7 @@
 """Signing in: Django's model backend, loading the user's tenant with the user, and
 the page shown when repeated failures have locked a sign-in out (django-axes)."""
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -24,6 +25,20 @@ class TenantModelBackend(ModelBackend):
             .first()
         )
         return user if user is not None and self.user_can_authenticate(user) else None
+
+
+def throttled_username(request, credentials: dict | None = None) -> str | None:
+    """The username django-axes counts failed sign-ins for (AXES_USERNAME_CALLABLE):
+    as typed, cut to what its table holds. Django's sign-in form does not check the
+    username's length before authenticating, and axes would write a longer one as it
+    is: PostgreSQL refuses it and the sign-in would answer 500. No account has a name
+    that long (Django allows 150 characters), so the cut changes no real username."""
+    field = get_user_model().USERNAME_FIELD
+    source = credentials if credentials else request.POST
+    username = source.get(field)
+    if username is None:
+        return None
+    return str(username)[: AccessAttempt._meta.get_field("username").max_length]
 
 
 def lockout_message() -> str:

@@ -154,6 +154,8 @@ if SIGNIN_FAILURE_LIMIT < 1 or SIGNIN_LOCKOUT_MINUTES < 1:
 AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=SIGNIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# An over-long username is counted (and locked out) like any other (ccadmin/auth.py).
+AXES_USERNAME_CALLABLE = "ccadmin.auth.throttled_username"
 # A successful sign-in forgets the pair's earlier failures.
 AXES_RESET_ON_SUCCESS = True
 # The lockout page: the same words whether or not the username exists (ccadmin/auth.py).
