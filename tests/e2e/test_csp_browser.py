@@ -64,3 +64,23 @@ def test_agent_pages_work_under_the_policy(live_server, page, tenant):
     expect(page.locator("h1")).to_be_visible()
     page.goto(f"{url}/agent/contacts/new/")
     expect(page.locator("form")).not_to_have_count(0)
+
+
+def test_the_lockout_pages_work_under_the_policy(live_server, page, tenant, axe_check):
+    from django.conf import settings
+
+    agent = factories.agent(tenant)
+    url = live_server.url
+    for login, button in [
+        ("/accounts/login/", "main form button[type=submit]"),
+        ("/admin/login/", "input[type=submit]"),
+    ]:
+        for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+            page.goto(url + login)
+            page.fill("#id_username", agent.username)
+            page.fill("#id_password", "wrong password")
+            page.click(button)
+        expect(page.locator(".signin-locked-out")).to_contain_text(
+            "Too many failed sign-ins. Try again in 15 minutes"
+        )
+        axe_check(page, f"the lockout page of {login}")
