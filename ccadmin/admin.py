@@ -4,6 +4,8 @@ of each tenant, for its administrators.
 Tenants and memberships are written through ccadmin.actions, which audits them; user
 accounts and groups are Django's own, saved and logged by Django's admin."""
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
@@ -156,3 +158,34 @@ class AuditTrailAdmin(TenantMemberAccess, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Sign-in lockouts (django-axes). The records name usernames and addresses of every
+# tenant, and of people with no account at all, so they belong to the service provider
+# alone: shown to superusers only, whatever permissions a group is given.
+class SigninRecordAccess(SuperuserOnlyMixin):
+    """Superusers read and delete sign-in records; nobody adds one by hand (sign-ins
+    write them)."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+
+for _model in (AccessAttempt, AccessLog, AccessFailureLog):
+    admin.site.unregister(_model)
+
+
+@admin.register(AccessAttempt)
+class SigninLockoutAdmin(SigninRecordAccess, AccessAttemptAdmin):
+    """Failed sign-ins per username and address; a row at the failure limit is a
+    lockout. Deleting the row unlocks that username at that address."""
+
+
+@admin.register(AccessLog)
+class SigninLogAdmin(SigninRecordAccess, AccessLogAdmin):
+    """Successful sign-ins and sign-outs."""
+
+
+@admin.register(AccessFailureLog)
+class SigninFailureLogAdmin(SigninRecordAccess, AccessFailureLogAdmin):
+    """Each failed sign-in (kept only with AXES_ENABLE_ACCESS_FAILURE_LOG)."""

@@ -1,7 +1,15 @@
-"""Signing in: Django's model backend, loading the user's tenant with the user."""
+"""Signing in: Django's model backend, loading the user's tenant with the user, and
+the page shown when repeated failures have locked a sign-in out (django-axes)."""
 
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 class TenantModelBackend(ModelBackend):
@@ -17,3 +25,42 @@ class TenantModelBackend(ModelBackend):
             .first()
         )
         return user if user is not None and self.user_can_authenticate(user) else None
+
+
+def throttled_username(request, credentials: dict | None = None) -> str | None:
+    """The username django-axes counts failed sign-ins for (AXES_USERNAME_CALLABLE):
+    as typed, cut to what its table holds. Django's sign-in form does not check the
+    username's length before authenticating, and axes would write a longer one as it
+    is: PostgreSQL refuses it and the sign-in would answer 500. No account has a name
+    that long (Django allows 150 characters), so the cut changes no real username."""
+    field = get_user_model().USERNAME_FIELD
+    source = credentials if credentials else request.POST
+    username = source.get(field)
+    if username is None:
+        return None
+    return str(username)[: AccessAttempt._meta.get_field("username").max_length]
+
+
+def lockout_message() -> str:
+    """What someone locked out of signing in is told: the same words whether or not
+    the username exists, so the page tells an attacker nothing about accounts."""
+    minutes = settings.SIGNIN_LOCKOUT_MINUTES
+    return ngettext(
+        "Too many failed sign-ins. Try again in %(minutes)s minute, or ask an "
+        "administrator to unlock you.",
+        "Too many failed sign-ins. Try again in %(minutes)s minutes, or ask an "
+        "administrator to unlock you.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def locked_out(request, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' lockout page (AXES_LOCKOUT_CALLABLE): the admin's look on the
+    admin's login, the agent pages' look on /accounts/login/; 429 Too Many Requests.
+    The username tried is deliberately not shown."""
+    context = {"lockout_message": lockout_message(), "title": _("Sign-in locked")}
+    match = request.resolver_match
+    if match is not None and match.namespace == admin.site.name:
+        context.update(admin.site.each_context(request))
+        return render(request, "admin/locked_out.html", context, status=429)
+    return render(request, "registration/locked_out.html", context, status=429)

@@ -4,10 +4,12 @@ Every value a deployment changes comes from an environment variable (or a `.env`
 beside manage.py) through django-environ; `.env.example` documents each one.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    # Sign-in throttling (django-axes): failed sign-ins lock a username out.
+    "axes",
     "ccadmin",
     "partitions",
     "services",
@@ -55,6 +59,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header of every response (SECURE_CSP below).
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Serves the admin's static files from the application itself, so every machine
     # behind a load balancer is the same and needs no separate web server for them.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -65,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ccadmin.urls"
@@ -79,6 +87,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The CSP nonce ({% csp_nonce_attr %}) of Django's admin templates.
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -122,7 +132,36 @@ CLIENT_PARTITION_DELETE_ROWS_PER_SECOND = env.int(
     "CLIENT_PARTITION_DELETE_ROWS_PER_SECOND", default=150_000
 )
 
-AUTHENTICATION_BACKENDS = ["ccadmin.auth.TenantModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before any password is checked. It has no
+    # get_user(), so the test client's force_login() uses the model backend below.
+    "axes.backends.AxesStandaloneBackend",
+    "ccadmin.auth.TenantModelBackend",
+]
+
+# Sign-in throttling (django-axes), on the agent login and the admin's alike: after
+# SIGNIN_FAILURE_LIMIT failed sign-ins for one username from one address, that
+# username is refused from that address for SIGNIN_LOCKOUT_MINUTES (each further
+# try starts the wait again). The pair, not the username alone: an outsider must not
+# be able to lock an agent out of the workstation floor by guessing at their name;
+# not the address alone: a whole contact center often signs in from one address.
+SIGNIN_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+SIGNIN_LOCKOUT_MINUTES = env.int("SIGNIN_LOCKOUT_MINUTES", default=15)
+if SIGNIN_FAILURE_LIMIT < 1 or SIGNIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "SIGNIN_FAILURE_LIMIT and SIGNIN_LOCKOUT_MINUTES must be 1 or more."
+    )
+AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=SIGNIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# An over-long username is counted (and locked out) like any other (ccadmin/auth.py).
+AXES_USERNAME_CALLABLE = "ccadmin.auth.throttled_username"
+# A successful sign-in forgets the pair's earlier failures.
+AXES_RESET_ON_SUCCESS = True
+# The lockout page: the same words whether or not the username exists (ccadmin/auth.py).
+AXES_LOCKOUT_CALLABLE = "ccadmin.auth.locked_out"
+# No start-up banner: it would break "-v 0 prints nothing but errors" of the commands.
+AXES_VERBOSE = False
 
 # Per-process cache by default: what is cached is keyed by a version that changes with
 # the data (see partitions/selectors.py), so processes never serve stale lists and need
@@ -135,6 +174,16 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 SESSION_ENGINE = env.str(
     "SESSION_ENGINE", default="django.contrib.sessions.backends.db"
 )
+# Contact-center workstations are shared between shifts: a session lasts one shift
+# (8 hours) at most and ends when the browser is closed.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool(
+    "SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True
+)
+# Messages live in the session, never in a cookie of their own: a new gateway key is
+# shown in one, and Django's default cookie storage would hand it to the browser's
+# cookie store and to anything that logs cookies (signed, not encrypted).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -186,8 +235,34 @@ if not DEBUG:
         "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False
     )
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-    # The load balancer terminates TLS and says so in X-Forwarded-Proto.
+
+# Only when a load balancer terminates TLS and sets X-Forwarded-Proto (and strips any
+# the client sent) may the header be believed; otherwise a client could claim HTTPS.
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The address sign-in throttling counts failures by (django-ipware). Behind the load
+# balancer every request comes from the balancer itself, so the client's address is
+# the one the balancer appended to X-Forwarded-For, the right-most (anything left of
+# it was sent by the client and may be forged). Without a proxy the header is ignored.
+AXES_IPWARE_PROXY_ORDER = "right-most"
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if BEHIND_TLS_PROXY else ("REMOTE_ADDR",)
+)
+
+# Content-Security-Policy (Django's own middleware): scripts and styles only from this
+# server, never inline scripts; inline <style> elements only with the response's
+# nonce (Django's admin marks its few with {% csp_nonce_attr %}); no plugins, no
+# framing, forms post only here.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 LOGGING = {
     "version": 1,

@@ -351,12 +351,19 @@ class ClientPartitionAdmin(TenantScopedAdmin):
 
     def export_view(self, request, object_id):
         """ "Export data": the client's data as the same zip as `partitions export`,
-        for anyone who may view the partition; another tenant's is not found."""
+        for anyone who may view the partition; another tenant's is not found.
+
+        A GET only shows what the zip will hold (its files and their rows) with the
+        button; the zip is built, and the export audited, only on that button's POST
+        (with its CSRF token): a GET never changes anything, not even the audit trail.
+        """
         partition = self.get_object(request, unquote(object_id))
         if partition is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_permission(request, partition):
             raise PermissionDenied
+        if request.method != "POST":
+            return self._export_page(request, partition)
         # A temporary file on disk, not memory: the zip of a large client can be
         # gigabytes. It is deleted when the response closes it.
         archive = tempfile.TemporaryFile()
@@ -371,6 +378,30 @@ class ClientPartitionAdmin(TenantScopedAdmin):
             as_attachment=True,
             filename=export_filename(partition),
             content_type="application/zip",
+        )
+
+    def _export_page(self, request, partition: ClientPartition) -> TemplateResponse:
+        """The page before an export: each file of the zip with the rows it will hold
+        (the registry's kinds, counted, never walked) and the button that exports."""
+        files = [
+            {
+                "filename": content.export.filename,
+                "what": content.model._meta.verbose_name_plural,
+                "rows": content.of(partition).count(),
+            }
+            for content in registry.contents()
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": partition,
+            "title": _('Export the data of "%(name)s"') % {"name": partition.name},
+            "files": files,
+            "zip_name": export_filename(partition),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request, "admin/partitions/clientpartition/export.html", context
         )
 
     def _changelist_url(self) -> str:

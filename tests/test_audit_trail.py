@@ -81,7 +81,7 @@ def do_delete(path, client, tenant, partition_name):
 def do_export(path, client, tenant, partition_name, tmp_path=None):
     partition = ClientPartition.objects.get(tenant=tenant, name=partition_name)
     if path == "admin":
-        response = client.get(
+        response = client.post(
             reverse("admin:partitions_clientpartition_export", args=[partition.pk])
         )
         assert response.status_code == 200

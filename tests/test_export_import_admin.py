@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -53,7 +54,7 @@ def test_admin_export_is_the_commands_zip(admin_client, admin_user, tenant, tmp_
 
     acme = factories.client_with_data(tenant, "さくら銀行", contacts=3)
 
-    response = admin_client.get(export_url(acme))
+    response = admin_client.post(export_url(acme))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
@@ -87,9 +88,12 @@ def test_admin_export_is_the_commands_zip(admin_client, admin_user, tenant, tmp_
     assert entries.get().change_message.startswith("Exported the client's data")
 
 
-def test_export_of_another_tenants_partition_is_not_found(admin_client, other_tenant):
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_export_of_another_tenants_partition_is_not_found(
+    admin_client, other_tenant, method
+):
     foreign = factories.client_with_data(other_tenant, "Contoso", contacts=1)
-    response = admin_client.get(export_url(foreign))
+    response = getattr(admin_client, method)(export_url(foreign))
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:index")
     assert not LogEntry.objects.filter(object_id=str(foreign.pk)).exists()
@@ -102,8 +106,38 @@ def test_export_needs_view_permission(tenant):
     client = Client()
     client.force_login(clerk)
     assert client.get(export_url(acme)).status_code == 403
+    assert client.post(export_url(acme)).status_code == 403
     clerk.user_permissions.add(Permission.objects.get(codename="view_clientpartition"))
     assert client.get(export_url(acme)).status_code == 200
+    assert client.post(export_url(acme))["Content-Type"] == "application/zip"
+
+
+def test_export_page_says_what_will_be_exported_and_changes_nothing(
+    admin_client, tenant
+):
+    # given
+    acme = factories.client_with_data(tenant, "Acme", contacts=3)
+    factories.ServiceFactory(tenant=tenant, name="Acme Line", client_partition=acme)
+    entries = LogEntry.objects.count()
+    # when
+    page = admin_client.get(export_url(acme))
+    # then: each file of the zip with its rows, and a POST button with a CSRF token
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    rows = dict(re.findall(r'data-rows="([^"]+)">(\d+)<', page.text))
+    assert rows == {
+        "contacts.csv": "3",
+        "companies.csv": str(acme.companies.count()),
+        "emails.csv": str(acme.emails.count()),
+        "activity_history.csv": str(acme.activities.count()),
+        "services.csv": "1",
+    }
+    assert "manifest.json" in page.text
+    form = re.search(r'<form method="post">(.*?)</form>', page.text, re.S).group(1)
+    assert 'name="csrfmiddlewaretoken"' in form
+    assert 'type="submit"' in form
+    # and nothing was exported or audited
+    assert LogEntry.objects.count() == entries
 
 
 def test_export_requires_sign_in(client, tenant):

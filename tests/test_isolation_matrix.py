@@ -239,13 +239,14 @@ def test_autocomplete_never_offers_other_tenants_objects(
         assert json.loads(response.text)["results"], "own objects are offered"
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
 def test_export_of_other_tenants_partition_is_not_found_and_not_audited(
-    admin_client, own, foreign
+    admin_client, own, foreign, method
 ):
     partition = foreign["clientpartition"]
     entries = LogEntry.objects.count()
     url = reverse("admin:partitions_clientpartition_export", args=[partition.pk])
-    response = admin_client.get(url, follow=True)
+    response = getattr(admin_client, method.lower())(url, follow=True)
     assert response.redirect_chain[-1][0] == reverse("admin:index")
     assert response["Content-Type"].startswith("text/html")
     assert_no_foreign_data(response.text.replace(NOT_FOUND, ""))

@@ -7,6 +7,7 @@ URL never deletes.
 """
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -116,6 +117,7 @@ AGENT_ADMIN_URLS = {
     "service-list": lambda p: reverse("admin:services_service_changelist"),
     "token-list": lambda p: reverse("admin:services_gatewaytoken_changelist"),
     "audit-trail": lambda p: reverse("admin:ccadmin_auditentry_changelist"),
+    "signin-lockouts": lambda p: reverse("admin:axes_accessattempt_changelist"),
 }
 
 
@@ -201,6 +203,10 @@ def _csrf_cases(partition):
             {"file": SimpleUploadedFile("c.csv", b"first name\nForged\n")},
         ),
         "agent-new-contact": (reverse("agent:new_contact"), {"first_name": "Forged"}),
+        "partition-export": (
+            reverse("admin:partitions_clientpartition_export", args=[partition.pk]),
+            {},
+        ),
     }
 
 
@@ -212,6 +218,7 @@ CSRF_CASES = [
     "partition-delete-action",
     "contact-import",
     "agent-new-contact",
+    "partition-export",
 ]
 
 
@@ -223,11 +230,16 @@ def test_post_without_csrf_token_is_refused(tenant, admin_user, case):
     before = (
         list(ClientPartition.objects.values()),
         Contact.objects.count(),
+        LogEntry.objects.count(),
     )
     response = client.post(url, data)
     assert response.status_code == 403
     assert "CSRF" in response.text
-    assert (list(ClientPartition.objects.values()), Contact.objects.count()) == before
+    assert (
+        list(ClientPartition.objects.values()),
+        Contact.objects.count(),
+        LogEntry.objects.count(),
+    ) == before
 
 
 @pytest.mark.parametrize("query", ["", "?post=yes"], ids=["plain", "with-post-yes"])
@@ -238,3 +250,13 @@ def test_get_of_the_delete_url_never_deletes(admin_client, tenant, query):
     assert "Are you absolutely sure" in response.text
     assert ClientPartition.objects.filter(pk=partition.pk).exists()
     assert Contact.objects.filter(partition=partition).count() == 2
+
+
+def test_get_of_the_export_url_exports_nothing_and_audits_nothing(admin_client, tenant):
+    partition = factories.client_with_data(tenant, "Acme", contacts=2)
+    url = reverse("admin:partitions_clientpartition_export", args=[partition.pk])
+    entries = LogEntry.objects.count()
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert LogEntry.objects.count() == entries

@@ -92,6 +92,32 @@ def browser_context_args(browser_context_args):
     }
 
 
+@pytest.fixture(autouse=True)
+def csp_violations(browser, monkeypatch):
+    """Fail the test if the browser refused anything under the Content-Security-Policy
+    (a script, a style, a frame...): Chromium says so on the console. Every context
+    a test opens is watched, pytest-playwright's own and those made with
+    browser.new_context(). Yields the list, so a test can show that it catches one."""
+    violations: list[str] = []
+
+    def watch(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.location.get('url')}: {message.text}")
+
+    open_context = browser.new_context
+
+    def new_context(*args, **kwargs):
+        context = open_context(*args, **kwargs)
+        context.on("console", watch)
+        return context
+
+    monkeypatch.setattr(browser, "new_context", new_context)
+    yield violations
+    assert not violations, "Content Security Policy violations:\n" + "\n".join(
+        violations
+    )
+
+
 @pytest.fixture
 def screenshot():
     """Save a full-page screenshot into test-artifacts/screenshots/NAME.png."""
