@@ -324,7 +324,8 @@ def record_interactions(pairs: list[tuple[Email | None, Activity]]) -> None:
     emails = [email for email, _activity in pairs if email is not None]
     for row in [*emails, *(activity for _email, activity in pairs)]:
         row.normalize()
-    with transaction.atomic():
+    # No savepoint of its own: routing's caller holds one around it, to retry.
+    with transaction.atomic(savepoint=False):
         Email.objects.bulk_create(emails)
         for email, activity in pairs:
             activity.email = email

@@ -138,6 +138,17 @@ def route_interaction(
     return outcome
 
 
+# route_interaction's arguments an item of a batch may leave out.
+_OPTIONAL_FIELDS = {
+    "sender_name": "",
+    "recipients": (),
+    "subject": "",
+    "body": "",
+    "message_id": "",
+    "occurred_at": None,
+}
+
+
 @dataclass
 class _Plan:
     """One valid interaction of a batch on its way to being recorded."""
@@ -168,7 +179,9 @@ def route_interactions(
     valid: dict[int, dict] = {}
     for index, item in enumerate(items):
         try:
-            valid[index] = _validated(tenant.default_phone_region, **item)
+            valid[index] = _validated(
+                tenant.default_phone_region, **{**_OPTIONAL_FIELDS, **item}
+            )
         except InteractionRejected as exc:
             outcomes[index] = exc
     if not valid:
@@ -197,14 +210,17 @@ def route_interactions(
                 email=plan.fields["email"],
                 phone=plan.fields["phone"],
             )
-        try:
-            with transaction.atomic():
-                _write(tenant, plans, outcomes, actor)
-        except (DatabaseError, ValidationError):
-            # One item spoilt the batch's INSERTs: write each on its own, so only
-            # the guilty one is refused.
-            for plan in plans:
-                _write_alone(tenant, plan, outcomes, actor)
+        if len(plans) == 1:
+            _write_alone(tenant, plans[0], outcomes, actor)
+        elif plans:
+            try:
+                with transaction.atomic():
+                    _write(tenant, plans, outcomes, actor)
+            except (DatabaseError, ValidationError, ValueError):
+                # One item spoilt the batch's INSERTs (a value the database
+                # refuses): write each on its own, so only that one is refused.
+                for plan in plans:
+                    _write_alone(tenant, plan, outcomes, actor)
         _answer_batch_duplicates(outcomes)
     return outcomes
 
@@ -240,6 +256,11 @@ def _write(tenant: Tenant, plans: list[_Plan], outcomes: list, actor) -> None:
         contact, created = found
         rows.append((plan, contact, created, *_rows(tenant, plan, contact)))
     for attempt in range(3):
+        if len(plans) == 1:
+            # Alone (_write_alone): a conflict is this item's duplicate, answered
+            # by the caller; no savepoint needed to retry the others.
+            record_interactions([(row[3], row[4]) for row in rows])
+            break
         try:
             with transaction.atomic():
                 record_interactions([(row[3], row[4]) for row in rows])

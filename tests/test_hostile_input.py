@@ -298,7 +298,7 @@ def test_malformed_api_body_is_400_and_records_nothing(client, api_key, case):
     assert not Activity.objects.exists()
 
 
-def test_api_body_over_the_cap_is_413(client, api_key, settings):
+def test_api_body_over_the_cap_is_400(client, api_key, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     body = json.dumps({"service": "Line", "channel": "chat", "body": "x" * 2000})
     response = client.post(
@@ -307,7 +307,7 @@ def test_api_body_over_the_cap_is_413(client, api_key, settings):
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {api_key}",
     )
-    assert response.status_code == 413
+    assert response.status_code == 400
     assert not Activity.objects.exists()
 
 
