@@ -12,6 +12,7 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
+import re
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,6 +22,8 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from interactions.routing import InteractionRejected
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # The fields of one interaction in JSON, each a string ("to" may be a list).
 JSON_FIELDS = (
@@ -75,6 +78,13 @@ def interaction_from_json(data: object, *, default_service: str = "") -> dict:
             errors["occurred_at"] = [
                 _("Enter a date and time in ISO 8601, e.g. 2026-04-01T09:30:00+09:00.")
             ]
+    # NUL and control characters (but tab and line breaks) are refused per field: a
+    # NUL cannot be stored in PostgreSQL text and would fail the record later.
+    for field in JSON_FIELDS:
+        value = data.get(field)
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and _CONTROL.search(text) for text in texts):
+            errors.setdefault(field, [_("Control characters are not allowed here.")])
     if errors:
         raise InteractionRejected(errors)
     service = data.get("service")
