@@ -17,7 +17,7 @@ from email.utils import getaddresses, parseaddr
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -216,7 +216,7 @@ def route_interactions(
             try:
                 with transaction.atomic():
                     _write(tenant, plans, outcomes, actor)
-            except (DatabaseError, ValidationError, ValueError):
+            except (DataError, IntegrityError, ValidationError, ValueError):
                 # One item spoilt the batch's INSERTs (a value the database
                 # refuses): write each on its own, so only that one is refused.
                 for plan in plans:
@@ -234,7 +234,10 @@ def _write_alone(tenant: Tenant, plan: _Plan, outcomes: list, actor) -> None:
         outcomes[plan.index] = existing.get(plan.fields["message_id"]) or (
             InteractionRejected({"__all__": [_("The database refused this record.")]})
         )
-    except (DatabaseError, ValueError):
+    except (DataError, ValueError):
+        # A value the database refuses (psycopg2 raises ValueError for a NUL). Not
+        # OperationalError: a lost connection or a lock timeout is no fault of the
+        # record, and must not be reported as one.
         outcomes[plan.index] = InteractionRejected(
             {"__all__": [_("The database refused this record.")]}
         )
