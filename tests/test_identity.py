@@ -8,6 +8,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from ccadmin.bulk import insert_all
 from contacts import actions
@@ -253,3 +254,24 @@ def test_the_sender_lookup_is_an_index_scan_on_postgresql(tenant):
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert index in plan, plan
         assert "Seq Scan" not in plan, plan
+
+
+def test_a_superuser_sets_a_tenants_phone_region_in_tenancy(provider_client, tenant):
+    response = provider_client.post(
+        reverse("admin:ccadmin_tenant_change", args=[tenant.pk]),
+        {
+            "name": tenant.name,
+            "slug": tenant.slug,
+            "client_partition_limit": "",
+            "default_phone_region": "us",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    tenant.refresh_from_db()
+    assert tenant.default_phone_region == "US"
+    contact = factories.ContactFactory(tenant=tenant, phone="(650) 253-0000")
+    assert contact.phone == "+16502530000"
+
