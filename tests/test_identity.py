@@ -274,4 +274,3 @@ def test_a_superuser_sets_a_tenants_phone_region_in_tenancy(provider_client, ten
     assert tenant.default_phone_region == "US"
     contact = factories.ContactFactory(tenant=tenant, phone="(650) 253-0000")
     assert contact.phone == "+16502530000"
-
