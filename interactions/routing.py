@@ -258,6 +258,10 @@ def _write(tenant: Tenant, plans: list[_Plan], outcomes: list, actor) -> None:
             continue
         contact, created = found
         rows.append((plan, contact, created, *_rows(tenant, plan, contact)))
+    # Emails inserted in Message-ID order: two batches sharing Message-IDs (a
+    # gateway retrying) then wait for each other's unique keys in one order, never
+    # in a cycle (a deadlock).
+    rows.sort(key=lambda row: row[0].fields["message_id"])
     for attempt in range(3):
         if len(plans) == 1:
             # Alone (_write_alone): a conflict is this item's duplicate, answered

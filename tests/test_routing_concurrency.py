@@ -15,7 +15,7 @@ from django.db import OperationalError, connection, transaction
 
 from ccadmin.cli import system_user
 from contacts.models import Activity, Contact, Email
-from interactions.routing import route_interaction
+from interactions.routing import route_interaction, route_interactions
 from partitions import actions as partition_actions
 from partitions.models import ClientPartition
 from tests import factories
@@ -270,3 +270,32 @@ def test_an_add_of_a_client_under_way_blocks_no_interaction(acme):
         assert not ClientPartition.objects.filter(name="Initech").exists()
 
     assert ClientPartition.objects.filter(name="Initech").exists()
+
+
+def test_concurrent_batches_sharing_message_ids_record_each_email_once(acme):
+    # A gateway retrying a batch while the first attempt is still being recorded,
+    # with the items in another order: no deadlock, no 500, one email per
+    # Message-ID, every other item a duplicate.
+    tenant = acme.tenant
+    # Known senders: no sender lock orders the batches, only the emails' keys do.
+    for i in range(40):
+        factories.ContactFactory(
+            tenant=tenant, partition=acme, email=f"s{i}@example.jp"
+        )
+    items = [
+        {
+            "service": "Acme Email",
+            "channel": "email",
+            "sender": f"s{i}@example.jp",
+            "message_id": f"<batch-{i}@x>",
+        }
+        for i in range(40)
+    ]
+    batches = [items, items[::-1], items[10:] + items[:10], items[::-1]]
+
+    outcomes = race([lambda b=b: route_interactions(tenant, b) for b in batches])
+
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert Email.objects.count() == 40
+    recorded = [r for batch in outcomes for r in batch if not r.duplicate]
+    assert len(recorded) == 40
