@@ -275,7 +275,7 @@ API_BODIES = {
     "not-json": (b"{not json", "__all__"),
     "truncated": (b'{"service": "Line", "channel": "vo', "__all__"),
     "not-utf8": (b'{"service": "\xff\xfe"}', "__all__"),
-    "array": (b"[1, 2]", "__all__"),
+    "string": (b"\"a call\"", "__all__"),  # an array is a batch: test_batch_api
     "number": (b"42", "__all__"),
     "nul-in-sender": (b'{"service": "Line", "channel": "voice", "from": "+81\\u0000"}',
                       "from"),
