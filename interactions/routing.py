@@ -193,7 +193,6 @@ def route_interactions(
                 outcomes[index] = found
             else:
                 plans.append(_Plan(index, valid[index], found))
-        plans = _without_duplicates(tenant, plans, outcomes)
         # Share-locked: a client disabled or deleted meanwhile waits for this
         # transaction, or this one for it and then sees it disabled (or gone).
         clients = share_client_partitions(
@@ -210,6 +209,7 @@ def route_interactions(
                 email=plan.fields["email"],
                 phone=plan.fields["phone"],
             )
+        plans, repeats = _without_duplicates(tenant, plans, outcomes)
         if len(plans) == 1:
             _write_alone(tenant, plans[0], outcomes, actor)
         elif plans:
@@ -221,7 +221,7 @@ def route_interactions(
                 # refuses): write each on its own, so only that one is refused.
                 for plan in plans:
                     _write_alone(tenant, plan, outcomes, actor)
-        _answer_batch_duplicates(outcomes)
+        _answer_repeats(tenant, repeats, outcomes, actor)
     return outcomes
 
 
@@ -529,10 +529,11 @@ def _already_received(
 
 def _without_duplicates(
     tenant: Tenant, plans: list[_Plan], outcomes: list
-) -> list[_Plan]:
-    """The plans left to record: an email whose Message-ID the tenant already has is
-    answered as a duplicate; a Message-ID twice in the batch is recorded once (the
-    later ones are answered with the first, by _answer_batch_duplicates)."""
+) -> tuple[list[_Plan], list[tuple[_Plan, int]]]:
+    """The plans left to record now, and the repeats: an email whose Message-ID the
+    tenant already has is answered as a duplicate; a Message-ID twice in the batch
+    is recorded once, the later items (repeats, with the index of the first) are
+    answered after it by _answer_repeats."""
     received = _already_received(
         tenant,
         [
@@ -541,7 +542,7 @@ def _without_duplicates(
             if plan.fields["channel"] == Activity.Channel.EMAIL
         ],
     )
-    left, first_of = [], {}
+    left, repeats, first_of = [], [], {}
     for plan in plans:
         message_id = plan.fields["message_id"]
         if plan.fields["channel"] != Activity.Channel.EMAIL or not message_id:
@@ -549,29 +550,35 @@ def _without_duplicates(
         elif message_id in received:
             outcomes[plan.index] = received[message_id]
         elif message_id in first_of:
-            outcomes[plan.index] = _SameAs(first_of[message_id])
+            repeats.append((plan, first_of[message_id]))
         else:
             first_of[message_id] = plan.index
             left.append(plan)
-    return left
+    return left, repeats
 
 
-@dataclass(frozen=True)
-class _SameAs:
-    """A later item of a batch repeating an earlier item's Message-ID."""
-
-    index: int
-
-
-def _answer_batch_duplicates(outcomes: list) -> None:
-    for index, outcome in enumerate(outcomes):
-        if isinstance(outcome, _SameAs):
-            first = outcomes[outcome.index]
-            outcomes[index] = (
-                replace(first, duplicate=True, contact_created=False)
-                if isinstance(first, RoutedInteraction)
-                else first
-            )
+def _answer_repeats(
+    tenant: Tenant, repeats: list[tuple[_Plan, int]], outcomes: list, actor
+) -> None:
+    """Answer each repeat of a Message-ID with the item recorded under it, as a
+    duplicate; if that item was refused, the first repeat is recorded in its place
+    (its own sender and fields may be fine), and so on."""
+    while repeats:
+        waiting: list[tuple[_Plan, int]] = []
+        recorded_now: dict[str, int] = {}
+        for plan, first in repeats:
+            earlier = outcomes[first]
+            message_id = plan.fields["message_id"]
+            if isinstance(earlier, RoutedInteraction):
+                outcomes[plan.index] = replace(
+                    earlier, duplicate=True, contact_created=False
+                )
+            elif message_id in recorded_now:
+                waiting.append((plan, recorded_now[message_id]))
+            else:
+                recorded_now[message_id] = plan.index
+                _write_alone(tenant, plan, outcomes, actor)
+        repeats = waiting
 
 
 def _formatted_sender(fields: dict) -> str:
