@@ -170,10 +170,9 @@ def route_interactions(
     `items` are route_interaction's keyword arguments (without `actor`). A bad item
     never affects the others. Set-based: the services, the duplicates, the clients
     and the existing contacts of the whole batch are each read in one query, and the
-    emails and activity entries written in one INSERT each; only a new sender costs
-    queries of its own (its contact and the contact's audit entry). If the batch's
-    write fails (a database error on one item), each item is written again on its
-    own, in a savepoint, so only that item is refused.
+    new senders' contacts, emails and activity entries written in one INSERT each.
+    If the batch's write fails on a value the database refuses, each item is
+    written again on its own, in a savepoint, so only that item is refused.
     """
     outcomes: list[RoutedInteraction | InteractionRejected | None] = [None] * len(items)
     valid: dict[int, dict] = {}
