@@ -1,13 +1,29 @@
 """Tenancy: the contact centers hosted by the service provider and their people."""
 
+import phonenumbers
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.normalized import NormalizedModel
 from ccadmin.scoping import AuditTrailManager, TenantScopedQuerySet
 from ccadmin.text import normalize_name
+
+
+def default_phone_region() -> str:
+    """A new tenant's phone region: the PHONE_DEFAULT_REGION setting ("JP")."""
+    return settings.PHONE_DEFAULT_REGION
+
+
+def validate_phone_region(value: str) -> None:
+    """A region code libphonenumber knows ("JP", "US", "GB", ...)."""
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            _("%(value)s is not a region code such as JP or US.") % {"value": value},
+            code="invalid_region",
+        )
 
 
 class Tenant(NormalizedModel):
@@ -29,6 +45,19 @@ class Tenant(NormalizedModel):
         ),
     )
 
+    default_phone_region = models.CharField(
+        _("default phone region"),
+        max_length=2,
+        default=default_phone_region,
+        blank=True,
+        validators=[validate_phone_region],
+        help_text=_(
+            "The country (ISO 3166 code, e.g. JP) of phone numbers written without a "
+            "country code: 090-3141-5926 is stored as +819031415926 for JP. Empty: "
+            "the PHONE_DEFAULT_REGION setting."
+        ),
+    )
+
     # Bumped in the same transaction as every change to the tenant's client
     # partitions (partitions.actions): cached lists are keyed by it, so no process
     # ever serves a stale drop-down, with no shared cache to invalidate.
@@ -44,9 +73,13 @@ class Tenant(NormalizedModel):
 
     def normalize(self) -> None:
         """The name NFKC-normalised and trimmed; the slug trimmed and lower-cased, as
-        `--tenant` options look it up."""
+        `--tenant` options look it up; the phone region upper-cased, the
+        PHONE_DEFAULT_REGION setting when left empty."""
         self.name = normalize_name(self.name or "")
         self.slug = (self.slug or "").strip().lower()
+        self.default_phone_region = (
+            self.default_phone_region or ""
+        ).strip().upper() or default_phone_region()
 
 
 class Membership(models.Model):

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -38,6 +39,14 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CLIENT_PARTITION_LIMIT = env.int("CLIENT_PARTITION_LIMIT", default=20)
 if CLIENT_PARTITION_LIMIT < 0:
     raise ImproperlyConfigured("CLIENT_PARTITION_LIMIT must be 0 or more.")
+
+# The region (ISO 3166 code) of phone numbers written without a country code, for a
+# tenant that has no default_phone_region of its own (contacts/phones.py).
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="JP").strip().upper()
+if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(
+        f"PHONE_DEFAULT_REGION={PHONE_DEFAULT_REGION!r} is not a region code like JP."
+    )
 
 INSTALLED_APPS = [
     "ccadmin.apps.ContactCenterAdminConfig",

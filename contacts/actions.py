@@ -13,26 +13,35 @@ partition row, not in the views.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from django.contrib.admin.models import ADDITION
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from ccadmin import audit, writes
 from ccadmin.bulk import insert_all
+from ccadmin.locks import lock_senders, sender_lock_key
 from ccadmin.models import Tenant
 from contacts.models import Activity, Company, Contact, Email, is_cjk
-from partitions.locks import lock_client_partition
+from partitions.locks import share_client_partitions
 from partitions.models import ClientPartition
 
 
 def available_partition(tenant: Tenant, partition_id: int | None) -> ClientPartition:
-    """Lock and return the tenant's enabled partition `partition_id`.
+    """Share-lock and return the tenant's enabled partition `partition_id`
+    (ccadmin/locks.py: assigning to a client shares its row).
 
     Raises ValidationError (on the "partition" field) if it is another tenant's,
     disabled or deleted. Call inside a transaction.
     """
-    partition = lock_client_partition(partition_id) if partition_id else None
+    partition = (
+        share_client_partitions([partition_id]).get(partition_id)
+        if partition_id
+        else None
+    )
     if partition is None or partition.tenant_id != tenant.pk or not partition.enabled:
         raise ValidationError(
             {
@@ -156,6 +165,127 @@ def create_contact(
 # ----- routing ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Sender:
+    """Who an interaction comes from, as routing matches contacts: an email address
+    or a phone (in stored form), inside one client partition (None: no client)."""
+
+    partition_id: int | None
+    email: str = ""
+    phone: str = ""
+
+    def lock_key(self, tenant: Tenant) -> int:
+        """This sender's advisory lock key (ccadmin.locks.lock_senders)."""
+        return sender_lock_key(
+            "contact-sender", tenant.pk, self.partition_id, self.email, self.phone
+        )
+
+
+def sender_of(
+    tenant: Tenant,
+    partition: ClientPartition | None,
+    *,
+    email: str = "",
+    phone: str = "",
+) -> Sender:
+    """The Sender of an interaction, its address or phone in the form contacts are
+    stored in (Contact.normalize, with the tenant's phone region), whoever stored
+    them: an imported "090-1111-2222" is found by a call from "+81 90 1111 2222"."""
+    probe = Contact(tenant=tenant, email=email, phone=phone)
+    probe.normalize()
+    return Sender(
+        partition_id=partition.pk if partition else None,
+        email=probe.email,
+        phone="" if probe.email else probe.phone,
+    )
+
+
+def contacts_for_senders(
+    tenant: Tenant,
+    senders: dict[Sender, tuple[ClientPartition | None, str]],
+    *,
+    actor=None,
+) -> dict[Sender, tuple[Contact, bool] | ValidationError]:
+    """Find the contact of each sender (inside its client partition, or among the
+    tenant's contacts of no client) by exact stored address or phone, and create the
+    missing ones there, audited as `actor` (None: the system account).
+
+    `senders` maps each sender to (its partition, the display name a new contact is
+    named from). Returns, per sender, (contact, created), or the ValidationError
+    that kept its contact from being created. Set-based: one query finds the
+    contacts of every sender through the (tenant, partition, email|phone) indexes;
+    new senders cost a few queries whatever their number: their advisory locks (one
+    query, PostgreSQL), a second look, one INSERT and their audit entries, so two
+    deliveries from one new sender, in two transactions, make one contact. Call
+    inside routing's transaction, holding the partitions' share locks.
+    """
+    found: dict[Sender, tuple[Contact, bool] | ValidationError] = {
+        sender: (contact, False)
+        for sender, contact in _stored_contacts(tenant, list(senders)).items()
+    }
+    missing = [sender for sender in senders if sender not in found]
+    if missing and connection.vendor == "postgresql":
+        lock_senders(sender.lock_key(tenant) for sender in missing)
+        # Another transaction may have created it while this one waited.
+        for sender, contact in _stored_contacts(tenant, missing).items():
+            found[sender] = (contact, False)
+        missing = [sender for sender in missing if sender not in found]
+    new: dict[Sender, Contact] = {}
+    for sender in missing:
+        partition, display_name = senders[sender]
+        first_name, last_name = split_display_name(display_name)
+        contact = Contact(
+            tenant=tenant,
+            partition=partition,
+            first_name=first_name[:100],
+            last_name=last_name[:100],
+            email=sender.email,
+            phone=sender.phone,
+        )
+        try:
+            # The model's rules, as add_contact checks them, less the two queries a
+            # contact would cost to check that its tenant and client exist: routing
+            # holds them (the client share-locked), and a batch has many contacts.
+            contact.full_clean(exclude=["tenant", "partition"])
+        except ValidationError as exc:
+            found[sender] = exc
+        else:
+            new[sender] = contact
+    if new:
+        # add_contact's work for many at once: one INSERT, one set of audit entries.
+        Contact.objects.bulk_create(list(new.values()))
+        audit.record(actor, new.values(), ADDITION, [{"added": {}}])
+        found.update({sender: (contact, True) for sender, contact in new.items()})
+    return found
+
+
+def _stored_contacts(tenant: Tenant, senders: list[Sender]) -> dict[Sender, Contact]:
+    """The first stored contact (lowest id) of each sender, in one query: an exact
+    match per sender, each served by the (tenant, partition, email|phone) index."""
+    if not senders:
+        return {}
+    match = Q()
+    for sender in senders:
+        if sender.email:
+            match |= Q(partition_id=sender.partition_id, email=sender.email)
+        else:
+            match |= Q(partition_id=sender.partition_id, phone=sender.phone)
+    wanted = set(senders)
+    stored: dict[Sender, Contact] = {}
+    # No ORDER BY in SQL (the model's default would sort by name): the lowest id is
+    # picked here, so the database only probes the indexes.
+    for contact in Contact.objects.filter(match, tenant=tenant).order_by():
+        for sender in (
+            Sender(contact.partition_id, email=contact.email),
+            Sender(contact.partition_id, phone=contact.phone),
+        ):
+            if sender in wanted and (
+                sender not in stored or contact.pk < stored[sender].pk
+            ):
+                stored[sender] = contact
+    return stored
+
+
 def contact_for_sender(
     tenant: Tenant,
     partition: ClientPartition | None,
@@ -165,35 +295,16 @@ def contact_for_sender(
     display_name: str = "",
     actor=None,
 ) -> tuple[Contact, bool]:
-    """Find the contact an interaction comes from, inside `partition` (or among the
-    tenant's contacts of no client), by email address or phone, each compared in its
-    stored form; create it there if there is none, audited as `actor` (None: the
-    system account). Returns (contact, created).
-
-    Used by routing, inside its transaction and under its locks, so two interactions
-    from a new sender never create two contacts.
-    """
-    # The sender in the form contacts are stored in, whoever stored them
-    # (Contact.normalize), so an imported "090-1111-2222" is found by that caller.
-    probe = Contact(email=email, phone=phone)
-    probe.normalize()
-    contacts = Contact.objects.filter(tenant=tenant, partition=partition)
-    if probe.email:
-        found = contacts.filter(email=probe.email).order_by("pk").first()
-    else:
-        found = contacts.filter(phone=probe.phone).order_by("pk").first()
-    if found is not None:
-        return found, False
-    first_name, last_name = split_display_name(display_name)
-    contact = Contact(
-        tenant=tenant,
-        partition=partition,
-        first_name=first_name[:100],
-        last_name=last_name[:100],
-        email=probe.email,
-        phone=probe.phone,
-    )
-    return add_contact(contact, actor=actor), True
+    """Find the contact one interaction comes from, or create it: the one-sender
+    form of contacts_for_senders. Returns (contact, created); raises
+    ValidationError if a new contact cannot be created."""
+    sender = sender_of(tenant, partition, email=email, phone=phone)
+    outcome = contacts_for_senders(
+        tenant, {sender: (partition, display_name)}, actor=actor
+    )[sender]
+    if isinstance(outcome, ValidationError):
+        raise outcome
+    return outcome
 
 
 def record_interaction(email: Email | None, activity: Activity) -> Activity:
@@ -210,6 +321,27 @@ def record_interaction(email: Email | None, activity: Activity) -> Activity:
             activity.email = email
         activity.save()
     return activity
+
+
+def record_interactions(pairs: list[tuple[Email | None, Activity]]) -> None:
+    """Store incoming interactions routing has assigned, each an Email (for an
+    email, else None) and its entry of activity history: every email in one INSERT,
+    then every entry in another, in one transaction. The rows are normalised as
+    save() would (insert_all skips it) and get their primary keys.
+
+    Not audited, like record_interaction. Raises IntegrityError if one email's
+    Message-ID was recorded meanwhile (nothing is written then: routing tells the
+    duplicate and retries the others).
+    """
+    emails = [email for email, _activity in pairs if email is not None]
+    for row in [*emails, *(activity for _email, activity in pairs)]:
+        row.normalize()
+    # No savepoint of its own: routing's caller holds one around it, to retry.
+    with transaction.atomic(savepoint=False):
+        Email.objects.bulk_create(emails)
+        for email, activity in pairs:
+            activity.email = email
+        Activity.objects.bulk_create([activity for _email, activity in pairs])
 
 
 def split_display_name(name: str) -> tuple[str, str]:

@@ -162,8 +162,17 @@ class Contact(PartitionedRecord):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         indexes = [
-            models.Index(fields=["partition", "email"]),
-            models.Index(fields=["partition", "phone"]),
+            # Routing finds a sender by exact stored value, inside one client (or
+            # among the tenant's contacts of none): one index probe whatever the
+            # number of contacts (docs/design.md, "Finding the sender").
+            models.Index(
+                fields=["tenant", "partition", "email"],
+                name="contacts_contact_sender_email",
+            ),
+            models.Index(
+                fields=["tenant", "partition", "phone"],
+                name="contacts_contact_sender_phone",
+            ),
             # The admin's first page of a tenant's contacts without sorting them all.
             models.Index(fields=["tenant", "last_name", "first_name", "id"]),
         ]
@@ -187,16 +196,22 @@ class Contact(PartitionedRecord):
         self.phone = (self.phone or "").strip()
         if self.phone:
             try:
-                self.phone = normalize_phone(self.phone)
+                self.phone = normalize_phone(self.phone, self.phone_region())
             except ValidationError:
                 pass  # left as typed: unstorable_values() names it
+
+    def phone_region(self) -> str | None:
+        """The region of the contact's phone when written without a country code:
+        its tenant's default_phone_region (None, for a contact with no tenant yet:
+        the PHONE_DEFAULT_REGION setting)."""
+        return self.tenant.default_phone_region if self.tenant_id else None
 
     def unstorable_values(self) -> dict[str, list[str]]:
         """A phone that is not a phone number."""
         if not self.phone:
             return {}
         try:
-            normalize_phone(self.phone)
+            normalize_phone(self.phone, self.phone_region())
         except ValidationError as exc:
             return {"phone": exc.messages}
         return {}

@@ -24,7 +24,7 @@ from ccadmin.tenancy import tenant_of
 from contacts import actions
 from contacts.forms import DesktopForm, NewContactForm
 from contacts.models import Contact
-from contacts.phones import SEPARATORS as PHONE_SEPARATORS
+from contacts.phones import search_forms
 from partitions.selectors import enabled_client_partitions
 
 CONTACTS_PER_PAGE = 25
@@ -79,6 +79,7 @@ def desktop(request: HttpRequest) -> HttpResponse:
         contacts = _search(
             Contact.objects.visible_to(request.user).filter(partition=chosen),
             form.cleaned_data.get("q", "") if form.is_bound else "",
+            request.tenant.default_phone_region,
         ).select_related("company")
         # A client may hold hundreds of thousands of contacts: count only up to the
         # admin's cap (docs/design.md, "Capped counts") instead of a full COUNT on
@@ -182,16 +183,19 @@ def client_partitions_json(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _search(contacts, query: str):
-    """Contacts matching every word of the query in a name, address or phone."""
+def _search(contacts, query: str, region: str | None = None):
+    """Contacts matching every word of the query in a name, address or phone.
+
+    A phone may be typed in any format: "090-3141-5926", "09031415926" and
+    "+81 90 3141 5926" all find the contact stored as +819031415926, and the start of
+    a national number ("090-3141") finds it too (contacts.phones.search_forms, in the
+    tenant's phone region)."""
     for word in query.split():
         match = Q()
         for field in SEARCH_FIELDS:
             match |= Q(**{f"{field}__icontains": word})
-        # Phones are stored without separators: "090-1111-2222" finds 09011112222.
-        compact = PHONE_SEPARATORS.sub("", word)
-        if compact and compact != word:
-            match |= Q(phone__icontains=compact)
+        for form in search_forms(word, region):
+            match |= Q(phone__icontains=form)
         contacts = contacts.filter(match)
     return contacts
 

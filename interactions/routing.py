@@ -11,24 +11,29 @@ tenant) is reported as a duplicate instead of being recorded twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import getaddresses, parseaddr
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
+from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from ccadmin.locks import lock_tenant
 from ccadmin.models import Tenant
 from ccadmin.text import normalize_name
-from contacts.actions import contact_for_sender, record_interaction
-from contacts.models import Activity, Direction, Email
+from contacts.actions import (
+    Sender,
+    contacts_for_senders,
+    record_interactions,
+    sender_of,
+)
+from contacts.models import Activity, Contact, Direction, Email
 from contacts.phones import normalize_phone
-from partitions.locks import lock_client_partition
+from partitions.locks import share_client_partitions
 from partitions.models import ClientPartition
 from services.models import Service
 
@@ -107,33 +112,239 @@ def route_interaction(
     `actor` (None: the system account, as for the gateways' deliveries).
 
     Raises InteractionRejected with the errors per field; nothing is written then.
-    Runs in one transaction holding the tenant's row lock, so concurrent deliveries
-    of the same email or from the same new sender never record it twice.
+    One transaction, with the locks of ccadmin/locks.py and none on the tenant: other
+    senders' interactions of the tenant proceed in parallel. The batch of one of
+    route_interactions.
     """
-    fields = _validated(
-        channel=channel,
-        sender=sender,
-        sender_name=sender_name,
-        recipients=recipients,
-        subject=subject,
-        body=body,
-        message_id=message_id,
-        occurred_at=occurred_at,
-    )
+    outcome = route_interactions(
+        tenant,
+        [
+            {
+                "service": service,
+                "channel": channel,
+                "sender": sender,
+                "sender_name": sender_name,
+                "recipients": recipients,
+                "subject": subject,
+                "body": body,
+                "message_id": message_id,
+                "occurred_at": occurred_at,
+            }
+        ],
+        actor=actor,
+    )[0]
+    if isinstance(outcome, InteractionRejected):
+        raise outcome
+    return outcome
+
+
+# route_interaction's arguments an item of a batch may leave out.
+_OPTIONAL_FIELDS = {
+    "sender_name": "",
+    "recipients": (),
+    "subject": "",
+    "body": "",
+    "message_id": "",
+    "occurred_at": None,
+}
+
+
+@dataclass
+class _Plan:
+    """One valid interaction of a batch on its way to being recorded."""
+
+    index: int
+    fields: dict
+    service: Service
+    partition: ClientPartition | None = None
+    sender: Sender | None = None
+
+
+def route_interactions(
+    tenant: Tenant, items: list[dict], *, actor=None
+) -> list[RoutedInteraction | InteractionRejected]:
+    """Record a batch of incoming interactions of `tenant`, each as route_interaction
+    would; return one outcome per item, in order: what was recorded (or found
+    already recorded), or the InteractionRejected naming its fields.
+
+    `items` are route_interaction's keyword arguments (without `actor`). A bad item
+    never affects the others. Set-based: the services, the duplicates, the clients
+    and the existing contacts of the whole batch are each read in one query, and the
+    new senders' contacts, emails and activity entries written in one INSERT each.
+    If the batch's write fails on a value the database refuses, each item is
+    written again on its own, in a savepoint, so only that item is refused.
+    """
+    outcomes: list[RoutedInteraction | InteractionRejected | None] = [None] * len(items)
+    valid: dict[int, dict] = {}
+    for index, item in enumerate(items):
+        try:
+            valid[index] = _validated(
+                tenant.default_phone_region, **{**_OPTIONAL_FIELDS, **item}
+            )
+        except InteractionRejected as exc:
+            outcomes[index] = exc
+    if not valid:
+        return outcomes
+    with transaction.atomic():
+        plans = []
+        for index, found in _find_services(tenant, valid).items():
+            if isinstance(found, InteractionRejected):
+                outcomes[index] = found
+            else:
+                plans.append(_Plan(index, valid[index], found))
+        # Share-locked: a client disabled or deleted meanwhile waits for this
+        # transaction, or this one for it and then sees it disabled (or gone).
+        clients = share_client_partitions(
+            plan.service.client_partition_id
+            for plan in plans
+            if plan.service.client_partition_id
+        )
+        for plan in plans:
+            client = clients.get(plan.service.client_partition_id)
+            plan.partition = client if client is not None and client.enabled else None
+            plan.sender = sender_of(
+                tenant,
+                plan.partition,
+                email=plan.fields["email"],
+                phone=plan.fields["phone"],
+            )
+        plans, repeats = _without_duplicates(tenant, plans, outcomes)
+        if len(plans) == 1:
+            _write_alone(tenant, plans[0], outcomes, actor)
+        elif plans:
+            try:
+                with transaction.atomic():
+                    _write(tenant, plans, outcomes, actor)
+            except (DataError, IntegrityError, ValidationError, ValueError):
+                # One item spoilt the batch's INSERTs (a value the database
+                # refuses): write each on its own, so only that one is refused.
+                for plan in plans:
+                    _write_alone(tenant, plan, outcomes, actor)
+        _answer_repeats(tenant, repeats, outcomes, actor)
+    return outcomes
+
+
+def _write_alone(tenant: Tenant, plan: _Plan, outcomes: list, actor) -> None:
     try:
         with transaction.atomic():
-            return _record(tenant, service, fields, actor)
+            _write(tenant, [plan], outcomes, actor)
     except IntegrityError:
-        # Only reachable if a delivery of the same Message-ID slipped past the lock
-        # (it cannot on PostgreSQL or SQLite): report it as the duplicate it is.
-        existing = _already_received(tenant, fields["message_id"])
-        if existing is None:
-            raise
-        return existing
+        existing = _already_received(tenant, [plan.fields["message_id"]])
+        outcomes[plan.index] = existing.get(plan.fields["message_id"]) or (
+            InteractionRejected({"__all__": [_("The database refused this record.")]})
+        )
+    except (DataError, ValueError):
+        # A value the database refuses (psycopg2 raises ValueError for a NUL). Not
+        # OperationalError: a lost connection or a lock timeout is no fault of the
+        # record, and must not be reported as one.
+        outcomes[plan.index] = InteractionRejected(
+            {"__all__": [_("The database refused this record.")]}
+        )
 
 
-def _validated(**raw) -> dict:
-    """Check and normalise every field, collecting all errors before refusing."""
+def _write(tenant: Tenant, plans: list[_Plan], outcomes: list, actor) -> None:
+    """Find or create the plans' contacts, then record their emails and activity
+    entries, set-based; fill in their outcomes."""
+    senders = {
+        plan.sender: (plan.partition, plan.fields["sender_name"]) for plan in plans
+    }
+    contacts = contacts_for_senders(tenant, senders, actor=actor)
+    rows = []
+    for plan in plans:
+        found = contacts[plan.sender]
+        if isinstance(found, ValidationError):
+            outcomes[plan.index] = InteractionRejected(_field_errors(found))
+            continue
+        contact, created = found
+        rows.append((plan, contact, created, *_rows(tenant, plan, contact)))
+    # Emails inserted in Message-ID order: two batches sharing Message-IDs (a
+    # gateway retrying) then wait for each other's unique keys in one order, never
+    # in a cycle (a deadlock).
+    rows.sort(key=lambda row: row[0].fields["message_id"])
+    for attempt in range(3):
+        if len(plans) == 1:
+            # Alone (_write_alone): a conflict is this item's duplicate, answered
+            # by the caller; no savepoint needed to retry the others.
+            record_interactions([(row[3], row[4]) for row in rows])
+            break
+        try:
+            with transaction.atomic():
+                record_interactions([(row[3], row[4]) for row in rows])
+            break
+        except IntegrityError:
+            # A Message-ID was recorded by another transaction meanwhile (the unique
+            # constraint waited for it): answer those as duplicates, write the rest.
+            if attempt == 2:
+                raise
+            received = _already_received(
+                tenant, [plan.fields["message_id"] for plan, *_r in rows]
+            )
+            if not received:
+                raise
+            for plan, *_r in rows:
+                if plan.fields["message_id"] in received:
+                    outcomes[plan.index] = received[plan.fields["message_id"]]
+            rows = [row for row in rows if row[0].fields["message_id"] not in received]
+            for *_p, email, activity in rows:
+                activity.pk = None
+                if email is not None:
+                    email.pk = None
+    for plan, contact, created, email, activity in rows:
+        outcomes[plan.index] = RoutedInteraction(
+            activity_id=activity.pk,
+            email_id=email.pk if email else None,
+            contact_id=contact.pk,
+            service=plan.service,
+            partition=plan.partition,
+            contact_created=created,
+        )
+
+
+def _rows(
+    tenant: Tenant, plan: _Plan, contact: Contact
+) -> tuple[Email | None, Activity]:
+    fields, partition, service = plan.fields, plan.partition, plan.service
+    email = None
+    if fields["channel"] == Activity.Channel.EMAIL:
+        email = Email(
+            tenant=tenant,
+            partition=partition,
+            direction=Direction.INBOUND,
+            sender=_formatted_sender(fields),
+            recipients=", ".join(fields["recipients"]),
+            subject=fields["subject"],
+            body=fields["body"],
+            message_id=fields["message_id"],
+            service=service,
+            contact=contact,
+            sent_at=fields["occurred_at"],
+        )
+    activity = Activity(
+        tenant=tenant,
+        partition=partition,
+        channel=fields["channel"],
+        direction=Direction.INBOUND,
+        service=service,
+        contact=contact,
+        email=email,
+        occurred_at=fields["occurred_at"],
+        summary=_summary(fields, service),
+    )
+    return email, activity
+
+
+def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {
+            {"email": "from", "phone": "from"}.get(field, "__all__"): messages
+            for field, messages in exc.message_dict.items()
+        }
+    return {"__all__": exc.messages}
+
+
+def _validated(region: str, **raw) -> dict:
+    """Check and normalise every field, collecting all errors before refusing.
+    Phones are read in `region` (the tenant's default_phone_region)."""
     errors: dict[str, list[str]] = {}
     fields = dict(raw)
     channel = (raw["channel"] or "").strip().lower()
@@ -161,7 +372,7 @@ def _validated(**raw) -> dict:
             ]
     else:
         try:
-            fields["phone"] = normalize_phone(address)
+            fields["phone"] = normalize_phone(address, region)
         except ValidationError:
             errors["from"] = [
                 _("%(value)r is not a valid phone number or email address.")
@@ -218,114 +429,155 @@ def _is_email(value: str) -> bool:
     return True
 
 
-def _find_service(tenant: Tenant, service: str | int | None, recipients: list[str]):
-    services = Service.objects.filter(tenant=tenant)
-    if isinstance(service, int):
-        found = services.filter(pk=service).first()
-    elif service and str(service).strip():
-        found = services.filter(name=normalize_name(str(service))).first()
-    elif recipients:
-        found = services.filter(email_address__in=recipients).order_by("pk").first()
-        if found is None:
-            raise InteractionRejected(
-                {
-                    "service": [
-                        _(
-                            "No service receives email at %(addresses)s: name the "
-                            "service."
-                        )
-                        % {"addresses": ", ".join(recipients)}
-                    ]
-                }
+def _find_services(
+    tenant: Tenant, valid: dict[int, dict]
+) -> dict[int, Service | InteractionRejected]:
+    """The service of each item, by name, id or (for an email naming none) the
+    address it was sent to: the whole batch's services in one query."""
+    names, ids, addresses = set(), set(), set()
+    for fields in valid.values():
+        ref = fields["service"]
+        if isinstance(ref, int):
+            ids.add(ref)
+        elif ref and str(ref).strip():
+            names.add(normalize_name(str(ref)))
+        else:
+            addresses.update(fields["recipients"])
+    services = list(
+        Service.objects.filter(tenant=tenant)
+        .filter(Q(pk__in=ids) | Q(name__in=names) | Q(email_address__in=addresses))
+        .order_by("pk")
+    )
+    by_id = {service.pk: service for service in services}
+    by_name = {service.name: service for service in services}
+    by_address: dict[str, Service] = {}
+    for service in services:  # in id order: the first service of an address wins
+        if service.email_address:
+            by_address.setdefault(service.email_address, service)
+    found: dict[int, Service | InteractionRejected] = {}
+    for index, fields in valid.items():
+        ref, recipients = fields["service"], fields["recipients"]
+        if isinstance(ref, int):
+            service = by_id.get(ref)
+        elif ref and str(ref).strip():
+            service = by_name.get(normalize_name(str(ref)))
+        elif recipients:
+            matches = [by_address[a] for a in recipients if a in by_address]
+            service = min(matches, key=lambda s: s.pk) if matches else None
+            if service is None:
+                found[index] = InteractionRejected(
+                    {
+                        "service": [
+                            _(
+                                "No service receives email at %(addresses)s: name "
+                                "the service."
+                            )
+                            % {"addresses": ", ".join(recipients)}
+                        ]
+                    }
+                )
+                continue
+        else:
+            found[index] = InteractionRejected(
+                {"service": [_("The service is missing.")]}
             )
-    else:
-        raise InteractionRejected({"service": [_("The service is missing.")]})
-    if found is None:
-        raise InteractionRejected(
-            {"service": [_("Unknown service %(service)r.") % {"service": service}]}
+            continue
+        found[index] = (
+            service
+            if service is not None
+            else InteractionRejected(
+                {"service": [_("Unknown service %(service)r.") % {"service": ref}]}
+            )
         )
     return found
 
 
-def _already_received(tenant: Tenant, message_id: str) -> RoutedInteraction | None:
-    if not message_id:
-        return None
-    email = (
-        Email.objects.filter(tenant=tenant, message_id=message_id)
+def _already_received(
+    tenant: Tenant, message_ids: list[str]
+) -> dict[str, RoutedInteraction]:
+    """The emails among `message_ids` the tenant has already recorded, as the
+    duplicates they are: two queries whatever their number."""
+    wanted = {message_id for message_id in message_ids if message_id}
+    if not wanted:
+        return {}
+    emails = list(
+        Email.objects.filter(tenant=tenant, message_id__in=wanted)
         .select_related("service", "partition")
-        .first()
+        .order_by()
     )
-    if email is None:
-        return None
-    activity = email.activities.order_by("pk").first()
-    return RoutedInteraction(
-        activity_id=activity.pk if activity else None,
-        email_id=email.pk,
-        contact_id=email.contact_id,
-        service=email.service,
-        partition=email.partition,
-        duplicate=True,
+    if not emails:
+        return {}
+    first_activity = dict(
+        Activity.objects.filter(email__in=emails)
+        .values("email_id")
+        .annotate(first=Min("pk"))
+        .values_list("email_id", "first")
     )
-
-
-def _record(tenant: Tenant, service_ref, fields: dict, actor) -> RoutedInteraction:
-    # Lock order: tenant, then partition (ccadmin/locks.py).
-    lock_tenant(tenant.pk)
-    is_email = fields["channel"] == Activity.Channel.EMAIL
-    if is_email:
-        existing = _already_received(tenant, fields["message_id"])
-        if existing is not None:
-            return existing
-    service = _find_service(tenant, service_ref, fields["recipients"])
-    partition = None
-    if service.client_partition_id:
-        # Read under the lock: a client disabled a moment ago gets nothing more.
-        locked = lock_client_partition(service.client_partition_id)
-        if locked is not None and locked.enabled:
-            partition = locked
-    contact, created = contact_for_sender(
-        tenant,
-        partition,
-        email=fields["email"],
-        phone=fields["phone"],
-        display_name=fields["sender_name"],
-        actor=actor,
-    )
-    email = None
-    if is_email:
-        email = Email(
-            tenant=tenant,
-            partition=partition,
-            direction=Direction.INBOUND,
-            sender=_formatted_sender(fields),
-            recipients=", ".join(fields["recipients"]),
-            subject=fields["subject"],
-            body=fields["body"],
-            message_id=fields["message_id"],
-            service=service,
-            contact=contact,
-            sent_at=fields["occurred_at"],
+    return {
+        email.message_id: RoutedInteraction(
+            activity_id=first_activity.get(email.pk),
+            email_id=email.pk,
+            contact_id=email.contact_id,
+            service=email.service,
+            partition=email.partition,
+            duplicate=True,
         )
-    activity = Activity(
-        tenant=tenant,
-        partition=partition,
-        channel=fields["channel"],
-        direction=Direction.INBOUND,
-        service=service,
-        contact=contact,
-        email=email,
-        occurred_at=fields["occurred_at"],
-        summary=_summary(fields, service),
+        for email in emails
+    }
+
+
+def _without_duplicates(
+    tenant: Tenant, plans: list[_Plan], outcomes: list
+) -> tuple[list[_Plan], list[tuple[_Plan, int]]]:
+    """The plans left to record now, and the repeats: an email whose Message-ID the
+    tenant already has is answered as a duplicate; a Message-ID twice in the batch
+    is recorded once, the later items (repeats, with the index of the first) are
+    answered after it by _answer_repeats."""
+    received = _already_received(
+        tenant,
+        [
+            plan.fields["message_id"]
+            for plan in plans
+            if plan.fields["channel"] == Activity.Channel.EMAIL
+        ],
     )
-    record_interaction(email, activity)
-    return RoutedInteraction(
-        activity_id=activity.pk,
-        email_id=email.pk if email else None,
-        contact_id=contact.pk,
-        service=service,
-        partition=partition,
-        contact_created=created,
-    )
+    left, repeats, first_of = [], [], {}
+    for plan in plans:
+        message_id = plan.fields["message_id"]
+        if plan.fields["channel"] != Activity.Channel.EMAIL or not message_id:
+            left.append(plan)
+        elif message_id in received:
+            outcomes[plan.index] = received[message_id]
+        elif message_id in first_of:
+            repeats.append((plan, first_of[message_id]))
+        else:
+            first_of[message_id] = plan.index
+            left.append(plan)
+    return left, repeats
+
+
+def _answer_repeats(
+    tenant: Tenant, repeats: list[tuple[_Plan, int]], outcomes: list, actor
+) -> None:
+    """Answer each repeat of a Message-ID with the item recorded under it, as a
+    duplicate; if that item was refused, the first repeat is recorded in its place
+    (its own sender and fields may be fine), and so on."""
+    while repeats:
+        waiting: list[tuple[_Plan, int]] = []
+        recorded_now: dict[str, int] = {}
+        for plan, first in repeats:
+            earlier = outcomes[first]
+            message_id = plan.fields["message_id"]
+            if isinstance(earlier, RoutedInteraction):
+                outcomes[plan.index] = replace(
+                    earlier, duplicate=True, contact_created=False
+                )
+            elif message_id in recorded_now:
+                waiting.append((plan, recorded_now[message_id]))
+            else:
+                recorded_now[message_id] = plan.index
+                _write_alone(tenant, plan, outcomes, actor)
+        repeats = waiting
 
 
 def _formatted_sender(fields: dict) -> str:

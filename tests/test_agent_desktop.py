@@ -176,7 +176,21 @@ def test_disabled_or_other_tenants_client_cannot_be_chosen(
 
 
 @pytest.mark.parametrize(
-    "query", ["tanaka", "AIKO TAN", "aiko.t@", "+81 90-1234-5678", "1234"]
+    "query",
+    [
+        "tanaka",
+        "AIKO TAN",
+        "aiko.t@",
+        "1234",
+        # A phone in any format the agent may type (issue 10): international,
+        # national, compact, E.164, the start of a national number, full-width.
+        "+81 90-1234-5678",
+        "090-1234-5678",
+        "09012345678",
+        "+819012345678",
+        "090-1234",
+        "０９０－１２３４－５６７８",
+    ],
 )
 def test_search_by_name_email_and_phone(agent_client, tenant, clients, query):
     acme = clients["acme"]
@@ -263,7 +277,7 @@ def test_new_contact_lands_in_the_chosen_client_with_an_audit_entry(
     contact = Contact.objects.get(first_name="Taro")
     assert response["Location"] == f"/agent/contacts/{contact.pk}/"
     assert (contact.tenant, contact.partition) == (tenant, acme)
-    assert (contact.email, contact.phone) == ("taro@example.jp", "09011112222")
+    assert (contact.email, contact.phone) == ("taro@example.jp", "+819011112222")
     entry = LogEntry.objects.get(object_id=str(contact.pk))
     assert (entry.user, entry.action_flag) == (agent, ADDITION)
 

@@ -275,7 +275,7 @@ API_BODIES = {
     "not-json": (b"{not json", "__all__"),
     "truncated": (b'{"service": "Line", "channel": "vo', "__all__"),
     "not-utf8": (b'{"service": "\xff\xfe"}', "__all__"),
-    "array": (b"[1, 2]", "__all__"),
+    "string": (b"\"a call\"", "__all__"),  # an array is a batch: test_batch_api
     "number": (b"42", "__all__"),
     "nul-in-sender": (b'{"service": "Line", "channel": "voice", "from": "+81\\u0000"}',
                       "from"),
@@ -298,7 +298,7 @@ def test_malformed_api_body_is_400_and_records_nothing(client, api_key, case):
     assert not Activity.objects.exists()
 
 
-def test_api_body_over_the_cap_is_413(client, api_key, settings):
+def test_api_body_over_the_cap_is_400(client, api_key, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     body = json.dumps({"service": "Line", "channel": "chat", "body": "x" * 2000})
     response = client.post(
@@ -307,7 +307,7 @@ def test_api_body_over_the_cap_is_413(client, api_key, settings):
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {api_key}",
     )
-    assert response.status_code == 413
+    assert response.status_code == 400
     assert not Activity.objects.exists()
 
 

@@ -430,6 +430,27 @@ def test_api_token_of_tenant_a_cannot_record_into_tenant_b(
     assert Activity.objects.filter(tenant=target.tenant).count() == activities
 
 
+def test_api_batch_of_tenant_a_cannot_record_into_tenant_b(
+    client, tenant, own, foreign
+):
+    # A batch (issue 10) resolves its services in one query: still the token's
+    # tenant's only, by name, by id or by the address an email was sent to.
+    _token, key = factories.gateway_token(tenant)
+    target = foreign["service"]
+    activities = Activity.objects.filter(tenant=target.tenant).count()
+    call = {"channel": "voice", "from": "+81 90 1111 2222"}
+    response = client.post(
+        reverse("api:interactions"),
+        json.dumps([{**call, "service": target.name}, {**call, "service": target.pk}]),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json()["results"]] == [400, 400]
+    assert all("service" in r["errors"] for r in response.json()["results"])
+    assert Activity.objects.filter(tenant=target.tenant).count() == activities
+
+
 def test_matrix_covers_every_registered_tenant_model(foreign):
     """A model added to the admin later must be added to the matrix too."""
     from django.contrib import admin

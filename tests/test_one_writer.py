@@ -33,7 +33,7 @@ STORED = {
     "first_name": "Taro",
     "last_name": "Yamada",
     "email": "taro.yamada@example.com",
-    "phone": "09011112222",
+    "phone": "+819011112222",
 }
 CSV_HEADER = "first name,last name,email,phone\n"
 CSV_ROW = "{first_name},{last_name},{email},{phone}\n".format(**TYPED)
@@ -290,13 +290,13 @@ def test_a_change_entry_carries_the_values_before_and_after(
     entry = LogEntry.objects.filter(action_flag=CHANGE).get()
     assert audit.change_values(entry) == {
         "title": ("", "Manager"),
-        "phone": ("09011112222", "0312345678"),
+        "phone": ("+819011112222", "+81312345678"),
     }
     # The stock History still reads it.
     assert entry.get_change_message() == "Changed Title and Phone."
     # The Audit trail shows the values.
     page = admin_client.get(reverse("admin:ccadmin_auditentry_change", args=[entry.pk]))
-    assert "09011112222" in page.text and "0312345678" in page.text
+    assert "+819011112222" in page.text and "+81312345678" in page.text
 
 
 # ----- the admin: one entry per add, change and delete, by the actions --------------
