@@ -224,21 +224,28 @@ def route_interactions(
     return outcomes
 
 
+def database_error_message(exc: Exception) -> str:
+    """What the database said when it refused a record, in one line (the driver's
+    first line says what was wrong; the rest is its context)."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return _("database error: %(error)s") % {"error": first}
+
+
 def _write_alone(tenant: Tenant, plan: _Plan, outcomes: list, actor) -> None:
     try:
         with transaction.atomic():
             _write(tenant, [plan], outcomes, actor)
-    except IntegrityError:
+    except IntegrityError as exc:
         existing = _already_received(tenant, [plan.fields["message_id"]])
         outcomes[plan.index] = existing.get(plan.fields["message_id"]) or (
-            InteractionRejected({"__all__": [_("The database refused this record.")]})
+            InteractionRejected({"__all__": [database_error_message(exc)]})
         )
-    except (DataError, ValueError):
+    except (DataError, ValueError) as exc:
         # A value the database refuses (psycopg2 raises ValueError for a NUL). Not
         # OperationalError: a lost connection or a lock timeout is no fault of the
         # record, and must not be reported as one.
         outcomes[plan.index] = InteractionRejected(
-            {"__all__": [_("The database refused this record.")]}
+            {"__all__": [database_error_message(exc)]}
         )
 
 
