@@ -17,7 +17,7 @@ from email.utils import getaddresses, parseaddr
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, InternalError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -215,13 +215,21 @@ def route_interactions(
             try:
                 with transaction.atomic():
                     _write(tenant, plans, outcomes, actor)
-            except (DataError, IntegrityError, ValidationError, ValueError):
+            except (*RECORD_REFUSALS, ValidationError):
                 # One item spoilt the batch's INSERTs (a value the database
                 # refuses): write each on its own, so only that one is refused.
                 for plan in plans:
                     _write_alone(tenant, plan, outcomes, actor)
         _answer_repeats(tenant, repeats, outcomes, actor)
     return outcomes
+
+
+# What the database raises when it refuses one record: a value it cannot store
+# (DataError; psycopg2 raises ValueError for a NUL), a constraint (IntegrityError), a
+# trigger's or rule's refusal (InternalError: PostgreSQL's RAISE EXCEPTION). Not
+# OperationalError: a lost connection or a lock timeout is no fault of the record,
+# and must not be reported as one.
+RECORD_REFUSALS = (DataError, IntegrityError, InternalError, ValueError)
 
 
 def database_error_message(exc: Exception) -> str:
@@ -240,10 +248,7 @@ def _write_alone(tenant: Tenant, plan: _Plan, outcomes: list, actor) -> None:
         outcomes[plan.index] = existing.get(plan.fields["message_id"]) or (
             InteractionRejected({"__all__": [database_error_message(exc)]})
         )
-    except (DataError, ValueError) as exc:
-        # A value the database refuses (psycopg2 raises ValueError for a NUL). Not
-        # OperationalError: a lost connection or a lock timeout is no fault of the
-        # record, and must not be reported as one.
+    except (DataError, InternalError, ValueError) as exc:
         outcomes[plan.index] = InteractionRejected(
             {"__all__": [database_error_message(exc)]}
         )
