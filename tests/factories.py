@@ -54,6 +54,17 @@ def agent(tenant: Tenant | None = None, **kwargs) -> User:
     return _member(UserFactory(**kwargs), tenant, AGENTS)
 
 
+def client_with_lines(tenant: Tenant, name: str = "Acme") -> ClientPartition:
+    """A BPO client with a phone line ("<name> Line") and an email service
+    ("<name> Email") assigned to it: what incoming interactions are routed to."""
+    partition = ClientPartitionFactory(tenant=tenant, name=name)
+    ServiceFactory(tenant=tenant, name=f"{name} Line", client_partition=partition)
+    ServiceFactory(
+        tenant=tenant, name=f"{name} Email", type="email", client_partition=partition
+    )
+    return partition
+
+
 def signed_in(user: User, **kwargs) -> Client:
     """A browser signed in as `user` (kwargs: the test Client's, e.g. headers)."""
     client = Client(**kwargs)

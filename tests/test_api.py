@@ -15,14 +15,7 @@ URL = "/api/interactions/"
 
 @pytest.fixture
 def acme(tenant):
-    partition = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
-    factories.ServiceFactory(
-        tenant=tenant, name="Acme Line", client_partition=partition
-    )
-    factories.ServiceFactory(
-        tenant=tenant, name="Acme Email", type="email", client_partition=partition
-    )
-    return partition
+    return factories.client_with_lines(tenant)
 
 
 @pytest.fixture

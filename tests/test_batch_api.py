@@ -17,14 +17,7 @@ from tests.test_api import CALL, EMAIL, post
 @pytest.fixture
 def acme(tenant):
     """A client with a phone line and an email service (as in test_api)."""
-    partition = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
-    factories.ServiceFactory(
-        tenant=tenant, name="Acme Line", client_partition=partition
-    )
-    factories.ServiceFactory(
-        tenant=tenant, name="Acme Email", type="email", client_partition=partition
-    )
-    return partition
+    return factories.client_with_lines(tenant)
 
 
 @pytest.fixture

@@ -3,9 +3,6 @@ administrator of the tenant named, holding the admin's permission for the change
 and every project command's `--help` works (lazy translated help texts)."""
 
 import io
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from ccadmin.models import AuditEntry
 from contacts.models import Activity, Contact
 from partitions.models import ClientPartition
 from tests import factories
+from tests.processes import run_manage
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_APPS = {"ccadmin", "partitions", "services", "contacts", "interactions", "demo"}
@@ -25,11 +23,13 @@ PROJECT_APPS = {"ccadmin", "partitions", "services", "contacts", "interactions",
 
 @pytest.fixture
 def tenant(db):
+    """The tenant the commands below name as `--tenant sakura`."""
     return factories.TenantFactory(name="Sakura BPO", slug="sakura")
 
 
 @pytest.fixture
 def acme(tenant):
+    """The client the commands below name as "Acme"."""
     return factories.ClientPartitionFactory(tenant=tenant, name="Acme")
 
 
@@ -241,19 +241,10 @@ def test_help_of_every_command_and_subcommand_formats(name, language):
     ids=" ".join,
 )
 def test_help_in_a_real_process_exits_0(args, tmp_path):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"}
-    }
-    env.update(DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_manage(
+        *args,
+        env={"DEBUG": "true", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+        without=("SECRET_KEY",),
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: manage.py")

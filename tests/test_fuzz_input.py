@@ -22,7 +22,11 @@ from hypothesis import strategies as st
 
 from contacts.imports import ContactImportError, import_contacts
 from contacts.models import Contact
-from interactions.input import interaction_from_email, interaction_from_json
+from interactions.input import (
+    JSON_FIELDS,
+    interaction_from_email,
+    interaction_from_json,
+)
 from interactions.routing import InteractionRejected, route_interaction
 from tests import factories
 
@@ -36,16 +40,7 @@ FUZZ = settings(
 # Writing to the database costs more per example: a quarter of the examples.
 FUZZ_DB = settings(FUZZ, max_examples=max(EXAMPLES // 4, 10))
 
-FIELDS = [
-    "service",
-    "channel",
-    "from",
-    "to",
-    "subject",
-    "body",
-    "message_id",
-    "occurred_at",
-]
+FIELDS = list(JSON_FIELDS)
 # Text with what hostile input holds: NUL and control characters, encoded words,
 # angle brackets, surrogate-free Unicode of every plane.
 hostile_text = st.one_of(

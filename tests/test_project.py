@@ -13,25 +13,15 @@ from django.core.management import call_command
 from django.db import models
 from django.db.models.deletion import DO_NOTHING, DatabaseOnDelete
 
+from tests import processes
+
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_APPS = ["ccadmin", "partitions", "services", "contacts"]
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean_env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}
-    }
-    clean_env.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=clean_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    """manage.py in a fresh process with no SECRET_KEY or DEBUG but those given."""
+    return processes.run_manage(*args, env=env, without=("SECRET_KEY", "DEBUG"))
 
 
 def test_secret_key_required_without_debug_one_line_error():

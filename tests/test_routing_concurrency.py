@@ -31,14 +31,7 @@ def acme():
     # unique username makes a second first-ever creation wait for it).
     system_user()
     tenant = factories.TenantFactory(name="Sakura BPO")
-    partition = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
-    factories.ServiceFactory(
-        tenant=tenant, name="Acme Line", client_partition=partition
-    )
-    factories.ServiceFactory(
-        tenant=tenant, name="Acme Email", type="email", client_partition=partition
-    )
-    return partition
+    return factories.client_with_lines(tenant)
 
 
 def email(tenant, sender="山田 太郎 <taro@example.jp>", message_id="<m@x>"):

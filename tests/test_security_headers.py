@@ -3,10 +3,7 @@ matter on every page, with no inline script, handler or style attribute for it t
 refuse; sessions that last a shift and end with the browser; X-Forwarded-Proto
 believed only when BEHIND_TLS_PROXY says a proxy sets it."""
 
-import os
 import re
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
+from tests.processes import run_manage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -132,25 +130,13 @@ def test_a_sign_in_lasts_one_shift_and_ends_with_the_browser(tenant):
 
 def settings_in_a_fresh_process(env_updates: dict[str, str], expression: str) -> str:
     """Evaluate `expression` on the settings of a new process with this environment."""
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update({"DEBUG": "false", "SECRET_KEY": "x" * 50, **env_updates})
-    for name in ("BEHIND_TLS_PROXY", "SESSION_COOKIE_AGE"):
-        if name not in env_updates:
-            env.pop(name, None)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "shell",
-            "--no-imports",
-            "-c",
-            f"from django.conf import settings as s; print({expression})",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        f"from django.conf import settings as s; print({expression})",
+        env={"DEBUG": "false", "SECRET_KEY": "x" * 50, **env_updates},
+        without={"BEHIND_TLS_PROXY", "SESSION_COOKIE_AGE"} - set(env_updates),
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
