@@ -196,34 +196,31 @@ class Command(ContactCenterCommand):
         """Each record of the files, in order, read lazily: parsing happens in the
         record's `load`, so a record that cannot be parsed is refused like any bad
         record."""
+
+        def email_of(data: bytes) -> dict:
+            return interaction_from_email(parse_email(data), service=service)
+
+        def json_of(data: bytes) -> dict:
+            return interaction_from_json(load_json(data), default_service=service)
+
         for path in paths:
             suffix = path.suffix.lower()
             if suffix == ".eml":
+                size = path.stat().st_size
+                yield Record(str(path), size, lambda p=path: email_of(p.read_bytes()))
+                continue
+            # mbox messages are named file#N, JSON Lines records file:N.
+            read, place, parse = (
+                (read_mbox, "#", email_of)
+                if suffix == ".mbox"
+                else (read_jsonl, ":", json_of)
+            )
+            for raw in read(path):
                 yield Record(
-                    str(path),
-                    path.stat().st_size,
-                    lambda p=path: interaction_from_email(
-                        parse_email(p.read_bytes()), service=service
-                    ),
+                    f"{path}{place}{raw.number}",
+                    raw.size,
+                    lambda d=raw.data, parse=parse: parse(d),
                 )
-            elif suffix == ".mbox":
-                for raw in read_mbox(path):
-                    yield Record(
-                        f"{path}#{raw.number}",
-                        raw.size,
-                        lambda d=raw.data: interaction_from_email(
-                            parse_email(d), service=service
-                        ),
-                    )
-            else:
-                for raw in read_jsonl(path):
-                    yield Record(
-                        f"{path}:{raw.number}",
-                        raw.size,
-                        lambda d=raw.data: interaction_from_json(
-                            load_json(d), default_service=service
-                        ),
-                    )
 
     def _progress_bar(self, paths: list[Path]) -> tqdm | None:
         """A progress bar of the bytes read, on a terminal only (-v 0 hides it)."""
