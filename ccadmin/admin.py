@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin import actions, audit
-from ccadmin.admin_base import TenantMemberAccess, Writers, WrittenByActions
+from ccadmin.admin_base import Writers, WrittenByActions
 from ccadmin.models import AuditEntry, Membership, Tenant
 
 
@@ -110,7 +110,7 @@ class ContactCenterGroupAdmin(SuperuserOnlyMixin, GroupAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditTrailAdmin(TenantMemberAccess, admin.ModelAdmin):
+class AuditTrailAdmin(admin.ModelAdmin):
     """The Audit trail: every add, change, enable, disable, delete, export and import
     of a tenant's objects, from the admin or the command line, read-only.
 

@@ -144,24 +144,6 @@ class TenantRawIdWidget(ForeignKeyRawIdWidget):
         return super().label_and_url_for_value(value) if visible else ("", "")
 
 
-class TenantMemberAccess:
-    """Admin screens that only superusers and members of a tenant may open: a staff
-    user without a tenant sees nothing."""
-
-    def _member_or_superuser(self, request) -> bool:
-        return request.user.is_superuser or tenant_of(request.user) is not None
-
-    def has_module_permission(self, request):
-        return self._member_or_superuser(request) and super().has_module_permission(
-            request
-        )
-
-    def has_view_permission(self, request, obj=None):
-        return self._member_or_superuser(request) and super().has_view_permission(
-            request, obj
-        )
-
-
 class Writers(NamedTuple):
     """The actions an admin writes its model with (its app's `actions.py`):
     `add(obj, actor=...)`, `change(obj, actor=...)`, `delete(objs, actor=...)`;
@@ -215,7 +197,7 @@ class WrittenByActions:
         """No entry here: the action that deletes the objects writes them."""
 
 
-class TenantScopedAdmin(WrittenByActions, TenantMemberAccess, admin.ModelAdmin):
+class TenantScopedAdmin(WrittenByActions, admin.ModelAdmin):
     """ModelAdmin for a model with a `tenant` field, scoped to the viewer's tenant,
     writing through its app's actions (WrittenByActions)."""
 
@@ -228,21 +210,6 @@ class TenantScopedAdmin(WrittenByActions, TenantMemberAccess, admin.ModelAdmin):
         if request.user.is_superuser:
             return queryset.select_related(TENANT_FIELD)
         return queryset
-
-    def has_add_permission(self, request):
-        return self._member_or_superuser(request) and super().has_add_permission(
-            request
-        )
-
-    def has_change_permission(self, request, obj=None):
-        return self._member_or_superuser(request) and super().has_change_permission(
-            request, obj
-        )
-
-    def has_delete_permission(self, request, obj=None):
-        return self._member_or_superuser(request) and super().has_delete_permission(
-            request, obj
-        )
 
     def response_action(self, request, queryset, **kwargs):
         """Refuse a forged selection (ids that are not ids) with a message: the

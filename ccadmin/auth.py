@@ -11,6 +11,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from ccadmin.tenancy import tenant_of
+
 
 class TenantModelBackend(ModelBackend):
     """Django's username/password backend. The user of each request is loaded with
@@ -25,6 +27,22 @@ class TenantModelBackend(ModelBackend):
             .first()
         )
         return user if user is not None and self.user_can_authenticate(user) else None
+
+    # A user's roles count only inside the contact center they work for: a staff
+    # account the service provider has not yet put in a tenant (or has taken out of
+    # one) holds no permission at all, whatever its groups, so every admin screen,
+    # command and view that asks has_perm() refuses it, with no check of its own.
+    # Superusers are answered by Django before any backend is asked.
+
+    def get_user_permissions(self, user_obj, obj=None):
+        if tenant_of(user_obj) is None:
+            return set()
+        return super().get_user_permissions(user_obj, obj)
+
+    def get_group_permissions(self, user_obj, obj=None):
+        if tenant_of(user_obj) is None:
+            return set()
+        return super().get_group_permissions(user_obj, obj)
 
 
 def throttled_username(request, credentials: dict | None = None) -> str | None:

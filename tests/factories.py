@@ -49,6 +49,14 @@ def administrator(tenant: Tenant | None = None, **kwargs) -> User:
     return _member(UserFactory(is_staff=True, **kwargs), tenant, ADMINISTRATORS)
 
 
+def unplaced_administrator(**kwargs) -> User:
+    """A staff user in the "Contact center administrators" group whom the service
+    provider has not (yet) put in a tenant: no membership."""
+    user = UserFactory(is_staff=True, **kwargs)
+    user.groups.add(ensure_roles()[ADMINISTRATORS])
+    return user
+
+
 def agent(tenant: Tenant | None = None, **kwargs) -> User:
     """A non-staff user of `tenant` in the "Agents" group."""
     return _member(UserFactory(**kwargs), tenant, AGENTS)

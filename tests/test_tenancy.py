@@ -86,14 +86,26 @@ SCOPED_LISTS = (
 
 @pytest.mark.parametrize("screen", SCOPED_LISTS)
 def test_staff_without_membership_sees_nothing(tenant, foreign, screen):
-    """A staff account the service provider has not yet put in a tenant: data exists
-    in two tenants, and it sees none of it."""
+    """A staff account the service provider has not yet put in a tenant, even one
+    already in the administrators' role: data exists in two tenants, and it sees none
+    of it."""
     factories.client_with_data(tenant, "Own Client", contacts=1)
     assert ClientPartition.objects.count() == 2  # given: data in both tenants
     client = Client()
-    client.force_login(factories.UserFactory(is_staff=True))
+    client.force_login(factories.unplaced_administrator())
     index = client.get(reverse("admin:index"))
     assert index.status_code == 200
     assert index.context["app_list"] == []
     listing = client.get(reverse(f"admin:{screen}_changelist"))
     assert listing.status_code == 403
+
+
+def test_roles_count_only_inside_a_tenant(tenant):
+    # given: an administrator, and the same role held by a staff account of no tenant
+    member = factories.administrator(tenant)
+    outsider = factories.unplaced_administrator()
+    # then: only the member holds the role's permissions
+    assert member.has_perm("partitions.delete_clientpartition")
+    assert not outsider.has_perm("partitions.delete_clientpartition")
+    assert not outsider.has_module_perms("partitions")
+    assert outsider.get_all_permissions() == set()
