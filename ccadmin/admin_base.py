@@ -18,6 +18,7 @@ from django.db import models
 from django.forms import ModelChoiceField
 from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext
 
 from ccadmin.tenancy import tenant_of
@@ -200,6 +201,14 @@ class WrittenByActions:
 class TenantScopedAdmin(WrittenByActions, admin.ModelAdmin):
     """ModelAdmin for a model with a `tenant` field, scoped to the viewer's tenant,
     writing through its app's actions (WrittenByActions)."""
+
+    def extra_page(self, route: str, view) -> list:
+        """The URL of a screen of this admin beyond the stock ones (an import page,
+        an export page), behind the admin's sign-in and named
+        "<app>_<model>_<last word of the route>", e.g. contacts_contact_import."""
+        word = route.strip("/").rsplit("/", 1)[-1]
+        name = f"{self.opts.app_label}_{self.opts.model_name}_{word}"
+        return [path(route, self.admin_site.admin_view(view), name=name)]
 
     def viewer_tenant(self, request):
         """The tenant whose rows this request may see; None for superusers."""

@@ -8,7 +8,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
-from django.urls import path
 from django.utils.translation import gettext as _
 
 from ccadmin.admin_base import TenantScopedAdmin, Writers
@@ -69,12 +68,7 @@ class ContactAdmin(LargeListAdmin):
     )
 
     def get_urls(self):
-        page = path(
-            "import/",
-            self.admin_site.admin_view(self.import_view),
-            name="contacts_contact_import",
-        )
-        return [page, *super().get_urls()]
+        return [*self.extra_page("import/", self.import_view), *super().get_urls()]
 
     def import_view(self, request):
         """ "Import contacts": the same import as `manage.py import_contacts`, into

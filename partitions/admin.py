@@ -12,7 +12,7 @@ from django.contrib.admin.utils import display_for_value, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -341,13 +341,9 @@ class ClientPartitionAdmin(TenantScopedAdmin):
     # ----- export -------------------------------------------------------------------
 
     def get_urls(self):
-        export = path(
-            "<path:object_id>/export/",
-            self.admin_site.admin_view(self.export_view),
-            name="partitions_clientpartition_export",
-        )
         # Before the stock URLs: their "<path:object_id>/" would take "1/export/".
-        return [export, *super().get_urls()]
+        export = self.extra_page("<path:object_id>/export/", self.export_view)
+        return [*export, *super().get_urls()]
 
     def export_view(self, request, object_id):
         """ "Export data": the client's data as the same zip as `partitions export`,
