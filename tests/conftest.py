@@ -48,6 +48,12 @@ def other_tenant(db):
 
 
 @pytest.fixture
+def key(tenant) -> str:
+    """The key of a gateway token of `tenant`: what a PBX or mail gateway sends."""
+    return factories.gateway_token(tenant)[1]
+
+
+@pytest.fixture
 def admin_user(tenant):
     return factories.administrator(tenant)
 

@@ -18,11 +18,6 @@ def acme(tenant):
     return factories.client_with_lines(tenant)
 
 
-@pytest.fixture
-def key(tenant):
-    return factories.gateway_token(tenant)[1]
-
-
 def post(client, data, key=None, **extra):
     if key:
         extra["HTTP_AUTHORIZATION"] = f"Bearer {key}"

@@ -20,11 +20,6 @@ def acme(tenant):
     return factories.client_with_lines(tenant)
 
 
-@pytest.fixture
-def key(tenant):
-    return factories.gateway_token(tenant)[1]
-
-
 def test_a_batch_answers_each_item_in_order_with_its_own_status(client, acme, key):
     post(client, {**EMAIL, "message_id": "<seen@x>"}, key)
     batch = [

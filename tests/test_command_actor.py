@@ -29,8 +29,8 @@ def tenant(db):
 
 @pytest.fixture
 def acme(tenant):
-    """The client the commands below name as "Acme"."""
-    return factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    """The client the commands below name as "Acme", with its lines."""
+    return factories.client_with_lines(tenant)
 
 
 def _agent(tenant, other_tenant):
@@ -98,7 +98,7 @@ def _import(tenant, tmp_path, user):
 
 
 def _receive(tenant, tmp_path, user):
-    factories.ServiceFactory(tenant=tenant, name="Acme Line")
+    # "Acme Line" is the acme fixture's phone line.
     path = tmp_path / "calls.jsonl"
     path.write_text(
         '{"service": "Acme Line", "channel": "voice", "from": "090-1111-2222"}\n',
