@@ -127,15 +127,19 @@ def _state(tenant, tmp_path):
 COMMANDS = [_add, _enable, _disable, _delete, _export, _import, _receive]
 
 
+def _given(make_user, command, tenant, other_tenant, acme):
+    """The user to run `command` as; Acme disabled first when the command enables."""
+    if command is _enable:
+        ClientPartition.objects.filter(pk=acme.pk).update(enabled=False)
+    return make_user(tenant, other_tenant)
+
+
 @pytest.mark.parametrize("make_user", REFUSED, ids=lambda f: f.__name__[1:])
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda f: f.__name__[1:])
 def test_a_user_the_admin_would_refuse_is_refused_and_nothing_changes(
     tenant, other_tenant, acme, tmp_path, command, make_user
 ):
-    # given
-    user = make_user(tenant, other_tenant)
-    if command is _enable:
-        ClientPartition.objects.filter(pk=acme.pk).update(enabled=False)
+    user = _given(make_user, command, tenant, other_tenant, acme)
     before = _state(tenant, tmp_path)
 
     # when / then
@@ -149,10 +153,7 @@ def test_a_user_the_admin_would_refuse_is_refused_and_nothing_changes(
 def test_the_tenants_administrator_and_a_superuser_may_and_are_audited(
     tenant, other_tenant, acme, tmp_path, command, make_user
 ):
-    # given
-    user = make_user(tenant, other_tenant)
-    if command is _enable:
-        ClientPartition.objects.filter(pk=acme.pk).update(enabled=False)
+    user = _given(make_user, command, tenant, other_tenant, acme)
     last = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
 
     # when

@@ -69,24 +69,38 @@ MODEL_WORDS = {
 }
 
 
+def added_or_refused(tenant, name: str, error, add, refusal: type[Exception]):
+    """Add a client named `name` by `add()`: with no expected error it is there
+    afterwards (None is returned); otherwise `refusal` is raised, nothing changes,
+    and the exception is returned for the caller's checks of its words."""
+    before = state(tenant)
+    if error is None:
+        add()
+        assert ClientPartition.objects.filter(tenant=tenant, name=name).exists()
+        return None
+    with pytest.raises(refusal) as refused:
+        add()
+    assert state(tenant) == before
+    return refused.value
+
+
 @pytest.mark.parametrize("case", list(NAMES))
 def test_name_in_action(tenant, admin_user, existing, case):
     name, error = NAMES[case]
-    before = state(tenant)
-    create = lambda: actions.create_client_partition(  # noqa: E731
-        ClientPartition(tenant=tenant, name=name), actor=admin_user
+    refused = added_or_refused(
+        tenant,
+        name,
+        error,
+        lambda: actions.create_client_partition(
+            ClientPartition(tenant=tenant, name=name), actor=admin_user
+        ),
+        ValidationError,
     )
-    if error is None:
-        create()
-        assert ClientPartition.objects.filter(tenant=tenant, name=name).exists()
-    else:
-        with pytest.raises(ValidationError) as refused:
-            create()
-        errors = refused.value.message_dict["name"]
+    if refused is not None:
+        errors = refused.message_dict["name"]
         # The model's field check adds a second error to a blank name ("cannot be
         # blank", or the tab's "control character"): only the form shows just one.
         assert sum(MODEL_WORDS.get(error, error) in e for e in errors) == 1, errors
-        assert state(tenant) == before
 
 
 @pytest.mark.parametrize("case", list(NAMES))
@@ -122,21 +136,26 @@ def test_bad_name_in_admin_change_changes_nothing(admin_client, tenant, existing
 @pytest.mark.parametrize("case", list(NAMES))
 def test_name_in_command(tenant, existing, case):
     name, error = NAMES[case]
-    before = state(tenant)
-    run = lambda: call_command(  # noqa: E731
-        "partitions", "add", "--tenant", tenant.slug, "--name", name,
-        stdout=StringIO(), stderr=StringIO(),
-    )  # fmt: skip
-    if error is None:
-        run()
-        assert ClientPartition.objects.filter(tenant=tenant, name=name).exists()
-    else:
-        with pytest.raises(CommandError) as refused:
-            run()
-        message = str(refused.value)
+    refused = added_or_refused(
+        tenant,
+        name,
+        error,
+        lambda: call_command(
+            "partitions",
+            "add",
+            "--tenant",
+            tenant.slug,
+            "--name",
+            name,
+            stdout=StringIO(),
+            stderr=StringIO(),
+        ),
+        CommandError,
+    )
+    if refused is not None:
+        message = str(refused)
         assert "\n" not in message.strip()
         assert message.count(MODEL_WORDS.get(error, error)) == 1, message
-        assert state(tenant) == before
 
 
 @pytest.mark.parametrize(

@@ -156,19 +156,26 @@ def axe_check():
     return check
 
 
-def sign_in_admin(page, base_url: str, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the admin's login page."""
-    page.goto(f"{base_url}/admin/login/")
+def _sign_in(page, login_url: str, submit: str, landing_url: str, username, password):
+    """Type the username and password into a login page and land where it leads."""
+    page.goto(login_url)
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base_url}/admin/")
+    page.click(submit)
+    page.wait_for_url(landing_url)
+
+
+def sign_in_admin(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the admin's login page."""
+    _sign_in(
+        page, f"{base_url}/admin/login/", "input[type=submit]", f"{base_url}/admin/",
+        username, password,
+    )  # fmt: skip
 
 
 def sign_in_agent(page, base_url: str, username: str, password: str = PASSWORD) -> None:
     """Sign in through the agent desktop's login page."""
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base_url}/agent/")
+    _sign_in(
+        page, f"{base_url}/accounts/login/", "main form button[type=submit]",
+        f"{base_url}/agent/", username, password,
+    )  # fmt: skip
