@@ -7,12 +7,17 @@ transaction.
 """
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from ccadmin import audit, writes
 from services.models import GatewayToken, Service
+
+# How precisely a gateway token's "last used" time is kept (see
+# note_gateway_token_use).
+GATEWAY_TOKEN_USE_PRECISION = timedelta(minutes=1)
 
 
 def add_service(service: Service, *, actor) -> Service:
@@ -60,10 +65,18 @@ def delete_gateway_tokens(tokens: Iterable[GatewayToken], *, actor) -> int:
 
 
 def note_gateway_token_use(token: GatewayToken) -> None:
-    """Record when a token's key was last used (the admin's "last used" column).
+    """Record when a token's key was last used (the admin's "last used" column), to
+    the minute (GATEWAY_TOKEN_USE_PRECISION).
 
     Not audited: it is bookkeeping of the gateway's deliveries, not a change anyone
     made. One UPDATE, touching no other column, so it never undoes an administrator's
-    concurrent change to the token (deactivating it, say).
+    concurrent change to the token (deactivating it, say); and at most one a minute:
+    a busy PBX posts many times a second, and a write (with its commit) per request
+    was a large share of an API call's cost (bench/RESULTS.md).
     """
-    GatewayToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    last = token.last_used_at
+    if last is not None and now - last < GATEWAY_TOKEN_USE_PRECISION:
+        return
+    GatewayToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now

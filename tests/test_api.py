@@ -1,10 +1,13 @@
 """POST /api/interactions/: gateways deliver interactions with a per-tenant token."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from contacts.models import Activity, Email
 from services.models import GatewayToken, hash_gateway_key
@@ -196,3 +199,20 @@ def test_service_provider_creates_a_token_for_a_chosen_tenant(
     )
     assert response.status_code == 302
     assert GatewayToken.objects.get().tenant == other_tenant
+
+
+def test_last_used_is_written_at_most_once_a_minute(client, acme, key):
+    # given: a first delivery records when the key was used
+    post(client, CALL, key)
+    first = GatewayToken.objects.get().last_used_at
+    # when: the gateway delivers again within the minute
+    with CaptureQueriesContext(connection) as again:
+        post(client, CALL, key)
+    # then: the time is not written again
+    assert not any("gatewaytoken" in q["sql"] and "UPDATE" in q["sql"]
+                   for q in again.captured_queries)  # fmt: skip
+    assert GatewayToken.objects.get().last_used_at == first
+    # when: a minute later, it is
+    GatewayToken.objects.update(last_used_at=first - timedelta(minutes=2))
+    post(client, CALL, key)
+    assert GatewayToken.objects.get().last_used_at > first
