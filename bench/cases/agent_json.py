@@ -104,14 +104,14 @@ def bench_agent_json(ctx: dict, runs: int, seconds: int = 10) -> list[Row]:
     ratio = statistics.median(project_rps) / statistics.median(anchor_rps)
     return [
         Row(
-            "Agent drop-down JSON, gunicorn 2 workers: throughput",
-            "req/s",
-            project_rps,
-            "a constant-string view served the same way",
-            anchor_rps,
-            "≥ 0.8× the anchor's throughput",
-            ratio >= 0.8,
-            f"project/anchor = {ratio:.2f}; p99 latency "
+            name="Agent drop-down JSON, gunicorn 2 workers: throughput",
+            unit="req/s",
+            project=project_rps,
+            anchor_name="a constant-string view served the same way",
+            anchor=anchor_rps,
+            target="≥ 0.8× the anchor's throughput",
+            met=ratio >= 0.8,
+            note=f"project/anchor = {ratio:.2f}; p99 latency "
             f"{statistics.median(project_p99):.1f} ms (anchor "
             f"{statistics.median(anchor_p99):.1f} ms); wrk -t2 -c16 "
             f"{seconds} s per run on loopback, 20 enabled clients",
