@@ -286,52 +286,17 @@ def _stored_contacts(tenant: Tenant, senders: list[Sender]) -> dict[Sender, Cont
     return stored
 
 
-def contact_for_sender(
-    tenant: Tenant,
-    partition: ClientPartition | None,
-    *,
-    email: str = "",
-    phone: str = "",
-    display_name: str = "",
-    actor=None,
-) -> tuple[Contact, bool]:
-    """Find the contact one interaction comes from, or create it: the one-sender
-    form of contacts_for_senders. Returns (contact, created); raises
-    ValidationError if a new contact cannot be created."""
-    sender = sender_of(tenant, partition, email=email, phone=phone)
-    outcome = contacts_for_senders(
-        tenant, {sender: (partition, display_name)}, actor=actor
-    )[sender]
-    if isinstance(outcome, ValidationError):
-        raise outcome
-    return outcome
-
-
-def record_interaction(email: Email | None, activity: Activity) -> Activity:
-    """Store an incoming interaction routing has assigned: its Email (for an email)
-    and its entry of activity history, in one transaction.
-
-    Not audited: these rows are themselves the contact center's record of what came
-    in, written at the gateways' pace; the audit trail records what people and
-    commands change (the contact routing creates is audited, by contact_for_sender).
-    """
-    with transaction.atomic():
-        if email is not None:
-            email.save()
-            activity.email = email
-        activity.save()
-    return activity
-
-
 def record_interactions(pairs: list[tuple[Email | None, Activity]]) -> None:
     """Store incoming interactions routing has assigned, each an Email (for an
     email, else None) and its entry of activity history: every email in one INSERT,
     then every entry in another, in one transaction. The rows are normalised as
     save() would (insert_all skips it) and get their primary keys.
 
-    Not audited, like record_interaction. Raises IntegrityError if one email's
-    Message-ID was recorded meanwhile (nothing is written then: routing tells the
-    duplicate and retries the others).
+    Not audited: these rows are themselves the contact center's record of what came
+    in, written at the gateways' pace; the audit trail records what people and
+    commands change (a contact routing creates is audited, by contacts_for_senders).
+    Raises IntegrityError if one email's Message-ID was recorded meanwhile (nothing
+    is written then: routing tells the duplicate and retries the others).
     """
     emails = [email for email, _activity in pairs if email is not None]
     for row in [*emails, *(activity for _email, activity in pairs)]:
