@@ -32,17 +32,22 @@ class TenantModelBackend(ModelBackend):
     # account the service provider has not yet put in a tenant (or has taken out of
     # one) holds no permission at all, whatever its groups, so every admin screen,
     # command and view that asks has_perm() refuses it, with no check of its own.
-    # Superusers are answered by Django before any backend is asked.
 
     def get_user_permissions(self, user_obj, obj=None):
-        if tenant_of(user_obj) is None:
+        if not _works_for_a_tenant(user_obj):
             return set()
         return super().get_user_permissions(user_obj, obj)
 
     def get_group_permissions(self, user_obj, obj=None):
-        if tenant_of(user_obj) is None:
+        if not _works_for_a_tenant(user_obj):
             return set()
         return super().get_group_permissions(user_obj, obj)
+
+
+def _works_for_a_tenant(user) -> bool:
+    """Whether the user's roles apply: a superuser's always (the service provider),
+    anyone else's only with a tenant."""
+    return getattr(user, "is_superuser", False) or tenant_of(user) is not None
 
 
 def throttled_username(request, credentials: dict | None = None) -> str | None:

@@ -109,3 +109,6 @@ def test_roles_count_only_inside_a_tenant(tenant):
     assert not outsider.has_perm("partitions.delete_clientpartition")
     assert not outsider.has_module_perms("partitions")
     assert outsider.get_all_permissions() == set()
+    # and the service provider's superusers, who work for no tenant, keep them all
+    provider = factories.superuser()
+    assert "partitions.delete_clientpartition" in provider.get_all_permissions()
