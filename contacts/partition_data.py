@@ -111,5 +111,11 @@ def register_partition_data() -> None:
             )
         )
     register_files(
-        ExportFiles(key="original_emails", folder="emails", files=original_messages)
+        ExportFiles(
+            key="original_emails",
+            folder="emails",
+            files=original_messages,
+            model=EmailSource,
+            partition_field="email__partition",
+        )
     )

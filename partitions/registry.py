@@ -70,12 +70,20 @@ class ExportFiles:
     `files(partition)` yields (file name, content) pairs, reading the records in
     chunks (a server-side cursor) so that the export's memory stays flat; the
     export writes each straight into the zip under `folder`, and the manifest lists
-    the folder and how many files it holds under `key`.
+    the folder and how many files it holds under `key`. `model` and
+    `partition_field` say which records the files are of, so that the admin's export
+    page counts them before the export (one COUNT, never reading them).
     """
 
     key: str
     folder: str
     files: Callable[[ClientPartition], Iterator[tuple[str, bytes]]]
+    model: type[Model]
+    partition_field: str
+
+    def of(self, partition: ClientPartition | int) -> QuerySet:
+        """The partition's records that become files of this folder."""
+        return self.model._default_manager.filter(**{self.partition_field: partition})
 
 
 _CONTENTS: dict[str, PartitionContent] = {}

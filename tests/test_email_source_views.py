@@ -367,3 +367,16 @@ def test_deleting_the_client_deletes_its_original_messages(
 
     assert not EmailSource.objects.filter(email_id__in=[e.pk for e in ours]).exists()
     assert list(EmailSource.objects.values_list("email_id", flat=True)) == [kept.pk]
+
+
+def test_the_export_page_counts_the_original_messages(admin_client, tenant, acme, raw):
+    for _ in range(2):
+        factories.email_with_source(tenant, raw, partition=acme)
+    factories.EmailFactory(tenant=tenant, partition=acme)  # no source
+
+    page = admin_client.get(
+        reverse("admin:partitions_clientpartition_export", args=[acme.pk])
+    )
+
+    assert '<td data-rows="emails/">2</td>' in page.text
+    assert '<td data-rows="emails.csv">3</td>' in page.text
