@@ -175,6 +175,8 @@ class Contact(PartitionedRecord):
         choices=Placeholder.choices,
         blank=True,
         default="",
+        # Rows written by raw SQL (COPY loaders, benchmarks) stand for nobody.
+        db_default="",
         help_text=_(
             "Set on the contact that calls without a caller ID, or emails without a "
             "sender, are recorded against."
@@ -289,11 +291,13 @@ class Email(PartitionedRecord):
     body_html = models.TextField(
         _("HTML body"),
         blank=True,
+        db_default="",
         help_text=_("The HTML the body was read from, for an email sent as HTML."),
     )
     attachments = models.JSONField(
         _("attachments"),
         default=list,
+        db_default=[],
         blank=True,
         help_text=_(
             'Each attachment as received: {"name", "type", "size" (bytes), "kept" '
@@ -303,6 +307,7 @@ class Email(PartitionedRecord):
     notes = models.TextField(
         _("intake notes"),
         blank=True,
+        db_default="",
         help_text=_(
             "What could not be recorded exactly as received, one note a line (an "
             "unreadable date, a truncated subject)."
