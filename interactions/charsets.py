@@ -177,8 +177,11 @@ def _decode_cp50221(data: bytes, errors: str) -> str:
             shifted.clear()
 
     def bad(chunk: bytes):
+        # Bytes that are no character in the current mode (one U+FFFD per run).
+        if errors == "strict":
+            raise UnicodeDecodeError("cp50221", data, i, i + len(chunk), "not JIS")
         flush()
-        out.append(chunk.decode("ascii", errors))
+        out.append("\ufffd")
 
     while i < size:
         byte = data[i]

@@ -129,7 +129,8 @@ def interaction_from_email(data: bytes, *, service: str = "") -> dict:
     attachments not kept emptied) go with it. Without `service`, routing finds the
     service by the addresses it was sent to.
 
-    Raises InteractionRejected only when the bytes cannot be parsed as an email at all.
+    Raises InteractionRejected only when the bytes are not an email at all (no
+    header) or cannot be parsed.
     """
     try:
         return _interaction(data, service)
@@ -150,6 +151,12 @@ def _interaction(data: bytes, service: str) -> dict:
     raw: dict[str, list[str]] = {}
     for name, value in message.raw_items():
         raw.setdefault(name.lower(), []).append(value)
+    if not raw:
+        # Text with no header at all (notes, a file that is not an mbox): nothing
+        # says it is an email, who sent it, or where it went.
+        raise InteractionRejected(
+            {"__all__": [_("Not an email: it has no header fields.")]}
+        )
     sender, sender_name = _sender(raw, reading)
     recipients = _recipients(raw)
     subject = _header_text(message, raw, "Subject", reading)
@@ -195,13 +202,16 @@ def _header_text(message, raw, name: str, reading: _Reading) -> str:
         return value
     _note_encoded_words(value, name, reading)
     try:
-        return str(message[name] or "")
+        text = str(message[name] or "")
     except _PARSE_ERRORS:
         reading.note(
             _("The %(header)s header cannot be decoded; it is recorded as it reads.")
             % {"header": name}
         )
         return value
+    if "\ufffd" in text and "\ufffd" not in value:
+        reading.note(_replaced_note(name))
+    return text
 
 
 def _note_encoded_words(value: str, name: str, reading: _Reading) -> None:
