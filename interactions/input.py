@@ -263,8 +263,10 @@ def interaction_from_json(data: object, *, default_service: str = "") -> dict:
         "body": data.get("body") or "",
         "message_id": data.get("message_id") or "",
         "occurred_at": occurred_at,
-        "withheld": bool(data.get("withheld")),
     }
+    if data.get("withheld"):
+        # Only when true: route_interaction's `withheld` defaults to False.
+        arguments["withheld"] = True
     # Again once decoded: an encoded word can hide a NUL (=?UTF-8?B?AA==?=).
     if errors := control_character_errors(arguments):
         raise InteractionRejected(errors)
