@@ -372,8 +372,8 @@ def _clean_text(text: str, label: str, reading: _Reading) -> str:
 
 def _replaced_note(where: str) -> str:
     return _(
-        "Bytes of the %(where)s that are not text in its character set were replaced "
-        "with \ufffd."
+        "Bytes of the %(where)s that are not text in its character set were "
+        "replaced by the replacement character."
     ) % {"where": where}
 
 

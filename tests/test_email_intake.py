@@ -282,7 +282,7 @@ RECORDED_WITH_A_NOTE = {
                                      "caf\ufffd", "Bytes of the Subject that are "
                                      "not text"),
     "bad-bytes-in-utf8-body": (b"Content-Type: text/plain; charset=utf-8\n", "body",
-                               "caf\ufffd", "were replaced with \ufffd"),
+                               "caf\ufffd", "were replaced by the replacement"),
 }  # fmt: skip
 
 
