@@ -64,10 +64,19 @@ _PARSE_ERRORS = (
 )
 
 
+# The charset of an RFC 2231 parameter (filename*=shift_jis''%82%BF...).
+_RFC2231_CHARSET = re.compile(r"(\*=\s*\"?)([A-Za-z0-9_.:-]+)'")
+
+
 def _with_known_charsets(value: str) -> str:
-    return _ENCODED_WORD.sub(
+    value = _ENCODED_WORD.sub(
         lambda found: f"=?{codec_for(found[1])[0]}{found[2]}", value
     )
+    if "*=" in value:
+        value = _RFC2231_CHARSET.sub(
+            lambda found: f"{found[1]}{codec_for(found[2])[0]}'", value
+        )
+    return value
 
 
 def _without_8bit(value: str) -> str:
@@ -84,14 +93,15 @@ def _without_8bit(value: str) -> str:
 class MailClientPolicy(EmailPolicy):
     """email.policy.default, reading headers as mail clients do: raw 8-bit bytes
     (RFC 6532 UTF-8, or a sender's own charset) as text, and encoded words in the
-    charsets of interactions.charsets (Shift_JIS as cp932, ISO-2022-JP as CP50221).
+    charsets of interactions.charsets (Shift_JIS as cp932, ISO-2022-JP as CP50221),
+    as are RFC 2231 parameters (an attachment's filename*=shift_jis''...).
     The email package keeps raw bytes as surrogates, which crash later ("surrogates
     not allowed"); here they are text before any header is parsed."""
 
     def header_fetch_parse(self, name, value):
         if not hasattr(value, "name"):
             value = _without_8bit(value)
-            if "=?" in value:
+            if "=?" in value or "*=" in value:
                 value = _with_known_charsets(value)
         return super().header_fetch_parse(name, value)
 

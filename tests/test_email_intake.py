@@ -5,9 +5,11 @@ recorded "as well as it could be" says so in a note; only what is no email at al
 refused. Parsing level only: routing of these arguments is tested with routing.
 """
 
+import base64
 import datetime
 import email
 import email.policy
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -351,6 +353,27 @@ def test_unnamed_attachments_get_a_name_from_their_type():
         ("attachment-2.csv", "text/csv", 3),  # the last line break is the boundary's
         ("attachment-3.bin", "application/x-ccadmin-unheard-of", 3),
     ]
+
+
+def test_attachment_names_are_read_in_their_charsets_as_clients_read_them():
+    rfc2231 = urllib.parse.quote_from_bytes("請求書①.pdf".encode("cp932")).encode()
+    word = base64.b64encode("見積書.pdf".encode("iso2022_jp"))
+    attachment = (
+        b"--b\nContent-Type: application/pdf\nContent-Disposition: attachment; "
+    )
+    raw = message(
+        b'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n',
+        attachment + b"filename*=shift_jis''" + rfc2231 + b"\n\nxx\n"
+        + attachment + b'filename="=?ISO-2022-JP?B?' + word + b'?="\n\nxx\n'
+        + attachment + 'filename="Überweisung.pdf"\n\nxx\n--b--\n'.encode(),
+    )  # fmt: skip
+    found = interaction_from_email(raw)
+    assert [a["name"] for a in found["attachments"]] == [
+        "請求書①.pdf",
+        "見積書.pdf",
+        "Überweisung.pdf",
+    ]
+    assert found["notes"] == []
 
 
 def test_text_with_no_header_is_refused_as_not_an_email():
