@@ -598,5 +598,13 @@ def _raw_source(message: EmailMessage, reading: _Reading) -> bytes:
     linesep = "\r\n" if b"\r\n" in head else "\n"
     policy = message.policy.clone(refold_source="none", linesep=linesep)
     out = BytesIO()
-    BytesGenerator(out, policy=policy).flatten(message)
+    try:
+        BytesGenerator(out, policy=policy).flatten(message)
+    except _PARSE_ERRORS:
+        # The email package cannot write this one back: its header section alone,
+        # rather than content that must not be kept.
+        total = sum(size for _part, size in reading.removed)
+        end = linesep.encode()
+        head = re.split(rb"\r?\n\r?\n", reading.data, maxsplit=1)[0]
+        return head + end + b"X-Ccadmin-Content-Removed: %d bytes" % total + end * 2
     return out.getvalue()
