@@ -14,6 +14,7 @@ can carry a note saying so.
 from __future__ import annotations
 
 import codecs
+import re
 from typing import NamedTuple
 
 # Codecs of our own, found by `codecs.lookup` (and so by the email package's
@@ -62,6 +63,25 @@ def codec_for(label: str | None) -> tuple[str, bool]:
     except LookupError:
         return UNKNOWN, False
     return label, True
+
+
+# The charset of an encoded word (=?shift_jis?B?...?=) and of an RFC 2231 parameter
+# (filename*=shift_jis''%82%BF...), to be read with CHARSETS.
+ENCODED_WORD = re.compile(r"=\?([^?*\s]+)((?:\*[^?\s]*)?\?[bBqQ]\?)")
+_RFC2231_CHARSET = re.compile(r"(\*=\s*\"?)([A-Za-z0-9_.:-]+)'")
+
+
+def with_known_charsets(value: str) -> str:
+    """A header value whose encoded words and RFC 2231 parameters name the codecs
+    that read their charsets as clients do (before the email package decodes them)."""
+    value = ENCODED_WORD.sub(
+        lambda found: f"=?{codec_for(found[1])[0]}{found[2]}", value
+    )
+    if "*=" in value:
+        value = _RFC2231_CHARSET.sub(
+            lambda found: f"{found[1]}{codec_for(found[2])[0]}'", value
+        )
+    return value
 
 
 class Decoded(NamedTuple):

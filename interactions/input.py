@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from interactions.charsets import with_known_charsets
 from interactions.routing import InteractionRejected
 
 # The fields of one interaction in JSON, each a string ("to" may be a list).
@@ -279,7 +280,10 @@ def decoded_header(name: str, value: str) -> str:
     if "=?" not in value:
         return value
     try:
-        return str(email.policy.default.header_factory(name, value))
+        # Charsets read as mail clients read them (Shift_JIS as cp932, ...).
+        return str(
+            email.policy.default.header_factory(name, with_known_charsets(value))
+        )
     except (LookupError, ValueError, IndexError):
         return value
 

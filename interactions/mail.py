@@ -33,12 +33,15 @@ from django.utils.translation import gettext as _
 from inscriptis import get_text
 from inscriptis.model.config import ParserConfig
 
-from interactions.charsets import codec_for, decode_header_bytes, decode_text
+from interactions.charsets import (
+    ENCODED_WORD,
+    codec_for,
+    decode_header_bytes,
+    decode_text,
+    with_known_charsets,
+)
 from interactions.input import NOT_TEXT, occurred_at_errors
 from interactions.routing import InteractionRejected
-
-# The charset of an encoded word (=?shift_jis?B?...?=), to be read with CHARSETS.
-_ENCODED_WORD = re.compile(r"=\?([^?*\s]+)((?:\*[^?\s]*)?\?[bBqQ]\?)")
 
 # Line breaks of a folded header (as the email package unfolds).
 _LINESEP = re.compile(r"\r\n|\r|\n")
@@ -64,21 +67,6 @@ _PARSE_ERRORS = (
 )
 
 
-# The charset of an RFC 2231 parameter (filename*=shift_jis''%82%BF...).
-_RFC2231_CHARSET = re.compile(r"(\*=\s*\"?)([A-Za-z0-9_.:-]+)'")
-
-
-def _with_known_charsets(value: str) -> str:
-    value = _ENCODED_WORD.sub(
-        lambda found: f"=?{codec_for(found[1])[0]}{found[2]}", value
-    )
-    if "*=" in value:
-        value = _RFC2231_CHARSET.sub(
-            lambda found: f"{found[1]}{codec_for(found[2])[0]}'", value
-        )
-    return value
-
-
 def _without_8bit(value: str) -> str:
     """A header value as the parser holds it (8-bit bytes as surrogates) as text."""
     if value.isascii():
@@ -102,7 +90,7 @@ class MailClientPolicy(EmailPolicy):
         if not hasattr(value, "name"):
             value = _without_8bit(value)
             if "=?" in value or "*=" in value:
-                value = _with_known_charsets(value)
+                value = with_known_charsets(value)
         return super().header_fetch_parse(name, value)
 
 
@@ -225,7 +213,7 @@ def _header_text(message, raw, name: str, reading: _Reading) -> str:
 
 
 def _note_encoded_words(value: str, name: str, reading: _Reading) -> None:
-    for found in _ENCODED_WORD.finditer(value):
+    for found in ENCODED_WORD.finditer(value):
         if not codec_for(found[1])[1]:
             reading.note(
                 _(

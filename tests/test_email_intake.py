@@ -478,3 +478,10 @@ def test_json_withheld_that_is_not_a_boolean_is_refused(value):
     with pytest.raises(InteractionRejected) as refused:
         interaction_from_json(call)
     assert refused.value.errors == {"withheld": ["Expected true or false."]}
+
+
+def test_json_encoded_words_use_the_same_charsets_as_email():
+    word = base64.b64encode("ご注文①".encode("cp932")).decode()
+    email_item = {"service": "Mail", "channel": "email", "from": "a@example.com"}
+    found = interaction_from_json({**email_item, "subject": f"=?shift_jis?B?{word}?="})
+    assert found["subject"] == "ご注文①"
