@@ -17,6 +17,7 @@ import datetime
 import email
 import email.errors
 import email.utils
+import functools
 import mimetypes
 import re
 from email.generator import BytesGenerator
@@ -87,11 +88,32 @@ class MailClientPolicy(EmailPolicy):
     not allowed"); here they are text before any header is parsed."""
 
     def header_fetch_parse(self, name, value):
-        if not hasattr(value, "name"):
-            value = _without_8bit(value)
-            if "=?" in value or "*=" in value:
-                value = with_known_charsets(value)
+        if hasattr(value, "name"):
+            return value
+        if name.lower() in _SHARED_HEADERS:
+            return _shared_header(self, name, value)
+        return self._parsed(name, value)
+
+    def _parsed(self, name, value):
+        value = _without_8bit(value)
+        if "=?" in value or "*=" in value:
+            value = with_known_charsets(value)
         return super().header_fetch_parse(name, value)
+
+
+# Headers that the email package reads several times per part (get_content_type,
+# get_param, get_payload) and that repeat from email to email ("text/plain;
+# charset=utf-8"): parsed once per distinct value. Parsing them was most of the time
+# of receive_interactions. Header objects are immutable (a change to a message
+# stores a new one), so sharing them is safe.
+_SHARED_HEADERS = frozenset(
+    ("content-type", "content-disposition", "content-transfer-encoding")
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared_header(policy: MailClientPolicy, name: str, value: str):
+    return policy._parsed(name, value)
 
 
 MAIL_POLICY = MailClientPolicy()
