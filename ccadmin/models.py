@@ -101,6 +101,25 @@ class Membership(models.Model):
         related_name="memberships",
         verbose_name=_("tenant"),
     )
+    all_client_partitions = models.BooleanField(
+        _("works for every client"),
+        default=True,
+        help_text=_(
+            "Untick to limit this person to the clients chosen below: they then see "
+            "nothing of the other clients, nor the contacts of no client."
+        ),
+    )
+    # Named by string: the model lives in the partitions app, above this one, and
+    # ccadmin imports nothing of it. The through model (partitions.ClientAssignment)
+    # cascades in the database, so deleting a client removes its assignments.
+    client_partitions = models.ManyToManyField(
+        "partitions.ClientPartition",
+        through="partitions.ClientAssignment",
+        blank=True,
+        related_name="members",
+        verbose_name=_("clients"),
+        help_text=_("The clients this person works for, when not every client."),
+    )
 
     objects = TenantScopedQuerySet.as_manager()
 

@@ -19,13 +19,14 @@ from django.contrib.admin.models import ADDITION
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ccadmin import audit, writes
 from ccadmin.bulk import insert_all
 from ccadmin.locks import lock_senders, sender_lock_key
 from ccadmin.models import Tenant
-from contacts.models import Activity, Company, Contact, Email, is_cjk
+from contacts.models import Activity, Company, Contact, Email, EmailSource, is_cjk
 from partitions.locks import share_client_partitions
 from partitions.models import ClientPartition
 
@@ -168,16 +169,23 @@ def create_contact(
 @dataclass(frozen=True)
 class Sender:
     """Who an interaction comes from, as routing matches contacts: an email address
-    or a phone (in stored form), inside one client partition (None: no client)."""
+    or a phone (in stored form), or nobody known (`placeholder`: a withheld number,
+    an unknown sender), inside one client partition (None: no client)."""
 
     partition_id: int | None
     email: str = ""
     phone: str = ""
+    placeholder: str = ""
 
     def lock_key(self, tenant: Tenant) -> int:
         """This sender's advisory lock key (ccadmin.locks.lock_senders)."""
         return sender_lock_key(
-            "contact-sender", tenant.pk, self.partition_id, self.email, self.phone
+            "contact-sender",
+            tenant.pk,
+            self.partition_id,
+            self.email,
+            self.phone,
+            self.placeholder,
         )
 
 
@@ -187,14 +195,20 @@ def sender_of(
     *,
     email: str = "",
     phone: str = "",
+    placeholder: str = "",
 ) -> Sender:
     """The Sender of an interaction, its address or phone in the form contacts are
     stored in (Contact.normalize, with the tenant's phone region), whoever stored
-    them: an imported "090-1111-2222" is found by a call from "+81 90 1111 2222"."""
+    them: an imported "090-1111-2222" is found by a call from "+81 90 1111 2222".
+    With a `placeholder` (Contact.Placeholder), the client's contact standing for a
+    withheld number or an unknown sender."""
+    partition_id = partition.pk if partition else None
+    if placeholder:
+        return Sender(partition_id=partition_id, placeholder=placeholder)
     probe = Contact(tenant=tenant, email=email, phone=phone)
     probe.normalize()
     return Sender(
-        partition_id=partition.pk if partition else None,
+        partition_id=partition_id,
         email=probe.email,
         phone="" if probe.email else probe.phone,
     )
@@ -234,6 +248,14 @@ def contacts_for_senders(
     for sender in missing:
         partition, display_name = senders[sender]
         first_name, last_name = split_display_name(display_name)
+        if sender.placeholder:
+            # Named in English in the database, like the system account; shown in
+            # the reader's language (Contact.__str__).
+            with translation.override("en"):
+                first_name, last_name = (
+                    "",
+                    str(Contact.Placeholder(sender.placeholder).label),
+                )
         contact = Contact(
             tenant=tenant,
             partition=partition,
@@ -241,6 +263,7 @@ def contacts_for_senders(
             last_name=last_name[:100],
             email=sender.email,
             phone=sender.phone,
+            placeholder=sender.placeholder,
         )
         try:
             # The model's rules, as add_contact checks them, less the two queries a
@@ -266,7 +289,9 @@ def _stored_contacts(tenant: Tenant, senders: list[Sender]) -> dict[Sender, Cont
         return {}
     match = Q()
     for sender in senders:
-        if sender.email:
+        if sender.placeholder:
+            match |= Q(partition_id=sender.partition_id, placeholder=sender.placeholder)
+        elif sender.email:
             match |= Q(partition_id=sender.partition_id, email=sender.email)
         else:
             match |= Q(partition_id=sender.partition_id, phone=sender.phone)
@@ -278,6 +303,7 @@ def _stored_contacts(tenant: Tenant, senders: list[Sender]) -> dict[Sender, Cont
         for sender in (
             Sender(contact.partition_id, email=contact.email),
             Sender(contact.partition_id, phone=contact.phone),
+            Sender(contact.partition_id, placeholder=contact.placeholder),
         ):
             if sender in wanted and (
                 sender not in stored or contact.pk < stored[sender].pk
@@ -286,11 +312,16 @@ def _stored_contacts(tenant: Tenant, senders: list[Sender]) -> dict[Sender, Cont
     return stored
 
 
-def record_interactions(pairs: list[tuple[Email | None, Activity]]) -> None:
+def record_interactions(
+    pairs: list[tuple[Email | None, Activity]],
+    sources: dict[int, bytes] | None = None,
+) -> None:
     """Store incoming interactions routing has assigned, each an Email (for an
     email, else None) and its entry of activity history: every email in one INSERT,
     then every entry in another, in one transaction. The rows are normalised as
-    save() would (insert_all skips it) and get their primary keys.
+    save() would (insert_all skips it) and get their primary keys. `sources` maps
+    the index of a pair to its email's raw RFC 822 source, stored compressed
+    (EmailSource) in one more INSERT.
 
     Not audited: these rows are themselves the contact center's record of what came
     in, written at the gateways' pace; the audit trail records what people and
@@ -307,6 +338,10 @@ def record_interactions(pairs: list[tuple[Email | None, Activity]]) -> None:
         for email, activity in pairs:
             activity.email = email
         Activity.objects.bulk_create([activity for _email, activity in pairs])
+        if sources:
+            EmailSource.objects.bulk_create(
+                EmailSource.of(pairs[index][0], raw) for index, raw in sources.items()
+            )
 
 
 def split_display_name(name: str) -> tuple[str, str]:

@@ -5,6 +5,7 @@ clients); a row with no partition belongs to no client. Deleting a partition del
 rows of all four models inside the database (DB_CASCADE).
 """
 
+import zlib
 from email.utils import getaddresses, parseaddr
 
 from django.core.exceptions import ValidationError
@@ -139,7 +140,19 @@ class Company(TypedName, PartitionedRecord):
 
 
 class Contact(PartitionedRecord):
-    """A person the contact center talks to on behalf of a client (or of none)."""
+    """A person the contact center talks to on behalf of a client (or of none).
+
+    Two kinds of contact stand for nobody known (`placeholder`): the "Withheld number"
+    of a client, which every call without a caller ID is recorded against, and its
+    "Unknown sender", for an email without a sender address. Routing creates each at
+    most once per client (and once for no client).
+    """
+
+    class Placeholder(models.TextChoices):
+        """Whom a placeholder contact stands for."""
+
+        WITHHELD = "withheld", _("Withheld number")
+        UNKNOWN_SENDER = "unknown_sender", _("Unknown sender")
 
     partition = partition_field("contacts")
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
@@ -156,6 +169,17 @@ class Contact(PartitionedRecord):
     email = models.EmailField(_("email"), max_length=254, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    placeholder = models.CharField(
+        _("stands for"),
+        max_length=20,
+        choices=Placeholder.choices,
+        blank=True,
+        default="",
+        help_text=_(
+            "Set on the contact that calls without a caller ID, or emails without a "
+            "sender, are recorded against."
+        ),
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -176,8 +200,21 @@ class Contact(PartitionedRecord):
             # The admin's first page of a tenant's contacts without sorting them all.
             models.Index(fields=["tenant", "last_name", "first_name", "id"]),
         ]
+        constraints = [
+            # One "Withheld number" and one "Unknown sender" per client. (Contacts
+            # of no client have a NULL partition, which a unique key does not
+            # compare: routing's advisory lock per sender keeps those to one.)
+            models.UniqueConstraint(
+                fields=["tenant", "partition", "placeholder"],
+                condition=~models.Q(placeholder=""),
+                name="contacts_contact_one_placeholder_per_client",
+            )
+        ]
 
     def __str__(self) -> str:
+        if self.placeholder:
+            # In the reader's language, whatever the name stored.
+            return str(self.Placeholder(self.placeholder).label)
         # Japanese names are written family name first: 山田 太郎, not 太郎 山田.
         if any(is_cjk(char) for char in self.last_name):
             full = f"{self.last_name} {self.first_name}".strip()
@@ -218,6 +255,14 @@ class Contact(PartitionedRecord):
 
     def clean(self) -> None:
         super().clean()
+        if self.placeholder and (self.email or self.phone):
+            raise ValidationError(
+                _(
+                    "A contact standing for a withheld number or an unknown sender "
+                    "has no email address or phone."
+                ),
+                code="placeholder_with_address",
+            )
         if not (self.first_name or self.last_name or self.email or self.phone):
             raise ValidationError(
                 _("Give the contact at least a name, an email address or a phone.")
@@ -236,10 +281,33 @@ class Email(PartitionedRecord):
     direction = models.CharField(
         _("direction"), max_length=10, choices=Direction.choices
     )
-    sender = models.CharField(_("sender"), max_length=320)
+    # Blank for an email that came without a sender address ("Unknown sender").
+    sender = models.CharField(_("sender"), max_length=320, blank=True)
     recipients = models.TextField(_("recipients"), blank=True)
     subject = models.CharField(_("subject"), max_length=998, blank=True)
     body = models.TextField(_("body"), blank=True)
+    body_html = models.TextField(
+        _("HTML body"),
+        blank=True,
+        help_text=_("The HTML the body was read from, for an email sent as HTML."),
+    )
+    attachments = models.JSONField(
+        _("attachments"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'Each attachment as received: {"name", "type", "size" (bytes), "kept" '
+            "(whether its content is stored)}."
+        ),
+    )
+    notes = models.TextField(
+        _("intake notes"),
+        blank=True,
+        help_text=_(
+            "What could not be recorded exactly as received, one note a line (an "
+            "unreadable date, a truncated subject)."
+        ),
+    )
     message_id = models.CharField(_("message ID"), max_length=998, blank=True)
     service = models.ForeignKey(
         Service,
@@ -283,6 +351,43 @@ class Email(PartitionedRecord):
         self.recipients = normalize_mailboxes(self.recipients)
         self.subject = one_line(self.subject)
         self.message_id = (self.message_id or "").strip()
+
+
+class EmailSource(models.Model):
+    """The raw RFC 822 source of an email as it was received, compressed: the
+    contact center's evidence of what a client's customer sent, for fidelity and
+    legal needs. Deleted with its email (and so with its client), exported in the
+    client's zip, downloadable from the email's admin page.
+
+    Kept apart from Email so that listing emails never reads the sources.
+    """
+
+    email = models.OneToOneField(
+        Email,
+        on_delete=models.DB_CASCADE,
+        primary_key=True,
+        related_name="source",
+        verbose_name=_("email"),
+    )
+    compressed = models.BinaryField(_("compressed source"))
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+
+    class Meta:
+        verbose_name = _("email source")
+        verbose_name_plural = _("email sources")
+
+    def __str__(self) -> str:
+        return f"{self.email_id}.eml"
+
+    @classmethod
+    def of(cls, email: Email, raw: bytes) -> "EmailSource":
+        """The source `raw` of `email`, compressed (zlib: mail is text, and shrinks
+        to a third or less; the standard library's, so any tool can read it back)."""
+        return cls(email=email, compressed=zlib.compress(raw, 6), size=len(raw))
+
+    def raw(self) -> bytes:
+        """The message's bytes as received."""
+        return zlib.decompress(bytes(self.compressed))
 
 
 class Activity(PartitionedRecord):

@@ -12,6 +12,10 @@ was typed. They are still stored and matched exactly, as typed once separators a
 gone. A number with an extension ("03-1234-5678 ext. 12") is stored in E.164 with the
 extension in RFC 3966's notation, "+81312345678;ext=12": a different line from the
 main number, so a call from the main number does not find it.
+
+Gateways often present callers as RFC 3966 `tel:` URIs ("tel:+81-3-1234-5678",
+"tel:0312345678;phone-context=+81") or as SIP URIs of a number
+("sip:+81312345678@pbx.example;user=phone"): those are numbers too.
 """
 
 import re
@@ -35,6 +39,31 @@ _NUMBER = re.compile(
 )
 
 
+# An RFC 3966 or SIP URI of a phone number: its scheme, the number (the SIP user part)
+# and its parameters, of which only the extension matters for matching.
+_URI = re.compile(
+    r"(?:tel|sips?):(?P<number>[^;@]+)(?:@[^;]*)?(?P<parameters>(?:;[^;]*)*)",
+    re.IGNORECASE,
+)
+
+
+def number_of_uri(value: str) -> str:
+    """The number a `tel:` or SIP URI presents, with its extension ("tel:+81-3-1234-
+    5678;ext=12" -> "+81-3-1234-5678;ext=12"); any other text as it is."""
+    match = _URI.fullmatch((value or "").strip())
+    if match is None:
+        return value
+    extension = next(
+        (
+            parameter
+            for parameter in match["parameters"].split(";")
+            if parameter.lower().startswith("ext=")
+        ),
+        "",
+    )
+    return match["number"] + (f";{extension}" if extension else "")
+
+
 def default_region() -> str:
     """The region numbers without a country code belong to, for a tenant that has
     none of its own: the PHONE_DEFAULT_REGION setting ("JP")."""
@@ -48,7 +77,9 @@ def normalize_phone(value: str, region: str | None = None) -> str:
 
     Raises ValidationError for text that is not a phone number.
     """
-    compact = SEPARATORS.sub("", unicodedata.normalize("NFKC", value or ""))
+    compact = SEPARATORS.sub(
+        "", unicodedata.normalize("NFKC", number_of_uri(value or ""))
+    )
     match = _NUMBER.fullmatch(compact)
     if match is None:
         raise ValidationError(

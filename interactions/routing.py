@@ -10,6 +10,7 @@ tenant) is reported as a duplicate instead of being recorded twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -41,6 +42,28 @@ from services.models import Service
 CHANNELS = [choice.value for choice in Activity.Channel]
 _HEADER_MAX = 998  # RFC 5322's line limit: Email.subject and Email.message_id
 
+# What networks, PBXs and SIP trunks present instead of the number of a caller who
+# withheld it (RFC 3325's "anonymous@anonymous.invalid" included), and the Japanese
+# carriers' caller-ID reasons (withheld, payphone, unavailable, out of area): each
+# such call is recorded against the client's "Withheld number" contact.
+WITHHELD_CALLER_IDS = frozenset(
+    {
+        "anonymous",
+        "withheld",
+        "private",
+        "private number",
+        "restricted",
+        "unavailable",
+        "unknown",
+        "blocked",
+        "no caller id",
+        "非通知",
+        "公衆電話",
+        "通知不可能",
+        "表示圏外",
+    }
+)
+
 
 class InteractionRejected(Exception):
     """An incoming interaction that cannot be recorded, with the reason per field.
@@ -70,6 +93,8 @@ class RoutedInteraction:
     partition: ClientPartition | None
     duplicate: bool = False
     contact_created: bool = False
+    # What was recorded as well as it could be (a date, a subject, a recipient).
+    notes: tuple[str, ...] = ()
 
     def as_json(self) -> dict:
         """The ids and assignment, as the API answers them."""
@@ -84,6 +109,7 @@ class RoutedInteraction:
                 else None
             ),
             "duplicate": self.duplicate,
+            "notes": list(self.notes),
         }
 
 
@@ -99,17 +125,28 @@ def route_interaction(
     body: str = "",
     message_id: str = "",
     occurred_at: datetime | None = None,
+    withheld: bool = False,
+    body_html: str = "",
+    attachments: Iterable[dict] = (),
+    notes: Iterable[str] = (),
+    raw_source: bytes | None = None,
     actor=None,
 ) -> RoutedInteraction:
     """Record one incoming call, chat or email of `tenant` in the right BPO client.
 
     `service` is a service's name or id; when empty, an email finds its service by
     the address it was sent to (Service.email_address). `sender` is a phone number or
-    an email address (optionally "Name <address>"). The contact is found by address
-    or phone inside the assigned partition, or created there; an Activity (and for
-    email an Email) is recorded there. The partition is the service's, only while it
-    is enabled; otherwise none. A contact created for a new sender is audited as
-    `actor` (None: the system account, as for the gateways' deliveries).
+    an email address (optionally "Name <address>"), a `tel:` URI, or a withheld
+    caller ID ("anonymous", or `withheld`). The contact is found by address or phone
+    inside the assigned partition, or created there; a withheld call goes to the
+    client's "Withheld number" contact, and an interaction without a sender to its
+    "Unknown sender". An Activity (and for email an Email, with its `body_html`,
+    `attachments` list, intake `notes` and `raw_source` kept compressed) is recorded
+    there. A header that does not decide routing never refuses the interaction: an
+    invalid recipient is left out and a subject too long is cut, each with a note.
+    The partition is the service's, only while it is enabled; otherwise none. A
+    contact created for a new sender is audited as `actor` (None: the system account,
+    as for the gateways' deliveries).
 
     Raises InteractionRejected with the errors per field; nothing is written then.
     One transaction, with the locks of ccadmin/locks.py and none on the tenant: other
@@ -129,6 +166,11 @@ def route_interaction(
                 "body": body,
                 "message_id": message_id,
                 "occurred_at": occurred_at,
+                "withheld": withheld,
+                "body_html": body_html,
+                "attachments": attachments,
+                "notes": notes,
+                "raw_source": raw_source,
             }
         ],
         actor=actor,
@@ -146,6 +188,11 @@ _OPTIONAL_FIELDS = {
     "body": "",
     "message_id": "",
     "occurred_at": None,
+    "withheld": False,
+    "body_html": "",
+    "attachments": (),
+    "notes": (),
+    "raw_source": None,
 }
 
 
@@ -189,6 +236,11 @@ def route_interactions(
         plans = []
         for index, found in _find_services(tenant, valid).items():
             if isinstance(found, InteractionRejected):
+                if valid[index]["placeholder"] == Contact.Placeholder.UNKNOWN_SENDER:
+                    # Nobody to attach it to, and no client to file it under.
+                    found = InteractionRejected(
+                        {**found.errors, "from": [_("The sender is missing.")]}
+                    )
                 outcomes[index] = found
             else:
                 plans.append(_Plan(index, valid[index], found))
@@ -207,6 +259,7 @@ def route_interactions(
                 plan.partition,
                 email=plan.fields["email"],
                 phone=plan.fields["phone"],
+                placeholder=plan.fields["placeholder"],
             )
         plans, repeats = _without_duplicates(tenant, plans, outcomes)
         if len(plans) == 1:
@@ -274,14 +327,20 @@ def _write(tenant: Tenant, plans: list[_Plan], outcomes: list, actor) -> None:
     # in a cycle (a deadlock).
     rows.sort(key=lambda row: row[0].fields["message_id"])
     for attempt in range(3):
+        pairs = [(row[3], row[4]) for row in rows]
+        sources = {
+            index: row[0].fields["raw_source"]
+            for index, row in enumerate(rows)
+            if row[3] is not None and row[0].fields["raw_source"]
+        }
         if len(plans) == 1:
             # Alone (_write_alone): a conflict is this item's duplicate, answered
             # by the caller; no savepoint needed to retry the others.
-            record_interactions([(row[3], row[4]) for row in rows])
+            record_interactions(pairs, sources)
             break
         try:
             with transaction.atomic():
-                record_interactions([(row[3], row[4]) for row in rows])
+                record_interactions(pairs, sources)
             break
         except IntegrityError:
             # A Message-ID was recorded by another transaction meanwhile (the unique
@@ -309,6 +368,7 @@ def _write(tenant: Tenant, plans: list[_Plan], outcomes: list, actor) -> None:
             service=plan.service,
             partition=plan.partition,
             contact_created=created,
+            notes=tuple(plan.fields["notes"]),
         )
 
 
@@ -326,6 +386,9 @@ def _rows(
             recipients=", ".join(fields["recipients"]),
             subject=fields["subject"],
             body=fields["body"],
+            body_html=fields["body_html"] or "",
+            attachments=list(fields["attachments"]),
+            notes="\n".join(fields["notes"]),
             message_id=fields["message_id"],
             service=service,
             contact=contact,
@@ -367,11 +430,18 @@ def _validated(region: str, **raw) -> dict:
         ]
     fields["channel"] = channel
 
+    notes = list(raw["notes"] or ())
     name, address = _split_sender(raw["sender"] or "")
     fields["sender_name"] = (raw["sender_name"] or name).strip()
-    fields["email"] = fields["phone"] = ""
-    if not address:
-        errors["from"] = [_("The sender is missing.")]
+    fields["email"] = fields["phone"] = fields["placeholder"] = ""
+    if channel != Activity.Channel.EMAIL and (raw["withheld"] or _is_withheld(address)):
+        # The caller chose not to show a number: none is kept, even if one came.
+        fields["placeholder"] = Contact.Placeholder.WITHHELD
+        fields["sender_name"] = ""
+    elif not address:
+        # Recorded against the service's client's "Unknown sender"; refused only
+        # if the service is not found either (route_interactions).
+        fields["placeholder"] = Contact.Placeholder.UNKNOWN_SENDER
     elif channel == Activity.Channel.EMAIL or (
         channel != Activity.Channel.VOICE and "@" in address
     ):
@@ -394,30 +464,48 @@ def _validated(region: str, **raw) -> dict:
     recipients = raw["recipients"]
     if isinstance(recipients, str):
         recipients = [recipients]
-    addresses = [addr for _n, addr in getaddresses(list(recipients)) if addr]
-    bad = [addr for addr in addresses if not _is_email(addr)]
-    if channel == Activity.Channel.EMAIL and bad:
-        errors["to"] = [
-            _("Not a valid email address: %(values)s.") % {"values": ", ".join(bad)}
-        ]
-    fields["recipients"] = [addr.lower() for addr in addresses]
+    addresses, bad = [], []
+    for recipient in recipients:
+        # One by one: a malformed one ("sales@") parses to nothing, and must be
+        # named in the note rather than vanish.
+        found = [addr for _n, addr in getaddresses([recipient]) if addr]
+        if not found and recipient.strip():
+            bad.append(recipient.strip())
+        for addr in found:
+            (addresses if _is_email(addr) else bad).append(addr)
+    if bad:
+        # A recipient decides nothing once the service is known (and an email
+        # whose service cannot be found by them is refused for that).
+        notes.append(
+            _("Not an email address, left out of the recipients: %(values)s.")
+            % {"values": ", ".join(bad)}
+        )
+    # Each once (Delivered-To usually repeats To), in the order received.
+    fields["recipients"] = list(dict.fromkeys(addr.lower() for addr in addresses))
 
     fields["subject"] = " ".join((raw["subject"] or "").split())
     if len(fields["subject"]) > _HEADER_MAX:
-        errors["subject"] = [
-            _("The subject is longer than %(max)s characters.") % {"max": _HEADER_MAX}
-        ]
+        notes.append(
+            _("The subject had %(length)s characters: the first %(max)s are recorded.")
+            % {"length": f"{len(fields['subject']):,}", "max": _HEADER_MAX}
+        )
+        fields["subject"] = fields["subject"][:_HEADER_MAX]
     fields["message_id"] = (raw["message_id"] or "").strip()
     if len(fields["message_id"]) > _HEADER_MAX:
-        errors["message_id"] = [
-            _("The message id is longer than %(max)s characters.")
-            % {"max": _HEADER_MAX}
-        ]
+        notes.append(
+            _(
+                "The message ID had %(length)s characters: the first %(max)s are "
+                "recorded (and used to recognise the email delivered again)."
+            )
+            % {"length": f"{len(fields['message_id']):,}", "max": _HEADER_MAX}
+        )
+        fields["message_id"] = fields["message_id"][:_HEADER_MAX]
     occurred = raw["occurred_at"] or timezone.now()
     if timezone.is_naive(occurred):
         occurred = timezone.make_aware(occurred)
     fields["occurred_at"] = occurred
     fields["body"] = raw["body"] or ""
+    fields["notes"] = notes
     if errors:
         raise InteractionRejected(errors)
     return fields
@@ -431,6 +519,13 @@ def _split_sender(value: str) -> tuple[str, str]:
         if address:
             return name, address
     return "", value
+
+
+def _is_withheld(address: str) -> bool:
+    """Whether a caller ID is one of WITHHELD_CALLER_IDS, bare or as a SIP URI
+    ("sip:anonymous@anonymous.invalid")."""
+    text = re.sub(r"^sips?:", "", address.strip().strip('"').casefold())
+    return text.split("@")[0].strip() in WITHHELD_CALLER_IDS
 
 
 def _is_email(value: str) -> bool:
@@ -600,6 +695,10 @@ def _formatted_sender(fields: dict) -> str:
 
 def _summary(fields: dict, service: Service) -> str:
     text = fields["subject"] or " ".join(fields["body"].split())
+    if not text and fields["attachments"]:
+        text = _("Attachments: %(names)s") % {
+            "names": ", ".join(a.get("name", "") for a in fields["attachments"])
+        }
     if not text:
         text = _("Incoming %(channel)s through %(service)s") % {
             "channel": Activity.Channel(fields["channel"]).label.lower(),

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ccadmin.models import Tenant
+from ccadmin.models import Membership, Tenant
 from ccadmin.normalized import NormalizedModel
 from ccadmin.scoping import TenantScopedQuerySet
 from ccadmin.text import TypedName, name_key, normalize_name, validate_printable_name
@@ -113,3 +113,35 @@ class ClientPartition(TypedName, NormalizedModel):
             .exclude(pk=self.pk)
             .exists()
         )
+
+
+class ClientAssignment(models.Model):
+    """That a member of a contact center works for one of its clients: the clients
+    of a person whose membership is not for every client (Membership.client_partitions).
+    Deleted in the database with the client or the membership."""
+
+    membership = models.ForeignKey(
+        Membership,
+        on_delete=models.DB_CASCADE,
+        related_name="client_assignments",
+        verbose_name=_("membership"),
+    )
+    client_partition = models.ForeignKey(
+        ClientPartition,
+        on_delete=models.DB_CASCADE,
+        related_name="assignments",
+        verbose_name=_("client partition"),
+    )
+
+    class Meta:
+        verbose_name = _("client assignment")
+        verbose_name_plural = _("client assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "client_partition"],
+                name="partitions_clientassignment_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership} → {self.client_partition}"

@@ -199,6 +199,7 @@ def test_the_single_answer_is_unchanged(client, acme, key):
         "service",
         "client_partition",
         "duplicate",
+        "notes",
     }
     assert json.loads(response.content)["duplicate"] is False
 

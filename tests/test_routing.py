@@ -169,8 +169,6 @@ def test_chat_sender_may_be_an_address(tenant, setup):
     [
         ({"service": "No Such Line"}, "service"),
         ({"service": ""}, "service"),
-        ({"sender": ""}, "from"),
-        ({"sender": "   "}, "from"),
         ({"sender": "call me maybe"}, "from"),
         ({"channel": "pigeon"}, "channel"),
     ],
@@ -193,8 +191,6 @@ def test_bad_call_is_rejected_naming_the_field_and_writes_nothing(
     [
         ({"sender": "taro at example.jp"}, "from"),
         ({"sender": "+81 90 1111 2222"}, "from"),
-        ({"recipients": ["not an address"]}, "to"),
-        ({"subject": "x" * 999}, "subject"),
         ({"service": "", "recipients": ["nobody@else.example"]}, "service"),
     ],
 )

@@ -108,6 +108,32 @@ def test_twelve_concurrent_emails_from_one_new_sender_make_one_contact(acme):
     assert Email.objects.count() == 12
 
 
+def test_twelve_concurrent_withheld_calls_make_one_withheld_number_contact(acme):
+    # Issue 17: the client's "Withheld number" is found and created like a sender,
+    # under the same advisory lock, so concurrent anonymous calls share one.
+    tenant = acme.tenant
+    no_client = factories.ServiceFactory(tenant=tenant, name="General")
+
+    outcomes = race(
+        [lambda: call(tenant, "anonymous")] * 6
+        + [
+            lambda: route_interaction(
+                tenant, service=no_client.name, channel="voice", sender="anonymous"
+            )
+        ]
+        * 6
+    )
+
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    withheld = Contact.objects.filter(placeholder=Contact.Placeholder.WITHHELD)
+    # One for the client, one for no client (whose NULL partition no unique key
+    # compares: the advisory lock alone keeps it to one).
+    assert sorted(withheld.values_list("partition_id", flat=True), key=str) == sorted(
+        [acme.pk, None], key=str
+    )
+    assert Activity.objects.count() == 12
+
+
 def test_twelve_concurrent_deliveries_of_one_message_id_make_one_email(acme):
     tenant = acme.tenant
 
