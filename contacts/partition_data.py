@@ -1,8 +1,22 @@
 """What a client partition holds of the contacts app: its contacts, companies, emails
-and activity history, all deleted with it (partitions.registry)."""
+and activity history, all deleted with it, and the original messages of its emails,
+exported as files (partitions.registry)."""
 
-from contacts.models import Activity, Company, Contact, Email
-from partitions.registry import ExportTable, PartitionContent, register
+from collections.abc import Iterator
+
+from contacts.models import Activity, Company, Contact, Email, EmailSource
+from partitions.models import ClientPartition
+from partitions.registry import (
+    ExportFiles,
+    ExportTable,
+    PartitionContent,
+    register,
+    register_files,
+)
+
+# Sources read per round trip of the export's server-side cursor: a message may be
+# megabytes (attachments), so fewer than the CSV tables' rows.
+SOURCE_CHUNK_SIZE = 50
 
 # The export's files, in this order, and their columns (headers: the fields in words).
 # contacts.csv has the columns `import_contacts` reads, so a client's contacts can be
@@ -43,6 +57,9 @@ EXPORTS = (
                 "service__name",
                 "contact_id",
                 "sent_at",
+                # As JSON: [{"name", "type", "size", "kept"}, ...].
+                "attachments",
+                "notes",
             ),
         ),
     ),
@@ -66,9 +83,22 @@ EXPORTS = (
 )
 
 
+def original_messages(partition: ClientPartition) -> Iterator[tuple[str, bytes]]:
+    """The raw RFC 822 source of each of the client's emails that has one, as
+    ("<email id>.eml", bytes as received), in email id order, read in chunks."""
+    sources = (
+        EmailSource.objects.filter(email__partition=partition)
+        .order_by("pk")
+        .iterator(chunk_size=SOURCE_CHUNK_SIZE)
+    )
+    for source in sources:
+        yield f"{source.email_id}.eml", source.raw()
+
+
 def register_partition_data() -> None:
     """Register contacts, companies, emails and activity history with
-    partitions.registry; the admin list counts contacts."""
+    partitions.registry, and the emails' original messages as the export's
+    `emails/` folder; the admin list counts contacts."""
     for model, key, export in EXPORTS:
         register(
             PartitionContent(
@@ -80,3 +110,12 @@ def register_partition_data() -> None:
                 list_column=key == "contacts",
             )
         )
+    register_files(
+        ExportFiles(
+            key="original_emails",
+            folder="emails",
+            files=original_messages,
+            model=EmailSource,
+            partition_field="email__partition",
+        )
+    )

@@ -140,7 +140,9 @@ def new_contact(request: HttpRequest) -> HttpResponse:
 @require_GET
 @agent_view
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A contact's activity history and emails, newest first.
+    """A contact's activity history and emails, newest first, each email with its
+    attachments listed (name, type, size). A placeholder contact ("Withheld number",
+    "Unknown sender") is shown by its label.
 
     Contacts of a disabled client are not shown to agents, like the client itself.
     """
@@ -153,7 +155,11 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     activities = contact.activities.select_related("service").order_by(
         "-occurred_at", "-pk"
     )[:HISTORY_SHOWN]
-    emails = contact.emails.order_by("-sent_at", "-pk")[:HISTORY_SHOWN]
+    # Attachments are listed from the email's own row (a JSON list): no query per
+    # email. The HTML body is not shown here, so not read.
+    emails = contact.emails.defer("body_html").order_by("-sent_at", "-pk")[
+        :HISTORY_SHOWN
+    ]
     return render(
         request,
         "agent/contact_detail.html",

@@ -386,6 +386,13 @@ class ClientPartitionAdmin(TenantScopedAdmin):
                 "rows": content.of(partition).count(),
             }
             for content in registry.contents()
+        ] + [
+            {
+                "filename": f"{files.folder}/",
+                "what": files.model._meta.verbose_name_plural,
+                "rows": files.of(partition).count(),
+            }
+            for files in registry.export_files()
         ]
         context = {
             **self.admin_site.each_context(request),

@@ -3,11 +3,12 @@ client's contract ends, before deleting the client partition.
 
 The zip holds one CSV file per kind of record (contacts, companies, emails, activity
 history, services: what the apps registered in partitions.registry, with the file
-names and columns they gave) and `manifest.json` with the counts and the time. Rows
-are read with server-side cursors in chunks and written straight into the zip, so
-memory stays flat whatever the client's size. On PostgreSQL every file is read from
-one snapshot (REPEATABLE READ), so the files agree with each other and with the
-manifest's counts.
+names and columns they gave), the folders of files the apps registered (the
+original messages, `emails/<email id>.eml`) and `manifest.json` with the counts and
+the time. Rows are read with server-side cursors in chunks and written straight into
+the zip, so memory stays flat whatever the client's size. On PostgreSQL every file
+is read from one snapshot (REPEATABLE READ), so the files agree with each other and
+with the manifest's counts.
 
 The command (`manage.py partitions export`) and the admin's "Export data" button both
 call `export_client_partition`; it writes the audit entry.
@@ -77,6 +78,9 @@ class ExportManifest:
             "exported_by": self.exported_by,
             "encoding": "UTF-8 with BOM, RFC 4180 CSV",
             "files": {c.key: c.export.filename for c in registry.contents()},
+            # Folders of files beyond the tables (original messages): their counts
+            # are under the same keys in "counts".
+            "folders": {f.key: f"{f.folder}/" for f in registry.export_files()},
             "counts": self.counts,
         }
 
@@ -102,6 +106,8 @@ def export_client_partition(
         )
         for content in registry.contents():
             counts[content.key] = _write_table(archive, content, partition)
+        for files in registry.export_files():
+            counts[files.key] = _write_files(archive, files, partition)
         manifest = ExportManifest(
             tenant_slug=partition.tenant.slug,
             tenant_name=partition.tenant.name,
@@ -168,6 +174,23 @@ def _write_table(
     return count
 
 
+def _write_files(
+    archive: zipfile.ZipFile,
+    files: registry.ExportFiles,
+    partition: ClientPartition,
+) -> int:
+    """Write each file the registering app yields into `folder/`, one at a time:
+    only the file being written is in memory."""
+    count = 0
+    for name, content in files.files(partition):
+        with archive.open(
+            _entry(f"{files.folder}/{name}"), "w", force_zip64=True
+        ) as out:
+            out.write(content)
+        count += 1
+    return count
+
+
 def _entry(filename: str) -> zipfile.ZipInfo:
     """A compressed zip entry dated now (zipfile would date it 1980)."""
     info = zipfile.ZipInfo(filename, date_time=timezone.localtime().timetuple()[:6])
@@ -182,6 +205,9 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, (list, dict)):
+        # A JSON field (an email's attachments): as JSON, which any tool reads back.
+        value = json.dumps(value, ensure_ascii=False)
     return escape_cell(str(value))
 
 

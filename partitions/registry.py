@@ -13,6 +13,7 @@ Two kinds of holding, by what deleting the client does to the records:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db.models import Model, QuerySet
@@ -61,13 +62,49 @@ class PartitionContent:
         return self.of(partition).order_by("pk").values_list(*self.export.fields)
 
 
+@dataclass(frozen=True)
+class ExportFiles:
+    """Files of a client's export beyond its CSV tables, registered by the app that
+    holds them: e.g. contacts' original messages, `emails/<email id>.eml`.
+
+    `files(partition)` yields (file name, content) pairs, reading the records in
+    chunks (a server-side cursor) so that the export's memory stays flat; the
+    export writes each straight into the zip under `folder`, and the manifest lists
+    the folder and how many files it holds under `key`. `model` and
+    `partition_field` say which records the files are of, so that the admin's export
+    page counts them before the export (one COUNT, never reading them).
+    """
+
+    key: str
+    folder: str
+    files: Callable[[ClientPartition], Iterator[tuple[str, bytes]]]
+    model: type[Model]
+    partition_field: str
+
+    def of(self, partition: ClientPartition | int) -> QuerySet:
+        """The partition's records that become files of this folder."""
+        return self.model._default_manager.filter(**{self.partition_field: partition})
+
+
 _CONTENTS: dict[str, PartitionContent] = {}
+_FILES: dict[str, ExportFiles] = {}
 
 
 def register(content: PartitionContent) -> None:
     """Say that a client partition holds records of this kind (from an app's
     AppConfig.ready()). Registering a key again replaces it, in place."""
     _CONTENTS[content.key] = content
+
+
+def register_files(files: ExportFiles) -> None:
+    """Add a folder of files to every client's export (from an app's
+    AppConfig.ready()). Registering a key again replaces it, in place."""
+    _FILES[files.key] = files
+
+
+def export_files() -> list[ExportFiles]:
+    """Every registered folder of files of the export, in registration order."""
+    return list(_FILES.values())
 
 
 def contents() -> list[PartitionContent]:

@@ -1,5 +1,8 @@
 """factory-boy factories for the contact center's models."""
 
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
 import factory
 from django.contrib.auth.models import User
 from django.test import Client
@@ -7,7 +10,8 @@ from django.utils import timezone
 
 from ccadmin.models import Membership, Tenant
 from ccadmin.roles import ADMINISTRATORS, AGENTS, ensure_roles
-from contacts.models import Activity, Company, Contact, Direction, Email
+from contacts.mail_parts import attachment_parts
+from contacts.models import Activity, Company, Contact, Direction, Email, EmailSource
 from partitions.models import ClientPartition
 from services.models import Service
 
@@ -190,3 +194,55 @@ def gateway_token(tenant: Tenant, name: str = "PBX", **kwargs) -> tuple:
     key = token.set_new_key()
     token.save()
     return token, key
+
+
+# A PDF-ish payload: the bytes a download must give back exactly.
+PDF_BYTES = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+
+
+def customer_message(*, html: str = "<p>Bonjour</p>", attachments: tuple = ()) -> bytes:
+    """Real RFC 822 bytes of a customer's email: a plain and an HTML body, a PDF
+    named "請求書.pdf" (non-ASCII, RFC 2231-encoded by the email package) and
+    `attachments` given as (name, maintype, subtype, bytes)."""
+    message = EmailMessage()
+    message["From"] = "Taro Yamada <taro@example.jp>"
+    message["To"] = "support@acme.example"
+    message["Subject"] = "請求書について"
+    message["Message-ID"] = "<invoice-1@example.jp>"
+    message.set_content("請求書を添付します。\n")
+    message.add_alternative(html, subtype="html")
+    message.add_attachment(
+        PDF_BYTES, maintype="application", subtype="pdf", filename="請求書.pdf"
+    )
+    for name, maintype, subtype, content in attachments:
+        message.add_attachment(
+            content, maintype=maintype, subtype=subtype, filename=name
+        )
+    return message.as_bytes()
+
+
+def listed_attachments(raw: bytes, *, kept: bool = True) -> list[dict]:
+    """Email.attachments as intake lists them from the message `raw`: each
+    attachment part (contacts.mail_parts) by name, type and decoded size."""
+    message = message_from_bytes(raw, policy=policy.default)
+    return [
+        {
+            "name": part.get_filename() or "",
+            "type": part.get_content_type(),
+            "size": len(part.get_payload(decode=True) or b""),
+            "kept": kept,
+        }
+        for part in attachment_parts(message)
+    ]
+
+
+def email_with_source(
+    tenant: Tenant, raw: bytes | None = None, *, kept: bool = True, **fields
+) -> Email:
+    """An inbound email as intake records it: its attachments listed from its
+    source `raw` (customer_message() by default), which is stored compressed."""
+    raw = customer_message() if raw is None else raw
+    fields.setdefault("attachments", listed_attachments(raw, kept=kept))
+    email = EmailFactory(tenant=tenant, **fields)
+    EmailSource.of(email, raw).save()
+    return email

@@ -131,6 +131,7 @@ def test_export_page_says_what_will_be_exported_and_changes_nothing(
         "emails.csv": str(acme.emails.count()),
         "activity_history.csv": str(acme.activities.count()),
         "services.csv": "1",
+        "emails/": "0",  # the original messages, one .eml file each
     }
     assert "manifest.json" in page.text
     form = re.search(r'<form method="post">(.*?)</form>', page.text, re.S).group(1)

@@ -21,7 +21,7 @@ EXPORT_FILES = {
     "emails": (
         "emails.csv",
         "id,direction,sender,recipients,subject,body,message id,service,contact id,"
-        "sent at",
+        "sent at,attachments,notes",
     ),
     "activities": (
         "activity_history.csv",
@@ -98,4 +98,6 @@ def test_export_writes_each_registered_file_with_its_columns_in_order(
         "emails": 2,
         "activities": 4,
         "services": 1,
+        "original_emails": 0,
     }
+    assert manifest["folders"] == {"original_emails": "emails/"}
