@@ -289,3 +289,12 @@ INTERACTION_MAX_FUTURE_SECONDS = env.int("INTERACTION_MAX_FUTURE_SECONDS", defau
 CONTACT_IMPORT_MAX_UPLOAD_SIZE = env.int(
     "CONTACT_IMPORT_MAX_UPLOAD_SIZE", default=20 * 1024 * 1024
 )
+
+# Attachments of incoming email (issue 17): every attachment is listed (name, type,
+# size) on the email; its content is kept in the email's raw source only while
+# EMAIL_STORE_ATTACHMENTS is on and it is at most EMAIL_ATTACHMENT_MAX_BYTES (default
+# 25 MiB). Content not kept is emptied from the stored source, which says so.
+EMAIL_STORE_ATTACHMENTS = env.bool("EMAIL_STORE_ATTACHMENTS", default=True)
+EMAIL_ATTACHMENT_MAX_BYTES = env.int(
+    "EMAIL_ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024
+)

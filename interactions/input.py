@@ -1,36 +1,31 @@
 """Incoming interactions as gateways deliver them: JSON objects (JSON Lines files and
-the HTTP API) and RFC 822 email (.eml files, mbox), turned into the arguments of
-`interactions.routing.route_interaction`.
+the HTTP API) turned into the arguments of `interactions.routing.route_interaction`,
+and the files that hold them (JSON Lines, mbox). Email itself is read in
+interactions/mail.py.
 
-Email is parsed with Python's `email` package and its modern policy, which decodes
-encoded words (=?UTF-8?B?...?=, =?ISO-2022-JP?B?...?=) in subjects and names, and
-walks multipart bodies.
-
-Gateways and mailboxes are outside the contact center's control, so every rule about
-hostile input is here, once, for both paths (issue 10): JSON too large or nested too
-deep (`load_json`), control characters and NUL in any field
-(`control_character_errors`), and times in the future or with impossible offsets
-(`occurred_at_errors`).
+Gateways are outside the contact center's control, so the rules about hostile JSON
+are here, once (issue 10): JSON too large or nested too deep (`load_json`), control
+characters and NUL in any field (`control_character_errors`), and times in the
+future or with impossible offsets (`occurred_at_errors`). Email records what it can
+with a note instead (issue 17), using the same definitions.
 """
 
 from __future__ import annotations
 
 import datetime
-import email
 import email.policy
 import json
 import re
 from collections.abc import Iterator, Mapping
-from email.message import EmailMessage
 from pathlib import Path
 from typing import NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
+from interactions.charsets import with_known_charsets
 from interactions.routing import InteractionRejected
 
 # The fields of one interaction in JSON, each a string ("to" may be a list).
@@ -43,6 +38,7 @@ JSON_FIELDS = (
     "body",
     "message_id",
     "occurred_at",
+    "withheld",
 )
 
 
@@ -61,7 +57,7 @@ EARLIEST_OCCURRED_AT = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC)
 # line feed and carriage return, which are text (a body's lines); and lone surrogates
 # (category Cs). A regular expression rather than a loop over unicodedata: bodies are
 # long and this runs on every record.
-_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 # The input's field name of each route_interaction argument, for error messages.
 _FIELD_OF_ARGUMENT = {"sender": "from", "sender_name": "from", "recipients": "to"}
@@ -151,7 +147,7 @@ def control_character_errors(arguments: Mapping[str, object]) -> dict[str, list[
 
 
 def _character_error(text: str) -> str | None:
-    found = _NOT_TEXT.search(text)
+    found = NOT_TEXT.search(text)
     if found is None:
         return None
     code = ord(found.group())
@@ -219,6 +215,12 @@ def interaction_from_json(data: object, *, default_service: str = "") -> dict:
         ]
     for field in JSON_FIELDS:
         value = data.get(field)
+        if field == "withheld":
+            # A call whose caller ID the network withheld (routing records it
+            # against the client's "Withheld number" contact).
+            if value is not None and not isinstance(value, bool):
+                errors[field] = [_("Expected true or false.")]
+            continue
         allowed = (
             (str, list)
             if field == "to"
@@ -263,6 +265,9 @@ def interaction_from_json(data: object, *, default_service: str = "") -> dict:
         "message_id": data.get("message_id") or "",
         "occurred_at": occurred_at,
     }
+    if data.get("withheld"):
+        # Only when true: route_interaction's `withheld` defaults to False.
+        arguments["withheld"] = True
     # Again once decoded: an encoded word can hide a NUL (=?UTF-8?B?AA==?=).
     if errors := control_character_errors(arguments):
         raise InteractionRejected(errors)
@@ -275,120 +280,12 @@ def decoded_header(name: str, value: str) -> str:
     if "=?" not in value:
         return value
     try:
-        return str(email.policy.default.header_factory(name, value))
+        # Charsets read as mail clients read them (Shift_JIS as cp932, ...).
+        return str(
+            email.policy.default.header_factory(name, with_known_charsets(value))
+        )
     except (LookupError, ValueError, IndexError):
         return value
-
-
-def interaction_from_email(message: EmailMessage, *, service: str = "") -> dict:
-    """The route_interaction arguments of one RFC 822 email.
-
-    Headers are decoded (encoded words, any charset Python knows); the body is the
-    plain-text part, else the HTML part with its tags removed. Without `service`,
-    routing finds the service by the To, Cc or Delivered-To address.
-
-    Raises InteractionRejected naming each header that cannot be read or decoded,
-    holds control characters, or dates the email impossibly (occurred_at_errors).
-    """
-    errors: dict[str, list[str]] = {}
-    from_header = _header(message, "From", "from", errors)
-    addresses = ()
-    if from_header is not None:
-        try:
-            addresses = from_header.addresses
-        except (IndexError, ValueError, TypeError, AttributeError):
-            addresses = ()
-    sender, sender_name = "", ""
-    if addresses:
-        sender, sender_name = addresses[0].addr_spec, addresses[0].display_name
-    elif "from" in errors:
-        pass  # unreadable: already said so
-    elif from_header is None:
-        errors["from"] = [_("The email has no From header.")]
-    else:
-        errors["from"] = [
-            _("The From header %(value)r holds no address.")
-            % {"value": str(from_header)}
-        ]
-    recipients = []
-    for header in ("To", "Cc", "Delivered-To"):
-        try:
-            values = message.get_all(header, [])
-        except (IndexError, ValueError, TypeError, AttributeError, LookupError):
-            errors["to"] = [_undecodable_message(header)]
-            continue
-        for value in values:
-            try:
-                recipients += [a.addr_spec for a in value.addresses if a.addr_spec]
-            except (AttributeError, IndexError, ValueError):
-                recipients.append(str(value))
-    occurred_at = None
-    date = _header(message, "Date", "occurred_at", errors)
-    if date is not None:
-        occurred_at = getattr(date, "datetime", None)
-        if occurred_at is None:
-            errors["occurred_at"] = [
-                _("The Date header %(value)r is not a date.") % {"value": str(date)}
-            ]
-        elif problems := occurred_at_errors(occurred_at):
-            errors["occurred_at"] = problems
-    subject = str(_header(message, "Subject", "subject", errors) or "")
-    message_id = str(_header(message, "Message-ID", "message_id", errors) or "")
-    # Bytes in an unknown or wrong charset come out as U+FFFD: such a header is
-    # refused rather than recorded garbled (the body, below, is kept as it reads).
-    for field, text in (("from", sender_name), ("subject", subject)):
-        if "\ufffd" in text and field not in errors:
-            errors[field] = [
-                _undecodable_message("From" if field == "from" else "Subject")
-            ]
-    if errors:
-        raise InteractionRejected(errors)
-    arguments = {
-        "service": service,
-        "channel": "email",
-        "sender": sender,
-        "sender_name": sender_name,
-        "recipients": recipients,
-        "subject": subject,
-        "body": email_body(message),
-        "message_id": message_id.strip(),
-        "occurred_at": occurred_at,
-    }
-    if errors := control_character_errors(arguments):
-        raise InteractionRejected(errors)
-    return arguments
-
-
-def _header(message: EmailMessage, name: str, field: str, errors: dict):
-    """The parsed header `name` (None if absent); a header the `email` package
-    cannot parse at all is added to `errors` under the input's `field`."""
-    try:
-        return message[name]
-    except (IndexError, ValueError, TypeError, AttributeError, LookupError):
-        errors[field] = [_undecodable_message(name)]
-        return None
-
-
-def _undecodable_message(header: str) -> str:
-    return _(
-        "The %(header)s header cannot be decoded (bytes in an unknown or wrong "
-        "character set, or malformed encoded words)."
-    ) % {"header": header}
-
-
-def email_body(message: EmailMessage) -> str:
-    """The readable text of an email: its plain part, else its HTML part as text."""
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
-    try:
-        text = part.get_content()
-    except (LookupError, ValueError):
-        # An unknown charset: keep what can be read rather than lose the email.
-        text = part.get_payload(decode=True).decode("utf-8", errors="replace")
-    if part.get_content_subtype() == "html":
-        text = strip_tags(text)
-    return text.replace("\r\n", "\n").strip()
 
 
 class RawRecord(NamedTuple):
@@ -399,11 +296,6 @@ class RawRecord(NamedTuple):
     number: int
     data: bytes
     size: int
-
-
-def parse_email(data: bytes) -> EmailMessage:
-    """One RFC 822 email from its bytes (an .eml file, a message of an mbox)."""
-    return email.message_from_bytes(data, policy=email.policy.default)
 
 
 def read_jsonl(path: Path, *, max_bytes: int | None = None) -> Iterator[RawRecord]:

@@ -333,7 +333,6 @@ def test_api_body_over_the_cap_is_400(client, api_key, settings):
 EML = {
     "binary-garbage": b"\x00\x01\x02\xff\xfe" * 50,
     "no-headers": b"just some text, no headers at all\n",
-    "no-sender": b"To: support@example.com\nSubject: hi\n\nbody\n",
 }
 
 
@@ -349,6 +348,22 @@ def test_malformed_eml_is_rejected_with_a_reason(tmp_path, tenant, case):
         )  # fmt: skip
     assert "rejected" in str(refused.value)
     assert not Activity.objects.exists()
+
+
+def test_eml_without_a_sender_is_recorded_for_its_known_service(tmp_path, tenant):
+    """Issue 17: no From, but the service is known: recorded, with the client's
+    "Unknown sender" contact, not refused."""
+    factories.ServiceFactory(tenant=tenant, name="Mail", type="email")
+    path = tmp_path / "no-sender.eml"
+    path.write_bytes(b"To: support@example.com\nSubject: hi\n\nbody\n")
+    out = StringIO()
+    call_command(
+        "receive_interactions", "--tenant", tenant.slug, "--service", "Mail",
+        str(path), stdout=out, stderr=StringIO(),
+    )  # fmt: skip
+    assert "1 recorded, 0 rejected" in out.getvalue()
+    activity = Activity.objects.get()
+    assert activity.contact.placeholder == Contact.Placeholder.UNKNOWN_SENDER
 
 
 CSV = {

@@ -179,10 +179,14 @@ def test_mbox_without_service_finds_it_by_address_or_rejects(tmp_path, tenant):
             stdout=out,
         )
     output = out.getvalue()
-    assert "unassigned (no enabled client): 1" in output
+    assert "unassigned (no enabled client): 2" in output
     assert "in.mbox#2: service: No service receives email at x@y.example" in output
-    assert "in.mbox#3: from: The email has no From header." in output
-    assert Email.objects.get().message_id == "<1@x>"
+    # No From, but its service is known: recorded (the client's unknown sender).
+    assert "in.mbox#3" not in output
+    assert sorted(Email.objects.values_list("message_id", flat=True)) == [
+        "<1@x>",
+        "<3@x>",
+    ]
 
 
 def test_jsonl_uses_service_option_as_default(tmp_path, tenant):
@@ -270,7 +274,8 @@ def test_mbox_is_read_as_python_mailbox_reads_it(tmp_path):
     """The streaming reader (interactions.input.read_mbox) finds the same messages
     as mailbox.mbox, including a body line starting with "From " that the writer
     escaped, and a message without a trailing blank line."""
-    from interactions.input import parse_email, read_mbox
+    from interactions.input import read_mbox
+    from interactions.mail import parse_email
 
     box = mailbox.mbox(tmp_path / "in.mbox")
     for number in range(3):
@@ -302,7 +307,7 @@ def test_text_that_is_not_an_mbox_is_refused_not_ignored(tmp_path, tenant):
             "receive_interactions", "--tenant", tenant.slug, "--service", "Mail",
             str(path), stdout=out,
         )  # fmt: skip
-    assert "notes.mbox#1: from: The email has no From header." in out.getvalue()
+    assert "notes.mbox#1: Not an email: it has no header fields." in out.getvalue()
 
 
 def test_text_before_the_first_envelope_line_is_a_record_of_its_own(tmp_path):

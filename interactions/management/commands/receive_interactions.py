@@ -24,13 +24,12 @@ from tqdm import tqdm
 
 from ccadmin.cli import ContactCenterCommand, actor_from_option, tenant_from_option
 from interactions.input import (
-    interaction_from_email,
     interaction_from_json,
     load_json,
-    parse_email,
     read_jsonl,
     read_mbox,
 )
+from interactions.mail import interaction_from_email
 from interactions.routing import (
     InteractionRejected,
     RoutedInteraction,
@@ -198,7 +197,7 @@ class Command(ContactCenterCommand):
         record."""
 
         def email_of(data: bytes) -> dict:
-            return interaction_from_email(parse_email(data), service=service)
+            return interaction_from_email(data, service=service)
 
         def json_of(data: bytes) -> dict:
             return interaction_from_json(load_json(data), default_service=service)
