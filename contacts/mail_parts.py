@@ -17,7 +17,7 @@ MAX_DEPTH = 10
 
 # Messages nested whole in a part (forwarded as an attachment, digest items): their
 # parts are walked as the parent's; the nested message itself is shown as text.
-_NESTED_MESSAGES = frozenset({"message/rfc822", "message/global"})
+NESTED_MESSAGES = frozenset({"message/rfc822", "message/global", "message/news"})
 
 
 def attachment_parts(message: Message) -> Iterator[Message]:
@@ -37,7 +37,7 @@ def _walk(part: Message, depth: int) -> Iterator[Message]:
     if depth > MAX_DEPTH:
         return
     content_type = part.get_content_type()
-    if content_type in _NESTED_MESSAGES and part.is_multipart():
+    if content_type in NESTED_MESSAGES and part.is_multipart():
         for nested in part.get_payload():
             yield from _walk(nested, depth + 1)
         return
@@ -47,15 +47,18 @@ def _walk(part: Message, depth: int) -> Iterator[Message]:
         for child in part.get_payload():
             yield from _walk(child, depth)
         return
-    if _is_attachment(part):
+    if is_attachment(part):
         yield part
 
 
-def _is_attachment(part: Message) -> bool:
+def is_attachment(part: Message) -> bool:
+    """Whether a leaf part (not a multipart, not a parsed nested message) is an
+    attachment rather than text a mail client shows: `Content-Disposition:
+    attachment`, or a type that is not text. A message/* part the email package did
+    not parse as a message (message/partial, an encoded message/rfc822) is one; a
+    multipart whose boundary is missing is not (intake shows its raw text)."""
     maintype = part.get_content_maintype()
-    if maintype in ("multipart", "message"):
-        # A multipart without its boundary, or a message part not parsed as one:
-        # intake shows their raw text.
+    if maintype == "multipart":
         return False
     if part.get_content_disposition() == "attachment":
         return True

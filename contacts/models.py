@@ -5,6 +5,7 @@ clients); a row with no partition belongs to no client. Deleting a partition del
 rows of all four models inside the database (DB_CASCADE).
 """
 
+import re
 import zlib
 from email.utils import getaddresses, parseaddr
 
@@ -51,6 +52,10 @@ def normalize_address(value: str) -> str:
     return (value or "").strip().lower()
 
 
+# Characters of a display name that RFC 5322 allows only inside quotes.
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+
+
 def normalize_mailbox(value: str) -> str:
     """A sender as stored: "Name <address>" or a bare address, the address
     lower-cased; anything that is not an address is only trimmed."""
@@ -58,8 +63,19 @@ def normalize_mailbox(value: str) -> str:
     name, address = parseaddr(value)
     if not address or "@" not in address:
         return value
-    name = " ".join(name.split())
-    return f"{name} <{address.lower()}>" if name else address.lower()
+    return format_mailbox(name, address)
+
+
+def format_mailbox(name: str, address: str) -> str:
+    """A sender as stored, from its display name and address: "Name <address>",
+    the name quoted when it holds a comma or another special ("Müller, Zoë" unquoted
+    would read back as two addresses: RFC 5322 3.4), the address lower-cased."""
+    name = " ".join((name or "").split())
+    if not name:
+        return address.lower()
+    if _SPECIALS.search(name):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{address.lower()}>"
 
 
 def normalize_mailboxes(value: str) -> str:

@@ -34,6 +34,12 @@ from django.utils.translation import gettext as _
 from inscriptis import get_text
 from inscriptis.model.config import ParserConfig
 
+from contacts.mail_parts import (
+    MAX_DEPTH,
+    NESTED_MESSAGES,
+    attachment_parts,
+    is_attachment,
+)
 from interactions.charsets import (
     ENCODED_WORD,
     codec_for,
@@ -48,8 +54,9 @@ from interactions.routing import InteractionRejected
 _LINESEP = re.compile(r"\r\n|\r|\n")
 
 # Forwarded messages inside forwarded messages: deeper than this is not shown (and
-# the email package's own recursion stays far from Python's limit).
-MAX_FORWARD_DEPTH = 10
+# the email package's own recursion stays far from Python's limit). The same depth
+# as the attachments listed (contacts.mail_parts).
+MAX_FORWARD_DEPTH = MAX_DEPTH
 
 # HTML as text, as a mail client without HTML would show it: links as [text](url),
 # lists as bullets, no CSS or script.
@@ -183,6 +190,10 @@ def _interaction(data: bytes, service: str) -> dict:
     message_id = _unstructured(raw, "message-id").strip()
     occurred_at = _occurred_at(raw, reading)
     _read_part(message, reading, depth=0, shown=True, main=True)
+    # Listed by the one definition the admin's downloads use to find them again
+    # in the stored source: the n-th entry is the n-th part it yields.
+    for part in attachment_parts(message):
+        _add_attachment(part, reading)
     body = _clean_body(_joined(reading.blocks))
     arguments = {
         "service": service,
@@ -406,7 +417,7 @@ def _read_part(part: Message, reading: _Reading, *, depth, shown, main) -> None:
     `main`: it is the email's own body, not a forwarded message's."""
     maintype, subtype = part.get_content_maintype(), part.get_content_subtype()
     if maintype == "message" and isinstance(part.get_payload(), list):
-        if subtype in ("rfc822", "global", "news"):
+        if part.get_content_type() in NESTED_MESSAGES:
             inner = part.get_payload()
             if inner and isinstance(inner[0], Message):
                 _read_forwarded(inner[0], reading, depth=depth, shown=shown)
@@ -429,9 +440,8 @@ def _read_part(part: Message, reading: _Reading, *, depth, shown, main) -> None:
             )
             reading.blocks.append(_part_text(part, reading))
         return
-    if _is_attachment(part, maintype):
-        _add_attachment(part, reading)
-        return
+    if is_attachment(part):
+        return  # listed by _interaction, not shown
     if subtype == "html":
         html = _part_text(part, reading)
         if main and not reading.html:
@@ -491,8 +501,6 @@ def _read_forwarded(inner: Message, reading: _Reading, *, depth, shown) -> None:
         return
     nested = _Reading(b"")
     _read_part(inner, nested, depth=depth + 1, shown=shown, main=False)
-    reading.attachments += nested.attachments
-    reading.removed += nested.removed
     reading.notes.update(nested.notes)
     if not shown:
         return
@@ -517,12 +525,6 @@ def _fields_text(blocks: list) -> str:
         for block in blocks
         if isinstance(block, Message)
     )
-
-
-def _is_attachment(part: Message, maintype: str) -> bool:
-    """Not shown as text: an attachment by its disposition, or content that is not
-    text (an image, a PDF, application/*; a signature of multipart/signed too)."""
-    return maintype != "text" or part.get_content_disposition() == "attachment"
 
 
 def _payload_bytes(part: Message) -> bytes:

@@ -32,7 +32,7 @@ from contacts.actions import (
     record_interactions,
     sender_of,
 )
-from contacts.models import Activity, Contact, Direction, Email
+from contacts.models import Activity, Contact, Direction, Email, format_mailbox
 from contacts.phones import normalize_phone
 from partitions.locks import share_client_partitions
 from partitions.models import ClientPartition
@@ -690,7 +690,9 @@ def _answer_repeats(
 def _formatted_sender(fields: dict) -> str:
     address = fields["email"] or fields["phone"]
     name = fields["sender_name"]
-    return f"{name} <{address}>"[:320] if name else address
+    if not (name and address):
+        return (name or address)[:320]  # an unknown sender keeps the name it gave
+    return format_mailbox(name, address)[:320]
 
 
 def _summary(fields: dict, service: Service) -> str:

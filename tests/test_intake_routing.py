@@ -5,6 +5,7 @@ refusing, and an email's raw source and attachments are kept."""
 
 import zlib
 from datetime import UTC, datetime
+from email.utils import getaddresses
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -234,3 +235,17 @@ def test_deleting_the_email_deletes_its_source(tenant, acme):
     routed = mail(tenant, raw_source=b"Subject: x\r\n\r\nx\r\n")
     Email.objects.filter(pk=routed.email_id).delete()
     assert not EmailSource.objects.exists()
+
+
+def test_a_sender_name_with_a_comma_is_stored_quoted_as_one_address(tenant, acme):
+    routed = mail(tenant, sender="", sender_name="Müller, Zoë")
+    assert Email.objects.get(pk=routed.email_id).sender == "Müller, Zoë"
+    routed = mail(
+        tenant,
+        sender="zoe@bücher.example",
+        sender_name="Müller, Zoë",
+        message_id="<m2@example.jp>",
+    )
+    stored = Email.objects.get(pk=routed.email_id).sender
+    assert stored == '"Müller, Zoë" <zoe@bücher.example>'
+    assert getaddresses([stored]) == [("Müller, Zoë", "zoe@bücher.example")]
