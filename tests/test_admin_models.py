@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from ccadmin import audit
-from ccadmin.models import AuditEntry, Membership, Tenant
+from ccadmin.models import AuditEntry, Tenant
 from ccadmin.roles import ADMINISTRATORS, ensure_roles
 from contacts.models import Activity, Company, Contact, Email
 from partitions.models import ClientPartition
@@ -102,11 +102,8 @@ class TestTenantAdmin(ProviderOnlyAdminCases):
         return tenant
 
 
-class TestMembershipAdmin(ProviderOnlyAdminCases):
-    model = Membership
-
-    def make(self, tenant):
-        return factories.agent(tenant).membership
+# Memberships are Tenancy > People, which a tenant's administrators manage:
+# tests/test_people_admin.py and tests/test_privileges_matrix.py.
 
 
 class TestUserAdmin(ProviderOnlyAdminCases):
