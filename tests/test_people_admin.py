@@ -477,3 +477,30 @@ def test_superuser_cannot_give_a_client_of_another_tenant(
     assert response.status_code == 200
     assert "clients" in form_errors(response)
     assert not User.objects.filter(username="kenji").exists()
+
+
+# ----- two administrators at once (PostgreSQL: real row locks) ----------------------
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_administrators_demoting_each_other_at_once_leave_one():
+    from django.core.exceptions import ValidationError
+
+    from ccadmin import actions
+    from tests.live import race
+
+    tenant = factories.TenantFactory()
+    first, second = factories.administrator(tenant), factories.administrator(tenant)
+
+    outcomes = race(
+        [
+            lambda: actions.set_person_role(second.membership, AGENTS, actor=first),
+            lambda: actions.set_person_role(first.membership, AGENTS, actor=second),
+        ]
+    )
+
+    refused = [o for o in outcomes if isinstance(o, ValidationError)]
+    assert len(refused) == 1, outcomes
+    assert "last administrator" in str(refused[0])
+    assert people.active_administrators(tenant.pk).count() == 1
