@@ -1,19 +1,28 @@
-"""Tenancy screens, for the service provider (superusers) only, and the Audit trail
-of each tenant, for its administrators.
+"""Tenancy screens: tenants and accounts for the service provider (superusers) only;
+People and the Audit trail of each tenant, for its administrators.
 
 Tenants and memberships are written through ccadmin.actions, which audits them; user
 accounts and groups are Django's own, saved and logged by Django's admin."""
 
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from ccadmin import actions, audit
-from ccadmin.admin_base import Writers, WrittenByActions
+from ccadmin import actions, audit, people
+from ccadmin.admin_base import TenantScopedAdmin, Writers, WrittenByActions
 from ccadmin.models import AuditEntry, Membership, Tenant
+from ccadmin.people_forms import LINK, PeopleImportForm, PersonForm
+from ccadmin.people_import import PeopleImportError, import_people
+from ccadmin.roles import ROLES
 
 
 class SuperuserOnlyMixin:
@@ -79,18 +88,297 @@ class TenantAdmin(
         return False
 
 
-@admin.register(Membership)
-class MembershipAdmin(WrittenByActions, SuperuserOnlyMixin, admin.ModelAdmin):
-    """Which tenant each administrator and agent works for."""
+class RoleFilter(admin.SimpleListFilter):
+    """Filter People by role (only the three roles: the stock filter on groups
+    would list every group of the service provider)."""
 
-    list_display = ["user", "tenant"]
-    list_filter = ["tenant"]
-    search_fields = ["user__username", "tenant__name"]
-    autocomplete_fields = ["user"]
+    title = _("Role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return people.role_choices()
+
+    def queryset(self, request, queryset):
+        if self.value() in ROLES:
+            return queryset.filter(user__groups__name=self.value())
+        return queryset
+
+
+@admin.register(Membership)
+class PeopleAdmin(TenantScopedAdmin):
+    """Tenancy > People: a tenant's administrators add their people, set each one's
+    role and clients, deactivate them and see when they last signed in; superusers
+    see every tenant's. Every write goes through ccadmin.actions (see
+    ccadmin.people for the rules); nobody deletes a person here."""
+
+    form = PersonForm
+    list_display = [
+        "username",
+        "full_name",
+        "email",
+        "role",
+        "clients",
+        "active",
+        "last_sign_in",
+    ]
+    list_filter = [RoleFilter, "user__is_active", "all_client_partitions"]
+    search_fields = [
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "user__email",
+    ]
     list_select_related = ["user", "tenant"]
-    writers = Writers(
-        actions.add_membership, actions.change_membership, actions.delete_memberships
+    ordering = ["user__username"]
+    actions = ["deactivate", "reactivate", "set_password_links"]
+    readonly_fields = ["active", "last_sign_in"]
+
+    def get_urls(self):
+        return [*self.extra_page("import/", self.import_view), *super().get_urls()]
+
+    def get_queryset(self, request):
+        queryset = (
+            super()
+            .get_queryset(request)
+            .prefetch_related("user__groups", "client_partitions")
+        )
+        if not request.user.is_superuser:
+            # The service provider's accounts are nobody's people.
+            queryset = queryset.exclude(user__is_superuser=True)
+        return queryset
+
+    def get_fieldsets(self, request, obj=None):
+        account = ["username", "first_name", "last_name", "email", "role"]
+        if request.user.is_superuser:
+            account.insert(0, "tenant")  # read-only once added
+        fieldsets = [
+            (None, {"fields": account}),
+            (_("Clients"), {"fields": ["all_clients", "clients"]}),
+        ]
+        if obj is None:
+            sign_in = ["sign_in", "password1", "password2"]
+            fieldsets.append((_("First sign-in"), {"fields": sign_in}))
+        else:
+            fieldsets.append((_("Status"), {"fields": ["active", "last_sign_in"]}))
+        return fieldsets
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        viewer = request.user
+        visible_clients = people.client_model().objects.visible_to(viewer)
+
+        class PersonFormForViewer(form):
+            """The form for this request: who edits, and only the clients they
+            see (another tenant's client id posted is an invalid choice)."""
+
+            actor = viewer
+
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                field = self.fields.get("clients")
+                if field is not None:
+                    field.queryset = field.queryset & visible_clients
+
+        PersonFormForViewer.__name__ = form.__name__
+        return PersonFormForViewer
+
+    def has_delete_permission(self, request, obj=None):
+        # People are deactivated, never deleted: the audit trail keeps their name.
+        return False
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The actions check again, under the tenant's lock, what the form checked: a
+        # refusal there (another administrator changed something meanwhile) is said
+        # on the page rather than answered with a 500.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        actor = request.user
+        if not change:
+            added = actions.add_person(obj.tenant, form.new_person(), actor=actor)
+            obj.pk, obj.user = added.pk, added.user
+            obj._state.adding = False
+            if form.cleaned_data.get("sign_in") == LINK:
+                [(_person, path)] = actions.make_set_password_links(
+                    [added], actor=actor
+                )
+                self._show_links(request, [(added, path)])
+            return
+        data = form.cleaned_data
+        details = {"username", "first_name", "last_name", "email"}
+        if details & set(form.changed_data):
+            actions.change_person(
+                obj,
+                username=data["username"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                actor=actor,
+            )
+        if "role" in form.changed_data:
+            actions.set_person_role(obj, data["role"], actor=actor)
+        if {"all_clients", "clients"} & set(form.changed_data):
+            actions.set_person_clients(obj, form.chosen_clients(), actor=actor)
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing more to save: the clients were set by the action."""
+
+    def _show_links(self, request, links) -> None:
+        for membership, path in links:
+            self.message_user(
+                request,
+                _(
+                    "Set-password link for %(user)s, shown this once; give it to "
+                    "them (it works once, for %(days)s days): %(url)s"
+                )
+                % {
+                    "user": membership.user.get_username(),
+                    "days": settings.PASSWORD_RESET_TIMEOUT // (24 * 60 * 60),
+                    "url": request.build_absolute_uri(path),
+                },
+                messages.WARNING,
+            )
+
+    @admin.display(description=_("username"), ordering="user__username")
+    def username(self, membership):
+        return membership.user.get_username()
+
+    @admin.display(description=_("name"), ordering="user__last_name")
+    def full_name(self, membership):
+        return membership.user.get_full_name()
+
+    @admin.display(description=_("email address"), ordering="user__email")
+    def email(self, membership):
+        return membership.user.email
+
+    @admin.display(description=_("Role"))
+    def role(self, membership):
+        return people.role_label(people.role_of(membership.user))
+
+    @admin.display(description=_("clients"))
+    def clients(self, membership):
+        return people.clients_label(membership)
+
+    @admin.display(description=_("active"), boolean=True, ordering="user__is_active")
+    def active(self, membership):
+        return membership.user.is_active
+
+    @admin.display(description=_("Last sign-in"), ordering="user__last_login")
+    def last_sign_in(self, membership):
+        if membership.user.last_login is None:
+            return _("Never")
+        return formats.localize(timezone.localtime(membership.user.last_login))
+
+    def _refusing(self, request, operation) -> None:
+        try:
+            operation()
+        except (ValidationError, PermissionDenied) as exc:
+            messages_ = exc.messages if isinstance(exc, ValidationError) else [exc]
+            self.message_user(request, " ".join(map(str, messages_)), messages.ERROR)
+
+    @admin.action(permissions=["change"], description=_("Deactivate selected people"))
+    def deactivate(self, request, queryset):
+        def run():
+            count = actions.deactivate_people(queryset, actor=request.user)
+            self.message_user(
+                request,
+                ngettext(
+                    "Deactivated %(count)s person.",
+                    "Deactivated %(count)s people.",
+                    count,
+                )
+                % {"count": count},
+                messages.SUCCESS,
+            )
+
+        self._refusing(request, run)
+
+    @admin.action(permissions=["change"], description=_("Reactivate selected people"))
+    def reactivate(self, request, queryset):
+        def run():
+            count = actions.reactivate_people(queryset, actor=request.user)
+            self.message_user(
+                request,
+                ngettext(
+                    "Reactivated %(count)s person.",
+                    "Reactivated %(count)s people.",
+                    count,
+                )
+                % {"count": count},
+                messages.SUCCESS,
+            )
+
+        self._refusing(request, run)
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Make set-password links for selected people"),
     )
+    def set_password_links(self, request, queryset):
+        def run():
+            links = actions.make_set_password_links(queryset, actor=request.user)
+            if not links:
+                self.message_user(
+                    request, _("No active person selected."), messages.WARNING
+                )
+            self._show_links(request, links)
+
+        self._refusing(request, run)
+
+    def import_view(self, request):
+        """ "Import people": the same import as `manage.py import_people`, into the
+        administrator's own tenant (a superuser picks one)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        tenant = self.viewer_tenant(request)
+        result = None
+        if request.method == "POST":
+            form = PeopleImportForm(request.POST, request.FILES, tenant=tenant)
+            if form.is_valid():
+                result = self._run_import(request, form)
+        else:
+            form = PeopleImportForm(tenant=tenant)
+        links = []
+        if result is not None and result.added:
+            links = [
+                (m, request.build_absolute_uri(path))
+                for m, path in actions.make_set_password_links(
+                    result.added, actor=request.user
+                )
+            ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import people"),
+            "opts": self.opts,
+            "form": form,
+            "result": result,
+            "links": links,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request, "admin/ccadmin/membership/import.html", context
+        )
+
+    def _run_import(self, request, form):
+        upload = form.cleaned_data["file"]
+        try:
+            result = import_people(
+                upload.file,
+                tenant=form.cleaned_data["tenant"],
+                actor=request.user,
+                atomic=form.cleaned_data["atomic"],
+                source=upload.name,
+            )
+        except PeopleImportError as exc:
+            form.add_error("file", str(exc))
+            return None
+        level = messages.WARNING if result.refused else messages.SUCCESS
+        self.message_user(request, result.describe(), level)
+        return result
 
 
 admin.site.unregister(User)

@@ -92,6 +92,14 @@ def record(
     return _write(actor, [(obj, message) for obj in objs], action_flag)
 
 
+def record_each(
+    actor, rows: Sequence[tuple[models.Model, str | list]], action_flag: int
+) -> list[LogEntry]:
+    """Write one entry per (object, message), by `actor`, each with its tenant, in
+    one insert: a set-based write (200 people imported) audits every row at once."""
+    return _write(actor, list(rows), action_flag)
+
+
 def tenant_id_of(obj: models.Model) -> int | None:
     """The tenant an audited object belongs to (a tenant is its own), or None."""
     if isinstance(obj, Tenant):

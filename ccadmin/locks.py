@@ -3,15 +3,16 @@
 Every lock of the project, what it guards, and the order they are taken in when one
 transaction needs several (a path may skip any of them, never reorder them):
 
-1. **tenant row, FOR NO KEY UPDATE** (`lock_tenant`, here). Taken by the operations
-   that must see a stable count of a tenant's client partitions: adding one (the
-   partition limit), changing, enabling, disabling and deleting them (which bump
-   `Tenant.partitions_version`). NO KEY UPDATE, not UPDATE: it must not conflict
-   with the FOR KEY SHARE lock PostgreSQL's foreign-key checks take (at commit:
-   Django's foreign keys are DEFERRABLE INITIALLY DEFERRED), so every insert of a row
-   that references the tenant (a contact, an email, an activity entry) commits while
-   an administrator adds a client. **Routing never takes it**: a tenant's
-   interactions proceed in parallel.
+1. **tenant row, FOR NO KEY UPDATE** (`lock_tenant`, here). Taken by the operations that
+   must see a stable count of a tenant's client partitions: adding one (the partition
+   limit), changing, enabling, disabling and deleting them (which bump
+   `Tenant.partitions_version`), and changing a person's role or deactivating people
+   (ccadmin.actions: the tenant's last administrator stays one). NO KEY UPDATE, not
+   UPDATE: it must not conflict with the FOR KEY SHARE lock PostgreSQL's foreign-key
+   checks take (at commit: Django's foreign keys are DEFERRABLE INITIALLY DEFERRED), so
+   every insert of a row that references the tenant (a contact, an email, an activity
+   entry) commits while an administrator adds a client. **Routing never takes it**: a
+   tenant's interactions proceed in parallel.
 2. **client partition rows, FOR UPDATE** (`partitions.locks.lock_client_partition`).
    Taken by enabling, disabling, changing and deleting a client, after the tenant.
    Several partitions: in primary key order.

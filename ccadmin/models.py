@@ -124,8 +124,9 @@ class Membership(models.Model):
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("membership")
-        verbose_name_plural = _("memberships")
+        # Shown as Tenancy > People: each membership is one of a tenant's people.
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.tenant}"

@@ -1,16 +1,26 @@
-"""The two roles of a contact center, as Django groups with their permissions."""
+"""The three roles of a contact center, as Django groups with their permissions."""
 
 from django.contrib.auth.models import Group, Permission
 
 ADMINISTRATORS = "Contact center administrators"
 AGENTS = "Agents"
+CLIENT_SUPERVISORS = "Client supervisors"
+# The roles a tenant's administrators give their people (Tenancy > People), from the
+# least to the most privileged; a person holds exactly one.
+ROLES = (AGENTS, CLIENT_SUPERVISORS, ADMINISTRATORS)
 
 ALL = ("add", "change", "delete", "view")
 # role -> model label -> verbs. ccadmin grants its own; each feature app grants its
 # models' from its AppConfig.ready() (grant), so this core module names none of them.
 _ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    ADMINISTRATORS: {"ccadmin.auditentry": ("view",)},
+    # A tenant's administrators manage their own people (Tenancy > People): add,
+    # change and view; never delete (a person is deactivated, the audit keeps them).
+    ADMINISTRATORS: {
+        "ccadmin.auditentry": ("view",),
+        "ccadmin.membership": ("add", "change", "view"),
+    },
     AGENTS: {},
+    CLIENT_SUPERVISORS: {},
 }
 
 
@@ -21,7 +31,7 @@ def grant(role: str, model_label: str, verbs: tuple[str, ...]) -> None:
 
 
 def ensure_roles() -> dict[str, Group]:
-    """Create or refresh the administrators' and agents' groups; return them by name."""
+    """Create or refresh the groups of the three roles; return them by name."""
     groups = {}
     for group_name, models in _ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=group_name)

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from ccadmin.models import Membership, Tenant
-from ccadmin.roles import ADMINISTRATORS, AGENTS, ensure_roles
+from ccadmin.roles import ADMINISTRATORS, AGENTS, CLIENT_SUPERVISORS, ensure_roles
 from contacts.mail_parts import attachment_parts
 from contacts.models import Activity, Company, Contact, Direction, Email, EmailSource
 from partitions.models import ClientPartition
@@ -64,6 +64,11 @@ def unplaced_administrator(**kwargs) -> User:
 def agent(tenant: Tenant | None = None, **kwargs) -> User:
     """A non-staff user of `tenant` in the "Agents" group."""
     return _member(UserFactory(**kwargs), tenant, AGENTS)
+
+
+def client_supervisor(tenant: Tenant | None = None, **kwargs) -> User:
+    """A staff user of `tenant` in the "Client supervisors" group."""
+    return _member(UserFactory(is_staff=True, **kwargs), tenant, CLIENT_SUPERVISORS)
 
 
 def client_with_lines(tenant: Tenant, name: str = "Acme") -> ClientPartition:

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from ccadmin import audit
 from ccadmin.models import AuditEntry, Membership, Tenant
-from ccadmin.roles import ADMINISTRATORS, ensure_roles
+from ccadmin.roles import ADMINISTRATORS, AGENTS, ensure_roles
 from contacts.models import Activity, Company, Contact, Email
 from partitions.models import ClientPartition
 from services.models import GatewayToken, Service
@@ -102,11 +102,45 @@ class TestTenantAdmin(ProviderOnlyAdminCases):
         return tenant
 
 
-class TestMembershipAdmin(ProviderOnlyAdminCases):
+# ----- Tenancy > People (more in tests/test_people_admin.py) ------------------------
+
+
+class TestPeopleAdmin(AdminModelCases):
+    """People are memberships: added with their account, changed, never deleted."""
+
     model = Membership
+    add_data = {
+        "username": "kenji",
+        "role": AGENTS,
+        "all_clients": "on",
+        "sign_in": "link",
+    }
+    changed = ("all_client_partitions", False)
 
     def make(self, tenant):
         return factories.agent(tenant).membership
+
+    def change_data(self, obj):
+        # "Works for every client" left unticked.
+        return {"username": obj.user.username, "role": AGENTS}
+
+    def test_delete(self, admin_client, own):
+        """Nobody deletes a person (they are deactivated): 403, still there."""
+        assert admin_client.get(self.url("delete", own)).status_code == 403
+        assert (
+            admin_client.post(self.url("delete", own), {"post": "yes"}).status_code
+            == 403
+        )
+        assert Membership.objects.filter(pk=own.pk).exists()
+
+    @pytest.mark.parametrize("view", ["change", "history"])
+    def test_other_tenants_object_is_not_found(self, admin_client, foreign, view):
+        super().test_other_tenants_object_is_not_found(admin_client, foreign, view)
+
+    def test_other_tenants_person_cannot_be_deleted(self, admin_client, foreign):
+        response = admin_client.post(self.url("delete", foreign), {"post": "yes"})
+        assert response.status_code == 403
+        assert Membership.objects.filter(pk=foreign.pk).exists()
 
 
 class TestUserAdmin(ProviderOnlyAdminCases):

@@ -33,6 +33,7 @@ ADMIN_MODELS = {
     "email": "contacts",
     "activity": "contacts",
     "auditentry": "ccadmin",
+    "membership": "ccadmin",
 }
 
 
@@ -59,7 +60,9 @@ def foreign(other_tenant):
         tenant=other_tenant, name=f"{MARKER} Line", client_partition=partition
     )
     token, _key = factories.gateway_token(other_tenant, name=f"{MARKER} PBX")
-    administrator = factories.administrator(other_tenant)
+    administrator = factories.administrator(
+        other_tenant, username=f"{MARKER.lower()}-admin", first_name=MARKER
+    )
     entry = audit.log_addition(administrator, partition)
     return {
         "clientpartition": partition,
@@ -70,6 +73,8 @@ def foreign(other_tenant):
         "email": email,
         "activity": activity,
         "auditentry": AuditEntry.objects.get(pk=entry.pk),
+        "membership": administrator.membership,
+        "user": administrator,
     }
 
 
@@ -126,7 +131,8 @@ def test_admin_object_url_of_other_tenant_is_not_found(
         assert response.redirect_chain[-1][0] == reverse("admin:index")
         assert any(NOT_FOUND in str(m) for m in response.context["messages"])
     else:
-        # The audit trail is read-only: its delete page is forbidden to everyone.
+        # The audit trail is read-only and people are deactivated, never deleted:
+        # their delete pages are forbidden to everyone.
         assert response.status_code == 403
     assert_no_foreign_data(response.text.replace(NOT_FOUND, ""))
     assert state_of(foreign) == before
@@ -181,6 +187,8 @@ ACTIONS = [
     ("delete_selected", "contact"),
     ("delete_selected", "email"),
     ("delete_selected", "activity"),
+    ("deactivate", "membership"),
+    ("set_password_links", "membership"),
 ]
 
 

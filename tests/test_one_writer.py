@@ -427,13 +427,24 @@ def test_tenant_and_membership_admin_write_one_entry_each(provider_client):
     [added] = entries_since(before)
     assert (added.action_flag, added.object_id) == (ADDITION, str(kyoto.pk))
 
-    user = factories.UserFactory()
+    # Tenancy > People adds the account and its membership: one entry, on the
+    # membership, in the tenant's trail.
     before = last_entry_pk()
     response = provider_client.post(
-        reverse("admin:ccadmin_membership_add"), {"user": user.pk, "tenant": kyoto.pk}
+        reverse("admin:ccadmin_membership_add"),
+        {
+            "tenant": kyoto.pk,
+            "username": "kenji",
+            "role": "Agents",
+            "all_clients": "on",
+            "sign_in": "password",
+            "password1": "Kumo-no-ue-42!",
+            "password2": "Kumo-no-ue-42!",
+        },
     )
     assert response.status_code == 302
-    membership = Membership.objects.get(user=user)
+    membership = Membership.objects.get(user__username="kenji")
+    user = membership.user
     [added] = entries_since(before)
     assert (added.action_flag, added.object_id) == (ADDITION, str(membership.pk))
     assert AuditScope.objects.get(entry=added).tenant == kyoto

@@ -1,21 +1,27 @@
-"""Privileges matrix: what each role may do with client partitions, and CSRF.
+"""Privileges matrix: what each role may do with client partitions and people, and
+CSRF.
 
 Administrators without the delete permission see no "x" and get 403; without the
 change permission, no enable/disable; agents get no admin at all; only superusers
 change a tenant's limit; a POST without a CSRF token is refused; a GET of the delete
-URL never deletes.
+URL never deletes. On Tenancy > People, of the three roles only administrators
+manage people, and every attempt to escalate (a forged role, group, permission,
+superuser or staff flag, another tenant's person or client) is refused or ignored
+with nothing changed.
 """
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from ccadmin.models import Tenant
+from ccadmin import people
+from ccadmin.models import Membership, Tenant
+from ccadmin.roles import ADMINISTRATORS, AGENTS, ensure_roles
 from contacts.models import Contact
-from partitions.models import ClientPartition
+from partitions.models import ClientAssignment, ClientPartition
 from tests import factories
 from tests.factories import signed_in
 
@@ -260,3 +266,283 @@ def test_get_of_the_export_url_exports_nothing_and_audits_nothing(admin_client, 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert LogEntry.objects.count() == entries
+
+
+# ----- Tenancy > People: the three roles, and attempts to escalate -----------------
+
+PEOPLE = reverse("admin:ccadmin_membership_changelist")
+PEOPLE_ADD = reverse("admin:ccadmin_membership_add")
+PEOPLE_IMPORT = reverse("admin:ccadmin_membership_import")
+
+
+def person_url(membership, view: str = "change") -> str:
+    return reverse(f"admin:ccadmin_membership_{view}", args=[membership.pk])
+
+
+def people_state() -> list:
+    """Everything escalation could change: accounts (flags included), their groups
+    and own permissions, memberships and their clients."""
+    return [
+        list(User.objects.order_by("pk").values()),
+        list(User.groups.through.objects.order_by("pk").values()),
+        list(User.user_permissions.through.objects.order_by("pk").values()),
+        list(Membership.objects.order_by("pk").values()),
+        list(ClientAssignment.objects.order_by("pk").values()),
+    ]
+
+
+def person_form(membership, **overrides) -> dict:
+    """The person's change form as the page shows it, with `overrides`."""
+    user = membership.user
+    data = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "role": people.role_of(user),
+        "all_clients": "on",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def person_add_form(**overrides) -> dict:
+    data = {
+        "username": "newcomer",
+        "role": AGENTS,
+        "all_clients": "on",
+        "sign_in": "link",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def role_member(role: str, tenant):
+    return {
+        "agent": factories.agent,
+        "supervisor": factories.client_supervisor,
+        "administrator": factories.administrator,
+    }[role](tenant)
+
+
+# role -> (changelist, add, change, import): what each of the three roles gets on
+# People. Agents are not staff (sent to the sign-in page); client supervisors are
+# staff without permissions on people (403); administrators manage them.
+PEOPLE_PAGES = {
+    "changelist": lambda m: PEOPLE,
+    "add": lambda m: PEOPLE_ADD,
+    "change": person_url,
+    "import": lambda m: PEOPLE_IMPORT,
+}
+PEOPLE_MATRIX = {
+    "agent": {"changelist": 302, "add": 302, "change": 302, "import": 302},
+    "supervisor": {"changelist": 403, "add": 403, "change": 403, "import": 403},
+    "administrator": {"changelist": 200, "add": 200, "change": 200, "import": 200},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("page", list(PEOPLE_PAGES))
+@pytest.mark.parametrize("role", list(PEOPLE_MATRIX))
+def test_people_pages_by_role(tenant, role, page):
+    someone = factories.agent(tenant, username="someone")
+    client = signed_in(role_member(role, tenant))
+    response = client.get(PEOPLE_PAGES[page](someone.membership))
+    assert response.status_code == PEOPLE_MATRIX[role][page]
+    if response.status_code == 302:
+        assert response.url.startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize("role", ["agent", "supervisor"])
+@pytest.mark.parametrize("attempt", ["add", "change", "deactivate", "import"], ids=str)
+def test_agents_and_supervisors_posting_to_people_change_nothing(tenant, role, attempt):
+    someone = factories.agent(tenant, username="someone")
+    client = signed_in(role_member(role, tenant))
+    before = people_state()
+    url, data = {
+        "add": (PEOPLE_ADD, person_add_form(role=ADMINISTRATORS)),
+        "change": (
+            person_url(someone.membership),
+            person_form(someone.membership, role=ADMINISTRATORS),
+        ),
+        "deactivate": (
+            PEOPLE,
+            {"action": "deactivate", "_selected_action": [someone.membership.pk]},
+        ),
+        "import": (
+            PEOPLE_IMPORT,
+            {"file": SimpleUploadedFile("p.csv", b"username,role\nx,administrator\n")},
+        ),
+    }[attempt]
+    response = client.post(url, data)
+    assert response.status_code in (302, 403)
+    if response.status_code == 302:
+        assert response.url.startswith(reverse("admin:login"))
+    assert people_state() == before
+
+
+# Forged fields an administrator's browser might post on People: none is a field
+# of the form, so none is read; the person gets exactly the role chosen.
+def _forged_fields():
+    admin_group = ensure_roles()[ADMINISTRATORS]
+    permission = Permission.objects.get(codename="change_tenant")
+    return {
+        "groups": {"groups": [admin_group.pk]},
+        "user_permissions": {"user_permissions": [permission.pk]},
+        "is_superuser": {"is_superuser": "on"},
+        "is_staff": {"is_staff": "on"},
+        "user": {"user": "1"},
+    }
+
+
+FORGED = ["groups", "user_permissions", "is_superuser", "is_staff", "user"]
+
+
+@pytest.mark.parametrize("forged", FORGED)
+def test_forged_privileges_in_a_change_are_ignored(admin_client, tenant, forged):
+    agent = factories.agent(tenant, username="someone")
+    before = people_state()
+    data = person_form(agent.membership, **_forged_fields()[forged])
+    response = admin_client.post(person_url(agent.membership), data)
+    assert response.status_code == 302
+    assert people_state() == before
+
+
+@pytest.mark.parametrize("forged", FORGED)
+def test_forged_privileges_in_an_add_are_ignored(admin_client, tenant, forged):
+    response = admin_client.post(
+        PEOPLE_ADD, person_add_form(**_forged_fields()[forged])
+    )
+    assert response.status_code == 302
+    newcomer = User.objects.get(username="newcomer")
+    assert (newcomer.is_superuser, newcomer.is_staff) == (False, False)
+    assert list(newcomer.groups.values_list("name", flat=True)) == [AGENTS]
+    assert not newcomer.user_permissions.exists()
+    assert newcomer.membership.tenant == tenant
+
+
+@pytest.mark.parametrize(
+    "role", ["Superusers", "", "Night shift", "admin", "Contact center administrator"]
+)
+def test_a_forged_role_is_refused_and_nothing_changes(admin_client, tenant, role):
+    from django.contrib.auth.models import Group
+
+    Group.objects.get_or_create(name="Night shift")
+    agent = factories.agent(tenant, username="someone")
+    before = people_state()
+    change = admin_client.post(
+        person_url(agent.membership), person_form(agent.membership, role=role)
+    )
+    add = admin_client.post(PEOPLE_ADD, person_add_form(role=role))
+    for response in (change, add):
+        assert response.status_code == 200
+        assert "role" in response.context["adminform"].form.errors
+    assert people_state() == before
+
+
+@pytest.mark.parametrize("view", ["change", "history"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_another_tenants_person_does_not_exist(
+    admin_client, other_tenant, view, method
+):
+    stranger = factories.agent(other_tenant, username="stranger")
+    before = people_state()
+    url = person_url(stranger.membership, view)
+    data = person_form(stranger.membership, role=ADMINISTRATORS, email="x@evil.test")
+    response = getattr(admin_client, method.lower())(url, data, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("admin:index")
+    assert people_state() == before
+
+
+@pytest.mark.parametrize("action", ["deactivate", "reactivate", "set_password_links"])
+def test_actions_on_another_tenants_person_do_nothing(
+    admin_client, tenant, other_tenant, action
+):
+    stranger = factories.agent(other_tenant, username="stranger")
+    stranger.is_active = action != "reactivate"
+    stranger.save()
+    before = people_state()
+    entries = LogEntry.objects.count()
+    response = admin_client.post(
+        PEOPLE,
+        {"action": action, "_selected_action": [stranger.membership.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "/reset/" not in response.text
+    assert people_state() == before
+    assert LogEntry.objects.count() == entries
+
+
+@pytest.mark.parametrize("form", ["add", "change"])
+def test_another_tenants_client_is_an_invalid_choice(
+    admin_client, tenant, other_tenant, form
+):
+    theirs = factories.ClientPartitionFactory(tenant=other_tenant, name="Contoso")
+    agent = factories.agent(tenant, username="someone")
+    before = people_state()
+    url, data = {
+        "add": (PEOPLE_ADD, person_add_form(all_clients=None, clients=[theirs.pk])),
+        "change": (
+            person_url(agent.membership),
+            person_form(agent.membership, all_clients=None, clients=[theirs.pk]),
+        ),
+    }[form]
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "clients" in response.context["adminform"].form.errors
+    assert people_state() == before
+
+
+def test_an_administrator_cannot_make_themselves_superuser(admin_client, admin_user):
+    before = people_state()
+    data = person_form(admin_user.membership, is_superuser="on", groups=[1, 2, 3])
+    response = admin_client.post(person_url(admin_user.membership), data)
+    assert response.status_code == 302
+    assert people_state() == before
+    admin_user.refresh_from_db()
+    assert not admin_user.is_superuser
+
+
+def test_administrators_do_not_see_the_providers_accounts(admin_client, tenant):
+    # A superuser given a membership by mistake is still nobody's person.
+    provider = factories.superuser(username="provider")
+    Membership.objects.create(user=provider, tenant=tenant)
+    before = people_state()
+    listing = admin_client.get(PEOPLE)
+    assert provider.membership not in listing.context["cl"].result_list
+    admin_client.post(
+        PEOPLE,
+        {"action": "deactivate", "_selected_action": [provider.membership.pk]},
+    )
+    admin_client.post(
+        person_url(provider.membership),
+        person_form(provider.membership, role=AGENTS),
+    )
+    assert people_state() == before
+
+
+@pytest.mark.parametrize(
+    "page", ["people-add", "people-change", "people-action", "people-import"]
+)
+def test_people_posts_without_csrf_token_are_refused(tenant, admin_user, page):
+    agent = factories.agent(tenant, username="someone")
+    url, data = {
+        "people-add": (PEOPLE_ADD, person_add_form()),
+        "people-change": (
+            person_url(agent.membership),
+            person_form(agent.membership, role=ADMINISTRATORS),
+        ),
+        "people-action": (
+            PEOPLE,
+            {"action": "deactivate", "_selected_action": [agent.membership.pk]},
+        ),
+        "people-import": (
+            PEOPLE_IMPORT,
+            {"file": SimpleUploadedFile("p.csv", b"username,role\nx,agent\n")},
+        ),
+    }[page]
+    client = signed_in(admin_user, enforce_csrf_checks=True)
+    before = people_state()
+    response = client.post(url, data)
+    assert response.status_code == 403
+    assert people_state() == before
