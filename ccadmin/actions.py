@@ -8,7 +8,12 @@ a change. Each function runs in one transaction.
 
 from collections.abc import Iterable
 
-from ccadmin import writes
+from django.contrib.admin.models import CHANGE
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ccadmin import audit, writes
 from ccadmin.models import Membership, Tenant
 
 
@@ -40,3 +45,67 @@ def delete_memberships(memberships: Iterable[Membership], *, actor) -> int:
     """Take users out of their tenants (they see no tenant's data any more); audit
     each. Returns how many went."""
     return writes.delete(Membership, memberships, actor=actor)
+
+
+def _client_names(clients) -> list[str]:
+    return sorted(str(client) for client in clients)
+
+
+def set_member_clients(
+    membership: Membership, all_clients: bool, clients: Iterable, *, actor
+) -> Membership:
+    """Say which clients (client partitions) a member of a contact center works
+    for: every client (`all_clients`, the default of a new membership), or only
+    `clients` (possibly none: the person then sees no client's data at all).
+
+    Every client must be one of the membership's own tenant: another tenant's is
+    refused (ValidationError on "client_partitions") and nothing is written. With
+    `all_clients` the chosen list is emptied: it would mean nothing. Audited once,
+    with the setting and the clients' names before and after. Writes the
+    assignments (partitions.ClientAssignment) here, their one writer.
+    """
+    clients = [] if all_clients else list(dict.fromkeys(clients))
+    foreign = [c for c in clients if c.tenant_id != membership.tenant_id]
+    if foreign:
+        raise ValidationError(
+            {
+                "client_partitions": _(
+                    "These clients are not clients of %(tenant)s: %(names)s."
+                )
+                % {
+                    "tenant": membership.tenant,
+                    "names": ", ".join(_client_names(foreign)),
+                }
+            },
+            code="other_tenant",
+        )
+    with transaction.atomic():
+        stored = Membership.objects.select_for_update().get(pk=membership.pk)
+        before = {
+            "all_client_partitions": stored.all_client_partitions,
+            "client_partitions": _client_names(stored.client_partitions.all()),
+        }
+        membership.all_client_partitions = all_clients
+        membership.full_clean()
+        membership.save(update_fields=["all_client_partitions"])
+        membership.client_partitions.set(clients)
+        after = {
+            "all_client_partitions": all_clients,
+            "client_partitions": _client_names(clients),
+        }
+        names = [name for name in after if before[name] != after[name]]
+        message = (
+            [
+                {
+                    "changed": {
+                        "fields": audit.field_labels(Membership, names),
+                        "before": {name: before[name] for name in names},
+                        "after": {name: after[name] for name in names},
+                    }
+                }
+            ]
+            if names
+            else []
+        )
+        audit.record(actor, [membership], CHANGE, message)
+    return membership

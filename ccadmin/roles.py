@@ -1,9 +1,19 @@
-"""The two roles of a contact center, as Django groups with their permissions."""
+"""The three roles of a contact center, as Django groups with their permissions.
+
+- Contact center administrators: staff who run the tenant's admin (every model).
+- Client supervisors: staff who administer their own clients (Membership
+  client_partitions): change those client partitions (not add or delete them),
+  manage their contacts, companies, emails and activity history, view the services
+  assigned to them, export them and read their audit entries. What "their own" means
+  is decided by ccadmin.tenancy.client_scope, for every role alike.
+- Agents: the agent desktop, no admin access.
+"""
 
 from django.contrib.auth.models import Group, Permission
 
 ADMINISTRATORS = "Contact center administrators"
 AGENTS = "Agents"
+CLIENT_SUPERVISORS = "Client supervisors"
 
 ALL = ("add", "change", "delete", "view")
 # role -> model label -> verbs. ccadmin grants its own; each feature app grants its
@@ -11,6 +21,7 @@ ALL = ("add", "change", "delete", "view")
 _ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     ADMINISTRATORS: {"ccadmin.auditentry": ("view",)},
     AGENTS: {},
+    CLIENT_SUPERVISORS: {"ccadmin.auditentry": ("view",)},
 }
 
 
@@ -21,7 +32,8 @@ def grant(role: str, model_label: str, verbs: tuple[str, ...]) -> None:
 
 
 def ensure_roles() -> dict[str, Group]:
-    """Create or refresh the administrators' and agents' groups; return them by name."""
+    """Create or refresh the administrators', client supervisors' and agents' groups;
+    return them by name."""
     groups = {}
     for group_name, models in _ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=group_name)
