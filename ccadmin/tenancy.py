@@ -88,6 +88,17 @@ def client_scope(user: AbstractBaseUser | AnonymousUser) -> frozenset[int] | Non
     return getattr(user, _SCOPE_ATTR)
 
 
+def chosen_clients(user) -> frozenset[int] | None:
+    """The clients of a member who works for chosen clients only (client_scope);
+    None for everyone whose writes no client limits: members of every client,
+    superusers, and accounts with no membership (the system account that commands
+    and routing act as; any other such account sees and may do nothing anyway).
+    What the actions check a person's writes against."""
+    if user is None or membership_of(user) is None:
+        return None
+    return client_scope(user)
+
+
 def forget_scope(user: AbstractBaseUser | AnonymousUser) -> None:
     """Drop what tenant_of and client_scope cached on this user object (after its
     membership or clients changed in the same request, or in a test)."""
