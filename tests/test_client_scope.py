@@ -17,6 +17,7 @@ from django.contrib import admin
 from django.contrib.admin.models import CHANGE
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -594,3 +595,26 @@ def test_canary_every_admin_of_client_data_shows_a_supervisor_their_clients_only
         assert clients <= {acme.pk}, model
         checked.append(model)
     assert set(checked) >= {*CLIENT_DATA, AuditEntry}
+
+
+def test_supervisor_exports_and_imports_their_client_only(everything, tenant):
+    acme, globex = everything
+    client = factories.signed_in(factories.client_supervisor(tenant, clients=[acme]))
+    export = reverse("admin:partitions_clientpartition_export", args=[acme.pk])
+    response = client.post(export)
+    assert response["Content-Type"] == "application/zip"
+    page = client.get(reverse("admin:contacts_contact_import"))
+    offered = page.context["form"].fields["partition"]
+    assert list(offered.queryset) == [acme]
+    assert offered.required
+    contacts = Contact.objects.count()
+    for partition in ("", globex.pk):
+        upload = SimpleUploadedFile(
+            "c.csv", b"first name,last name\nEve,Intruder\n", content_type="text/csv"
+        )
+        response = client.post(
+            reverse("admin:contacts_contact_import"),
+            {"partition": partition, "file": upload, "encoding": "utf-8-sig"},
+        )
+        assert "partition" in response.context["form"].errors
+    assert Contact.objects.count() == contacts
