@@ -232,7 +232,10 @@ def set_person_clients(
         stored.save(update_fields=["all_client_partitions"])
         stored.client_partitions.set(chosen or [])
 
-    return _audited_person_change(membership, change, actor=actor)
+    stored = _audited_person_change(membership, change, actor=actor)
+    # The caller's instance (often cached as user.membership) says so too.
+    membership.all_client_partitions = stored.all_client_partitions
+    return stored
 
 
 def _set_active(memberships: Iterable[Membership], active: bool, *, actor) -> int:

@@ -21,7 +21,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext
 
-from ccadmin.tenancy import tenant_of
+from ccadmin.scoping import client_field_of
+from ccadmin.tenancy import chosen_clients, tenant_of
 
 TENANT_FIELD = "tenant"
 
@@ -275,6 +276,13 @@ class TenantScopedAdmin(WrittenByActions, admin.ModelAdmin):
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         tenant = self.viewer_tenant(request)
+        # A member of chosen clients picks one of them (the select offers only
+        # those, through visible_to); "none" would make a row they cannot see.
+        client_field = (
+            client_field_of(self.model)
+            if chosen_clients(request.user) is not None
+            else None
+        )
         if tenant is None:
             if obj is not None and obj.pk is not None:
                 _offer_only_tenant(form, obj.tenant_id)
@@ -288,6 +296,8 @@ class TenantScopedAdmin(WrittenByActions, admin.ModelAdmin):
                 super().__init__(*args, **kw)
                 if self.instance.tenant_id is None:
                     self.instance.tenant = tenant
+                if isinstance(client_field, str) and client_field in self.fields:
+                    self.fields[client_field].required = True
 
             def _get_validation_exclusions(self):
                 exclusions = super()._get_validation_exclusions()

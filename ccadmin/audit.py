@@ -12,9 +12,10 @@ own JSON change message, `[{"changed": {"fields": [...], "before": {...},
 "after": {...}}}]`, so the stock History page still reads "Changed Email and Phone."
 and the Audit trail shows the values too.
 
-Each entry of a tenant's object also records the tenant (ccadmin.AuditScope), so the
-entries of a deleted client partition stay readable by that tenant's administrators,
-and by nobody else's.
+Each entry of a tenant's object also records the tenant and the client the object
+belongs to (ccadmin.AuditScope), so the entries of a deleted client partition stay
+readable by that tenant's administrators, and by nobody else's, and a member who
+works for chosen clients reads only those clients' entries.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from django.utils.text import capfirst
 
 from ccadmin.cli import system_user
 from ccadmin.models import AuditScope, Tenant
+from ccadmin.scoping import client_id_of
 
 Snapshot = dict[str, Any]
 
@@ -74,7 +76,11 @@ def _write(actor, rows: Sequence[tuple[models.Model, str | list]], flag: int):
         entries = LogEntry.objects.bulk_create(entries)
     AuditScope.objects.bulk_create(
         [
-            AuditScope(entry_id=entry.pk, tenant_id=tenant_id)
+            AuditScope(
+                entry_id=entry.pk,
+                tenant_id=tenant_id,
+                client_partition_id=client_id_of(obj),
+            )
             for entry, (obj, _message) in zip(entries, rows, strict=True)
             if (tenant_id := tenant_id_of(obj)) is not None
         ]

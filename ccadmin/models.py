@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.normalized import NormalizedModel
-from ccadmin.scoping import AuditTrailManager, TenantScopedQuerySet
+from ccadmin.scoping import AuditTrailManager, MembershipQuerySet
 from ccadmin.text import normalize_name
 
 
@@ -121,7 +121,7 @@ class Membership(models.Model):
         help_text=_("The clients this person works for, when not every client."),
     )
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         # Shown as Tenancy > People: each membership is one of a tenant's people.
@@ -160,6 +160,19 @@ class AuditScope(models.Model):
         db_constraint=False,
         related_name="audit_scopes",
         verbose_name=_("tenant"),
+    )
+    # The client the entry's object belongs to (a client partition is its own), so
+    # a member who works for chosen clients reads only those clients' entries. Like
+    # the tenant: no constraint, the record outlives the client. Recorded from
+    # issue 12 on: older entries have none and only members of every client see them.
+    client_partition = models.ForeignKey(
+        "partitions.ClientPartition",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("client partition"),
     )
 
     class Meta:

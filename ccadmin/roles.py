@@ -1,4 +1,13 @@
-"""The three roles of a contact center, as Django groups with their permissions."""
+"""The three roles of a contact center, as Django groups with their permissions.
+
+- Contact center administrators: staff who run the tenant's admin (every model).
+- Client supervisors: staff who administer their own clients (Membership
+  client_partitions): change those client partitions (not add or delete them),
+  manage their contacts, companies, emails and activity history, view the services
+  assigned to them, export them and read their audit entries. What "their own" means
+  is decided by ccadmin.tenancy.client_scope, for every role alike.
+- Agents: the agent desktop, no admin access.
+"""
 
 from django.contrib.auth.models import Group, Permission
 
@@ -20,7 +29,7 @@ _ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "ccadmin.membership": ("add", "change", "view"),
     },
     AGENTS: {},
-    CLIENT_SUPERVISORS: {},
+    CLIENT_SUPERVISORS: {"ccadmin.auditentry": ("view",)},
 }
 
 

@@ -2,21 +2,53 @@
 audit in one transaction.
 
 Each app's `actions.py` is the one writer of its models and calls these; they hold no
-rule of any model (those are the models' own: `clean()`, `normalize()`).
+rule of any model (those are the models' own: `clean()`, `normalize()`), only the rule
+of who writes: a member who works for chosen clients writes only those clients' rows
+(ccadmin.tenancy.client_scope), whatever the path.
 """
 
 from collections.abc import Iterable
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from ccadmin import audit
+from ccadmin.scoping import CLIENT_ITSELF, client_field_of, works_for_client_of
+from ccadmin.tenancy import chosen_clients
+
+
+def check_actor_clients(actor, *rows: models.Model) -> None:
+    """Refuse (ValidationError, on the row's client field) a write by a member who
+    works for chosen clients of a row that is not of one of their clients, or of
+    no client: each of `rows` is a version of the row (as stored, as it will be).
+    Anyone else (a member of every client, a superuser, the system account) passes.
+    """
+    if chosen_clients(actor) is None:
+        return
+    for row in rows:
+        if not works_for_client_of(actor, row):
+            field = client_field_of(type(row))
+            key = (
+                field
+                if isinstance(field, str)
+                and field != CLIENT_ITSELF
+                and "__" not in field
+                else NON_FIELD_ERRORS
+            )
+            raise ValidationError(
+                {key: _("Choose one of the clients you work for.")},
+                code="other_client",
+            )
 
 
 def add[Row: models.Model](row: Row, *, actor) -> Row:
-    """Check a new row with its model's rules (which normalise it), save it and
-    audit its addition as `actor`, in one transaction. Raises ValidationError."""
+    """Check a new row with its model's rules (which normalise it) and against the
+    clients `actor` works for, save it and audit its addition as `actor`, in one
+    transaction. Raises ValidationError."""
     with transaction.atomic():
         row.full_clean()
+        check_actor_clients(actor, row)
         row.save()
         audit.log_addition(actor, row)
     return row
@@ -30,6 +62,7 @@ def change[Row: models.Model](row: Row, *, actor) -> Row:
         stored = type(row)._default_manager.select_for_update().get(pk=row.pk)
         before = audit.snapshot(stored)
         row.full_clean()
+        check_actor_clients(actor, stored, row)
         row.save()
         audit.log_change(actor, [row], before=before)
     return row
@@ -45,6 +78,7 @@ def delete[Row: models.Model](model: type[Row], rows: Iterable[Row], *, actor) -
         doomed = list(rows)
         if not doomed:
             return 0
+        check_actor_clients(actor, *doomed)
         audit.log_deletions(actor, doomed)
         model._default_manager.filter(pk__in=[row.pk for row in doomed]).delete()
     return len(doomed)

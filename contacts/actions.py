@@ -8,7 +8,8 @@ contacts.models) and every write of a person or a command is audited once, here
 transaction.
 
 A contact's client partition must belong to the contact's tenant; an agent may put a
-contact only into an enabled one: that rule is checked here, under a lock on the
+contact only into an enabled one, and only into one they work for
+(ccadmin.tenancy.client_scope): those rules are checked here, under a lock on the
 partition row, not in the views.
 """
 
@@ -26,18 +27,26 @@ from ccadmin import audit, writes
 from ccadmin.bulk import insert_all
 from ccadmin.locks import lock_senders, sender_lock_key
 from ccadmin.models import Tenant
+from ccadmin.tenancy import chosen_clients
 from contacts.models import Activity, Company, Contact, Email, EmailSource, is_cjk
 from partitions.locks import share_client_partitions
 from partitions.models import ClientPartition
 
 
-def available_partition(tenant: Tenant, partition_id: int | None) -> ClientPartition:
+def available_partition(
+    tenant: Tenant, partition_id: int | None, *, user=None
+) -> ClientPartition:
     """Share-lock and return the tenant's enabled partition `partition_id`
     (ccadmin/locks.py: assigning to a client shares its row).
 
     Raises ValidationError (on the "partition" field) if it is another tenant's,
-    disabled or deleted. Call inside a transaction.
+    disabled or deleted, or not one of the clients `user` works for (the same
+    words: a client they do not work for is as if it did not exist). Call inside a
+    transaction.
     """
+    clients = chosen_clients(user)
+    if clients is not None and partition_id not in clients:
+        partition_id = None  # refused below, without locking another client's row
     partition = (
         share_client_partitions([partition_id]).get(partition_id)
         if partition_id
@@ -146,11 +155,15 @@ def create_contact(
     """Add a contact for a BPO client (`partition_id`) or for none (None), as an
     agent does from the desktop; audit it as `actor`.
 
-    Raises ValidationError, keyed by field, for a bad value or an unavailable client;
-    nothing is written then.
+    A member who works for chosen clients adds contacts to those clients only, never
+    to no client. Raises ValidationError, keyed by field, for a bad value or an
+    unavailable client; nothing is written then.
     """
     with transaction.atomic():
-        partition = available_partition(tenant, partition_id) if partition_id else None
+        if partition_id or chosen_clients(actor) is not None:
+            partition = available_partition(tenant, partition_id, user=actor)
+        else:
+            partition = None
         contact = Contact(
             tenant=tenant,
             partition=partition,

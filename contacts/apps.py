@@ -13,7 +13,13 @@ class ContactsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: models load only once the app registry is
         # ready. Tells partitions what a client partition holds of this app.
-        from ccadmin.roles import ADMINISTRATORS, AGENTS, ALL, grant
+        from ccadmin.roles import (
+            ADMINISTRATORS,
+            AGENTS,
+            ALL,
+            CLIENT_SUPERVISORS,
+            grant,
+        )
         from ccadmin.sites import menu_group
         from contacts.partition_data import register_partition_data
 
@@ -23,4 +29,5 @@ class ContactsConfig(AppConfig):
         for model in ("company", "contact", "email", "activity"):
             grant(ADMINISTRATORS, f"contacts.{model}", ALL)
             grant(AGENTS, f"contacts.{model}", ("view",))
+            grant(CLIENT_SUPERVISORS, f"contacts.{model}", ALL)
         grant(AGENTS, "contacts.contact", ("add", "view"))

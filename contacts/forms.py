@@ -8,10 +8,14 @@ from partitions.models import ClientPartition
 NO_CLIENT = ""
 
 
-def client_choices(partitions: list[ClientPartition]) -> list[tuple[str, str]]:
-    """The "BPO client" drop-down: "No client", then the enabled clients given (from
-    partitions.selectors.enabled_client_partitions, in its order)."""
-    return [(NO_CLIENT, _("No client"))] + [(str(p.pk), p.name) for p in partitions]
+def client_choices(
+    partitions: list[ClientPartition], *, no_client: bool = True
+) -> list[tuple[str, str]]:
+    """The "BPO client" drop-down: "No client" (for members of every client only:
+    the contacts of no client are theirs alone), then the clients given (from
+    partitions.selectors.client_partitions_offered_to, in its order)."""
+    first = [(NO_CLIENT, _("No client"))] if no_client else []
+    return first + [(str(p.pk), p.name) for p in partitions]
 
 
 class ClientPartitionChoiceMixin:
@@ -22,8 +26,12 @@ class ClientPartitionChoiceMixin:
     not offered (another tenant's, disabled, deleted) is refused.
     """
 
-    def _set_client_choices(self, partitions: list[ClientPartition]) -> None:
-        self.fields["client_partition"].choices = client_choices(partitions)
+    def _set_client_choices(
+        self, partitions: list[ClientPartition], no_client: bool
+    ) -> None:
+        self.fields["client_partition"].choices = client_choices(
+            partitions, no_client=no_client
+        )
 
     def chosen_partition_id(self) -> int | None:
         """The chosen client's id, or None for "No client"."""
@@ -42,9 +50,15 @@ class DesktopForm(ClientPartitionChoiceMixin, forms.Form):
         help_text=_("Name, email address or phone number."),
     )
 
-    def __init__(self, *args, partitions: list[ClientPartition], **kwargs):
+    def __init__(
+        self,
+        *args,
+        partitions: list[ClientPartition],
+        no_client: bool = True,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        self._set_client_choices(partitions)
+        self._set_client_choices(partitions, no_client)
 
 
 class NewContactForm(ClientPartitionChoiceMixin, forms.Form):
@@ -60,9 +74,15 @@ class NewContactForm(ClientPartitionChoiceMixin, forms.Form):
     # contacts.actions reports errors by model field; this form names one otherwise.
     MODEL_TO_FORM_FIELD = {"partition": "client_partition"}
 
-    def __init__(self, *args, partitions: list[ClientPartition], **kwargs):
+    def __init__(
+        self,
+        *args,
+        partitions: list[ClientPartition],
+        no_client: bool = True,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        self._set_client_choices(partitions)
+        self._set_client_choices(partitions, no_client)
 
     def add_model_errors(self, error) -> None:
         """Show a ValidationError from contacts.actions on the matching fields."""

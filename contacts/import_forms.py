@@ -7,6 +7,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
+from ccadmin.tenancy import chosen_clients
 from partitions.admin_fields import ClientPartitionChoiceField
 from partitions.models import ClientPartition
 
@@ -52,6 +53,10 @@ class ContactImportForm(forms.Form):
         else:
             self.fields["partition"].show_tenant = True
         self.fields["partition"].queryset = partitions
+        if chosen_clients(user) is not None:
+            # A member of chosen clients imports into one of them, never into none.
+            self.fields["partition"].required = True
+            self.fields["partition"].empty_label = None
         self.fields["file"].help_text = (
             str(self.fields["file"].help_text)
             + " "

@@ -43,6 +43,7 @@ from django.utils.translation import gettext as _
 
 from ccadmin.csvsafe import unescape_cell
 from ccadmin.models import Tenant
+from ccadmin.tenancy import chosen_clients
 from ccadmin.text import name_key, normalize_name
 from contacts import actions
 from contacts.models import Company, Contact
@@ -200,9 +201,16 @@ def import_contacts(
     columns or is not text in `encoding`. Bad rows are reported through `on_error`
     and counted; `on_progress` receives the number of bytes read so far after each
     batch. One audit entry records the import on the partition (or the tenant).
+    A member who works for chosen clients (`actor`, ccadmin.tenancy.client_scope)
+    imports into one of those clients only (ContactImportError otherwise).
     """
     if partition is not None and partition.tenant_id != tenant.pk:
         raise ContactImportError(_("The client partition belongs to another tenant."))
+    clients = chosen_clients(actor)
+    if clients is not None and (partition is None or partition.pk not in clients):
+        # A member of chosen clients imports into one of them only: another client
+        # is as if it did not exist, and contacts of no client are not theirs.
+        raise ContactImportError(_("Choose one of the clients you work for."))
     try:
         codecs.lookup(encoding)
     except LookupError as exc:

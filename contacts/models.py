@@ -96,6 +96,13 @@ def one_line(value: str) -> str:
     return " ".join((value or "").split())
 
 
+class PartitionedRecordQuerySet(TenantScopedQuerySet):
+    """A client's records: a member who works for chosen clients sees those
+    clients' only, and none of no client."""
+
+    client_field = "partition"
+
+
 class PartitionedRecord(NormalizedModel):
     """A record of a tenant that may belong to one of its client partitions.
 
@@ -109,7 +116,7 @@ class PartitionedRecord(NormalizedModel):
         verbose_name=_("tenant"),
     )
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = PartitionedRecordQuerySet.as_manager()
 
     class Meta:
         abstract = True

@@ -2,8 +2,8 @@
 activity history and emails.
 
 Plain server-rendered pages, usable without JavaScript. Every query is scoped to the
-signed-in agent's tenant; the clients offered come from
-partitions.selectors.enabled_client_partitions, and writes go through
+signed-in agent's tenant and clients (`visible_to`); the clients offered come from
+partitions.selectors.client_partitions_offered_to, and writes go through
 contacts.actions.
 """
 
@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ccadmin.paginators import CappedCountPaginator
-from ccadmin.tenancy import tenant_of
+from ccadmin.tenancy import client_scope, tenant_of
 from contacts import actions
 from contacts.forms import DesktopForm, NewContactForm
-from contacts.models import Contact
+from contacts.models import Activity, Contact, Email
 from contacts.phones import search_forms
-from partitions.selectors import enabled_client_partitions
+from partitions.selectors import client_partitions_offered_to
 
 CONTACTS_PER_PAGE = 25
 HISTORY_SHOWN = 100
@@ -69,24 +69,34 @@ def agent_view(view: Callable | None = None, *, answer_json: bool = False) -> Ca
 def desktop(request: HttpRequest) -> HttpResponse:
     """The desktop: the "BPO client" drop-down, and the chosen client's contacts,
     searchable by name, email address and phone, a page at a time."""
-    partitions = enabled_client_partitions(request.tenant)
-    form = DesktopForm(request.GET or None, partitions=partitions)
+    partitions = client_partitions_offered_to(request.user)
+    # Contacts of no client are shown to members of every client only.
+    every_client = client_scope(request.user) is None
+    form = DesktopForm(
+        request.GET or None, partitions=partitions, no_client=every_client
+    )
     page = None
     chosen = None
     if not form.is_bound or form.is_valid():
-        chosen_id = form.chosen_partition_id() if form.is_bound else None
+        if form.is_bound:
+            chosen_id = form.chosen_partition_id()
+        else:
+            # What the drop-down shows first: "No client", or their first client.
+            chosen_id = None if every_client or not partitions else partitions[0].pk
         chosen = next((p for p in partitions if p.pk == chosen_id), None)
-        contacts = _search(
-            Contact.objects.visible_to(request.user).filter(partition=chosen),
-            form.cleaned_data.get("q", "") if form.is_bound else "",
-            request.tenant.default_phone_region,
-        ).select_related("company")
-        # A client may hold hundreds of thousands of contacts: count only up to the
-        # admin's cap (docs/design.md, "Capped counts") instead of a full COUNT on
-        # every page.
-        page = CappedCountPaginator(contacts, CONTACTS_PER_PAGE).get_page(
-            request.GET.get("page")
-        )
+        # A member of chosen clients has no list of contacts of no client.
+        if chosen is not None or every_client:
+            contacts = _search(
+                Contact.objects.visible_to(request.user).filter(partition=chosen),
+                form.cleaned_data.get("q", "") if form.is_bound else "",
+                request.tenant.default_phone_region,
+            ).select_related("company")
+            # A client may hold hundreds of thousands of contacts: count only up to
+            # the admin's cap (docs/design.md, "Capped counts") instead of a full
+            # COUNT on every page.
+            page = CappedCountPaginator(contacts, CONTACTS_PER_PAGE).get_page(
+                request.GET.get("page")
+            )
     return render(
         request,
         "agent/desktop.html",
@@ -94,6 +104,7 @@ def desktop(request: HttpRequest) -> HttpResponse:
             "form": form,
             "chosen": chosen,
             "page": page,
+            "no_clients": not every_client and not partitions,
             "query": _query_without_page(request),
         },
     )
@@ -104,11 +115,14 @@ def desktop(request: HttpRequest) -> HttpResponse:
 def new_contact(request: HttpRequest) -> HttpResponse:
     """A new contact, in the BPO client chosen in the form's own drop-down or in
     none. contacts.actions.create_contact checks the client is still available."""
-    partitions = enabled_client_partitions(request.tenant)
+    partitions = client_partitions_offered_to(request.user)
+    every_client = client_scope(request.user) is None
     if request.method == "POST":
         if not request.user.has_perm("contacts.add_contact"):
             raise PermissionDenied
-        form = NewContactForm(request.POST, partitions=partitions)
+        form = NewContactForm(
+            request.POST, partitions=partitions, no_client=every_client
+        )
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -133,6 +147,7 @@ def new_contact(request: HttpRequest) -> HttpResponse:
         form = NewContactForm(
             initial={"client_partition": request.GET.get("client_partition", "")},
             partitions=partitions,
+            no_client=every_client,
         )
     return render(request, "agent/contact_form.html", {"form": form})
 
@@ -152,14 +167,22 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("partition", "company"),
         pk=pk,
     )
-    activities = contact.activities.select_related("service").order_by(
-        "-occurred_at", "-pk"
-    )[:HISTORY_SHOWN]
+    # Through visible_to too: an entry of another client (or of none) recorded
+    # against this contact is not the agent's to read.
+    activities = (
+        Activity.objects.visible_to(request.user)
+        .filter(contact=contact)
+        .select_related("service")
+        .order_by("-occurred_at", "-pk")[:HISTORY_SHOWN]
+    )
     # Attachments are listed from the email's own row (a JSON list): no query per
     # email. The HTML body is not shown here, so not read.
-    emails = contact.emails.defer("body_html").order_by("-sent_at", "-pk")[
-        :HISTORY_SHOWN
-    ]
+    emails = (
+        Email.objects.visible_to(request.user)
+        .filter(contact=contact)
+        .defer("body_html")
+        .order_by("-sent_at", "-pk")[:HISTORY_SHOWN]
+    )
     return render(
         request,
         "agent/contact_detail.html",
@@ -176,13 +199,14 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @agent_view(answer_json=True)
 def client_partitions_json(request: HttpRequest) -> JsonResponse:
     """The desktop's "BPO client" list as JSON: id, name and description of each
-    enabled client of the agent's tenant, sorted by name. 401 when not signed in,
-    403 for a user with no tenant. One query for the tenant, one for the list."""
+    enabled client of the agent's tenant they work for, sorted by name. 401 when not
+    signed in, 403 for a user with no tenant. One query for the tenant, one for the
+    list (cached per tenant), one for the clients of a member of chosen clients."""
     return JsonResponse(
         {
             "client_partitions": [
                 {"id": p.pk, "name": p.name, "description": p.description}
-                for p in enabled_client_partitions(request.tenant)
+                for p in client_partitions_offered_to(request.user)
             ]
         },
         json_dumps_params={"ensure_ascii": False},

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ccadmin.admin_base import TenantScopedAdmin
+from ccadmin.tenancy import client_scope
 from partitions import actions, registry
 from partitions.export import export_client_partition, export_filename
 from partitions.limit import (
@@ -151,7 +152,11 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         return response
 
     def _usages(self, request):
-        """ "N of M used" for the viewer's tenant, or for every tenant (superusers)."""
+        """ "N of M used" for the viewer's tenant, or for every tenant (superusers);
+        nothing for a member of chosen clients (how many clients the tenant has is
+        not theirs to know)."""
+        if client_scope(request.user) is not None:
+            return []
         if not request.user.is_superuser:
             tenant = self.viewer_tenant(request)
             return [self._usage(request, tenant)] if tenant else []

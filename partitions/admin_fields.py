@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.forms import ModelChoiceField
 from django.utils.translation import gettext_lazy as _
 
+from ccadmin.tenancy import client_scope
+
 
 class ClientPartitionChoiceField(ModelChoiceField):
     """A client partition select that marks disabled clients (and, for superusers,
@@ -24,13 +26,19 @@ class ClientPartitionChoiceField(ModelChoiceField):
 
 
 class TenantPartitionFilter(admin.RelatedFieldListFilter):
-    """Filter by client partition, including "none", offering only the viewer's
-    tenant's partitions (the stock filter would list every tenant's)."""
+    """Filter by client partition, including "none", offering only the partitions
+    the viewer sees (`visible_to`: their tenant's, their clients'; the stock filter
+    would list every tenant's). "None" only for those who see rows of no client."""
 
     def __init__(self, field, request, params, model, model_admin, field_path):
+        self.every_client = client_scope(request.user) is None
         super().__init__(field, request, params, model, model_admin, field_path)
         # The empty choice means "belongs to no BPO client".
         self.empty_value_display = _("No client")
+
+    @property
+    def include_empty_choice(self) -> bool:
+        return self.every_client and super().include_empty_choice
 
     def field_choices(self, field, request, model_admin):
         queryset = field.related_model._default_manager.visible_to(request.user)

@@ -14,7 +14,13 @@ class PartitionsConfig(AppConfig):
         # Imported here, not at the top: models and admin classes load only once the
         # app registry is ready.
         from ccadmin.admin_base import register_choice_field
-        from ccadmin.roles import ADMINISTRATORS, AGENTS, ALL, grant
+        from ccadmin.roles import (
+            ADMINISTRATORS,
+            AGENTS,
+            ALL,
+            CLIENT_SUPERVISORS,
+            grant,
+        )
         from ccadmin.sites import menu_group
         from partitions import signals  # noqa: F401  (connects the receivers)
         from partitions.admin_fields import ClientPartitionChoiceField
@@ -23,3 +29,6 @@ class PartitionsConfig(AppConfig):
         menu_group("partitions")
         grant(ADMINISTRATORS, "partitions.clientpartition", ALL)
         grant(AGENTS, "partitions.clientpartition", ("view",))
+        # Properties and Enabled of their own clients, and the "Export data" button
+        # (a view permission); adding and deleting clients stays the administrators'.
+        grant(CLIENT_SUPERVISORS, "partitions.clientpartition", ("change", "view"))

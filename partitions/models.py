@@ -1,14 +1,21 @@
 """Client partitions: the BPO clients a contact center (tenant) serves."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Membership, Tenant
 from ccadmin.normalized import NormalizedModel
-from ccadmin.scoping import TenantScopedQuerySet
+from ccadmin.scoping import CLIENT_ITSELF, TenantScopedQuerySet
 from ccadmin.text import TypedName, name_key, normalize_name, validate_printable_name
 
 NAME_MAX_LENGTH = 80
+
+
+class ClientPartitionQuerySet(TenantScopedQuerySet):
+    """A tenant's clients: a member who works for chosen clients sees those only."""
+
+    client_field = CLIENT_ITSELF
 
 
 class ClientPartition(TypedName, NormalizedModel):
@@ -58,7 +65,7 @@ class ClientPartition(TypedName, NormalizedModel):
     )
     deletion_task_id = models.CharField(max_length=64, blank=True, editable=False)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = ClientPartitionQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -145,3 +152,16 @@ class ClientAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership} → {self.client_partition}"
+
+    def clean(self) -> None:
+        """A person works only for clients of their own contact center."""
+        super().clean()
+        if (
+            self.membership_id
+            and self.client_partition_id
+            and self.client_partition.tenant_id != self.membership.tenant_id
+        ):
+            raise ValidationError(
+                {"client_partition": _("This client belongs to another tenant.")},
+                code="other_tenant",
+            )

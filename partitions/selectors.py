@@ -9,6 +9,7 @@ from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils import timezone
 
 from ccadmin.models import Tenant
+from ccadmin.tenancy import client_scope, tenant_of
 from partitions.models import ClientPartition
 
 # A day: entries never go stale (the key holds the tenant's partitions_version), the
@@ -39,6 +40,24 @@ def enabled_client_partitions(tenant: Tenant) -> list[ClientPartition]:
         partitions.sort(key=lambda p: (p.name_key, p.pk))
         cache.set(key, partitions, CACHE_SECONDS)
     return partitions
+
+
+def client_partitions_offered_to(user) -> list[ClientPartition]:
+    """The BPO clients `user` may pick in the agent desktop's drop-downs and its
+    JSON: their tenant's enabled clients (enabled_client_partitions, in its order),
+    less those they do not work for (ccadmin.tenancy.client_scope).
+
+    Narrowed after the cache, so the cache stays one list per tenant whatever the
+    people's clients, and a change of someone's clients shows at their next request.
+    """
+    tenant = tenant_of(user)
+    if tenant is None:
+        return []
+    partitions = enabled_client_partitions(tenant)
+    clients = client_scope(user)
+    if clients is None:
+        return partitions
+    return [p for p in partitions if p.pk in clients]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ class ServicesConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: models load only once the app registry is
         # ready. Tells partitions what a client partition holds of this app.
-        from ccadmin.roles import ADMINISTRATORS, ALL, grant
+        from ccadmin.roles import ADMINISTRATORS, ALL, CLIENT_SUPERVISORS, grant
         from ccadmin.sites import menu_group
         from services.partition_data import register_partition_data
 
@@ -21,3 +21,4 @@ class ServicesConfig(AppConfig):
         menu_group("services")
         grant(ADMINISTRATORS, "services.service", ALL)
         grant(ADMINISTRATORS, "services.gatewaytoken", ALL)
+        grant(CLIENT_SUPERVISORS, "services.service", ("view",))

@@ -10,9 +10,23 @@ from django.utils.translation import gettext_lazy as _
 from ccadmin.models import Tenant
 from ccadmin.normalized import NormalizedModel
 from ccadmin.same_tenant import check_same_tenant
-from ccadmin.scoping import TenantScopedQuerySet
+from ccadmin.scoping import NO_CLIENT, TenantScopedQuerySet
 from ccadmin.text import TypedName, normalize_name, validate_printable_name
 from partitions.models import ClientPartition
+
+
+class ServiceQuerySet(TenantScopedQuerySet):
+    """Services: a member who works for chosen clients sees the services assigned
+    to those clients only (not the unassigned ones)."""
+
+    client_field = "client_partition"
+
+
+class GatewayTokenQuerySet(TenantScopedQuerySet):
+    """Gateway tokens deliver every client's interactions: they belong to no client,
+    so only members of every client see them."""
+
+    client_field = NO_CLIENT
 
 
 class Service(TypedName, NormalizedModel):
@@ -64,7 +78,7 @@ class Service(TypedName, NormalizedModel):
         ),
     )
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = ServiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -147,7 +161,7 @@ class GatewayToken(NormalizedModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, editable=False)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = GatewayTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
+from ccadmin import actions as ccadmin_actions
 from ccadmin.models import Membership, Tenant
 from ccadmin.roles import ADMINISTRATORS, AGENTS, CLIENT_SUPERVISORS, ensure_roles
 from contacts.mail_parts import attachment_parts
@@ -42,9 +43,15 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-def _member(user: User, tenant: Tenant | None, role: str) -> User:
-    Membership.objects.create(user=user, tenant=tenant or TenantFactory())
+def _member(
+    user: User, tenant: Tenant | None, role: str, clients: list | None = None
+) -> User:
+    """`user` in `role` at `tenant`: for every client, or (`clients`, a list,
+    possibly empty) for those clients only, set through ccadmin.actions."""
+    membership = Membership.objects.create(user=user, tenant=tenant or TenantFactory())
     user.groups.add(ensure_roles()[role])
+    if clients is not None:
+        ccadmin_actions.set_person_clients(membership, clients, actor=None)
     return user
 
 
@@ -61,14 +68,23 @@ def unplaced_administrator(**kwargs) -> User:
     return user
 
 
-def agent(tenant: Tenant | None = None, **kwargs) -> User:
-    """A non-staff user of `tenant` in the "Agents" group."""
-    return _member(UserFactory(**kwargs), tenant, AGENTS)
+def agent(tenant: Tenant | None = None, clients: list | None = None, **kwargs) -> User:
+    """A non-staff user of `tenant` in the "Agents" group, working for every client,
+    or for `clients` only."""
+    return _member(UserFactory(**kwargs), tenant, AGENTS, clients)
 
 
-def client_supervisor(tenant: Tenant | None = None, **kwargs) -> User:
-    """A staff user of `tenant` in the "Client supervisors" group."""
-    return _member(UserFactory(is_staff=True, **kwargs), tenant, CLIENT_SUPERVISORS)
+def client_supervisor(
+    tenant: Tenant | None = None, clients: list | None = None, **kwargs
+) -> User:
+    """A staff user of `tenant` in the "Client supervisors" group, working for
+    `clients` only (by default none: give the clients they supervise)."""
+    return _member(
+        UserFactory(is_staff=True, **kwargs),
+        tenant,
+        CLIENT_SUPERVISORS,
+        [] if clients is None else clients,
+    )
 
 
 def client_with_lines(tenant: Tenant, name: str = "Acme") -> ClientPartition:

@@ -142,6 +142,11 @@ def test_seed_demo_is_idempotent():
         "provider",
         "admin",
         "agent",
+        "acme-supervisor",
         "northwind-admin",
     }
     assert "Demo data already present." in out.getvalue()
+    # The demo's client supervisor works for one client only.
+    supervisor = User.objects.get(username="acme-supervisor").membership
+    assert not supervisor.all_client_partitions
+    assert [c.name for c in supervisor.client_partitions.all()] == ["Acme Insurance"]

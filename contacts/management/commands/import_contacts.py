@@ -65,7 +65,11 @@ class Command(ContactCenterCommand):
         actor = actor_from_option(options["user"], tenant, "contacts.add_contact")
         partition = None
         if options["partition"]:
-            partition = partition_from_option(tenant, options["partition"])
+            partition = partition_from_option(
+                tenant,
+                options["partition"],
+                user=actor if options["user"] else None,
+            )
         try:
             handle = file.open("rb")
         except OSError as exc:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from ccadmin import actions as ccadmin_actions
 from ccadmin.cli import ContactCenterCommand, tenant_from_option
 from ccadmin.models import Membership, Tenant
-from ccadmin.roles import ADMINISTRATORS, AGENTS, ensure_roles
+from ccadmin.roles import ADMINISTRATORS, AGENTS, CLIENT_SUPERVISORS, ensure_roles
 from ccadmin.text import name_key
 from contacts import actions as contact_actions
 from contacts.models import Activity, Company, Contact, Direction, Email
@@ -38,8 +38,12 @@ DEMO_USERS = [
     ("provider", None, None, True),
     ("admin", "sakura", ADMINISTRATORS, True),
     ("agent", "sakura", AGENTS, False),
+    ("acme-supervisor", "sakura", CLIENT_SUPERVISORS, True),
     ("northwind-admin", "northwind", ADMINISTRATORS, True),
 ]
+
+# People who work for some clients only: username -> the clients (of their tenant).
+DEMO_CLIENT_SCOPES = {"acme-supervisor": ["Acme Insurance"]}
 
 DEMO_TENANTS = {
     "sakura": {
@@ -173,12 +177,28 @@ class Command(ContactCenterCommand):
                     Membership(user=users[username], tenant=tenants[slug]),
                     actor=provider,
                 )
-        if ClientPartition.objects.filter(tenant__slug__in=DEMO_TENANTS).exists():
-            return False
-        rng = random.Random(2026)
-        for slug, spec in DEMO_TENANTS.items():
-            self._seed_tenant(tenants[slug], spec, provider, per_client, rng)
-        return True
+        created = False
+        if not ClientPartition.objects.filter(tenant__slug__in=DEMO_TENANTS).exists():
+            rng = random.Random(2026)
+            for slug, spec in DEMO_TENANTS.items():
+                self._seed_tenant(tenants[slug], spec, provider, per_client, rng)
+            created = True
+        self._scope_people(users, provider)
+        return created
+
+    def _scope_people(self, users, provider) -> None:
+        """Restrict the demo's client-scoped people (DEMO_CLIENT_SCOPES) to their
+        clients, through ccadmin.actions; a person already restricted is left as
+        they are."""
+        for username, client_names in DEMO_CLIENT_SCOPES.items():
+            membership = Membership.objects.get(user=users[username])
+            if not membership.all_client_partitions:
+                continue
+            clients = ClientPartition.objects.filter(
+                tenant=membership.tenant,
+                name_key__in=[name_key(name) for name in client_names],
+            )
+            ccadmin_actions.set_person_clients(membership, clients, actor=provider)
 
     def _seed_tenant(self, tenant, spec, actor, per_client, rng) -> None:
         clients = {}

@@ -183,6 +183,12 @@ class Command(ContactCenterCommand):
         }[subcommand]
         handler(tenant, actor, subcommand=subcommand, **options)
 
+    @staticmethod
+    def person(actor, options):
+        """The `--user` acting, whose clients (client_scope) the partition named
+        must be one of; None for the system account (no --user)."""
+        return actor if options.get("user") else None
+
     # ----- list ---------------------------------------------------------------------
 
     def handle_list(self, options) -> None:
@@ -268,7 +274,9 @@ class Command(ContactCenterCommand):
         )
 
     def handle_toggle(self, tenant: Tenant, actor, *, subcommand: str, **options):
-        partition = partition_from_option(tenant, options["name"])
+        partition = partition_from_option(
+            tenant, options["name"], user=self.person(actor, options)
+        )
         if partition.is_deleting:
             # The action would leave it disabled and report "already enabled".
             raise CommandError(being_deleted_message(partition))
@@ -290,7 +298,9 @@ class Command(ContactCenterCommand):
     # ----- delete -------------------------------------------------------------------
 
     def handle_delete(self, tenant: Tenant, actor, **options) -> None:
-        partition = partition_from_option(tenant, options["name"])
+        partition = partition_from_option(
+            tenant, options["name"], user=self.person(actor, options)
+        )
         summary = actions.deletion_summary(partition)
         if partition.is_deleting and _deletion_under_way(partition):
             # As in the admin: a second delete would enqueue a second task.
@@ -389,7 +399,9 @@ class Command(ContactCenterCommand):
     # ----- export -------------------------------------------------------------------
 
     def handle_export(self, tenant: Tenant, actor, **options) -> None:
-        partition = partition_from_option(tenant, options["name"])
+        partition = partition_from_option(
+            tenant, options["name"], user=self.person(actor, options)
+        )
         output: Path = options["output"]
         if output.exists() and not options["overwrite"]:
             raise CommandError(

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ccadmin', '0006_client_scope'),
+        ('ccadmin', '0007_audit_client'),
     ]
 
     operations = [
