@@ -141,3 +141,20 @@ def test_cpythons_email_corpus_is_recorded_or_refused_for_a_stated_reason(
             assert "Traceback" not in line
     recorded = int(re.search(r"(\d+) recorded", output).group(1))
     assert recorded == Email.objects.count() > 0
+
+
+def test_the_command_counts_the_emails_recorded_with_notes_and_lists_them_on_v2(
+    tenant, acme
+):
+    quiet = receive(tenant, CORPUS / "bad-to-cc-date-long-subject.eml")
+    assert "recorded with intake notes" in quiet
+    assert "  noted " not in quiet
+    Email.objects.all().delete()
+
+    loud = receive(tenant, CORPUS / "bad-to-cc-date-long-subject.eml", verbosity=2)
+    noted = [line for line in loud.splitlines() if line.startswith("  noted ")]
+    assert any("The Date header" in line for line in noted), loud
+    assert any("left out of the recipients: XX, sales@" in line for line in noted)
+    assert any("The subject had" in line for line in noted)
+    assert "recorded with intake notes (a header read as well as it could be" in loud
+    assert "): 1" in loud

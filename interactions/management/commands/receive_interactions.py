@@ -66,6 +66,9 @@ class Tally:
         self.duplicates = 0
         self.rejected = 0
         self.unassigned = 0
+        # Recorded as well as they could be (an unreadable date, a bad recipient):
+        # each says so in its intake notes.
+        self.noted = 0
         self.per_client: Counter[str] = Counter()
 
     def add(self, routed: RoutedInteraction) -> None:
@@ -73,6 +76,7 @@ class Tally:
             self.duplicates += 1
             return
         self.recorded += 1
+        self.noted += bool(routed.notes)
         if routed.partition is None:
             self.unassigned += 1
         else:
@@ -190,6 +194,12 @@ class Command(ContactCenterCommand):
                 self._reject(tally, record, str(outcome))
             else:
                 tally.add(outcome)
+                if self.verbosity >= 2 and not outcome.duplicate:
+                    for note in outcome.notes:
+                        self._write(
+                            _("  noted %(record)s: %(note)s")
+                            % {"record": record.label, "note": note}
+                        )
 
     def _records(self, paths: list[Path], service: str) -> Iterator[Record]:
         """Each record of the files, in order, read lazily: parsing happens in the
@@ -273,3 +283,11 @@ class Command(ContactCenterCommand):
             _("  unassigned (no enabled client): %(count)s")
             % {"count": tally.unassigned}
         )
+        if tally.noted:
+            write(
+                _(
+                    "  recorded with intake notes (a header read as well as it "
+                    "could be; -v 2 lists them): %(count)s"
+                )
+                % {"count": tally.noted}
+            )
