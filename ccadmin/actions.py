@@ -81,6 +81,8 @@ def add_people(
     refused = people.validate_new_people(tenant, new_people)
     if refused:
         raise next(iter(refused.values()))
+    for person in new_people:
+        people.check_clients(tenant.pk, person.clients, actor)
     try:
         return _insert_people(tenant, new_people, actor=actor)
     except IntegrityError as exc:
@@ -227,7 +229,9 @@ def set_person_clients(
     client."""
 
     def change(stored: Membership) -> None:
-        chosen = people.check_clients(stored.tenant_id, clients)
+        chosen = people.check_clients(stored.tenant_id, clients, actor)
+        if chosen is not None:
+            chosen = people.with_clients_out_of_reach(stored, chosen, actor)
         stored.all_client_partitions = chosen is None
         stored.save(update_fields=["all_client_partitions"])
         stored.client_partitions.set(chosen or [])

@@ -38,7 +38,7 @@ from ccadmin.roles import (
     ROLES,
     ensure_roles,
 )
-from ccadmin.tenancy import tenant_of
+from ccadmin.tenancy import client_scope, tenant_of
 
 # What each role is called on the People screen (one person, not the group).
 ROLE_LABELS = {
@@ -148,16 +148,55 @@ def check_role(role: str) -> None:
         )
 
 
-def check_clients(tenant_id: int, clients: Iterable | None) -> list:
-    """The clients, checked to be the tenant's own; None (every client) as is."""
-    if clients is None:
-        return None
-    clients = list(clients)
-    if any(client.tenant_id != tenant_id for client in clients):
+def check_clients(tenant_id: int, clients: Iterable | None, actor=None) -> list:
+    """The clients, checked to be the tenant's own; None (every client) as is.
+
+    An `actor` who works for some clients only gives only those: never every
+    client, nor one they do not work for (that would reach past their own scope).
+    """
+    if clients is not None:
+        clients = list(clients)
+        if any(client.tenant_id != tenant_id for client in clients):
+            raise ValidationError(
+                {"clients": _("Choose clients of this tenant only.")}, code="clients"
+            )
+    scope = None if actor is None else client_scope(actor)
+    if scope is not None and (
+        clients is None or any(client.pk not in scope for client in clients)
+    ):
         raise ValidationError(
-            {"clients": _("Choose clients of this tenant only.")}, code="clients"
+            {
+                "clients": _(
+                    "You work for some clients only: give only clients you work for."
+                )
+            },
+            code="clients_out_of_scope",
         )
     return clients
+
+
+def with_clients_out_of_reach(membership: Membership, chosen: list, actor) -> list:
+    """The clients `membership` keeps when `actor`, who works for some clients
+    only, sets them to `chosen`: those, and the person's clients the actor does not
+    see (the form could not offer them, so leaving them out must not remove them).
+
+    Refuses (ValidationError) a person who works for every client: only someone
+    who works for every client changes that."""
+    scope = None if actor is None else client_scope(actor)
+    if scope is None:
+        return chosen
+    if membership.all_client_partitions:
+        raise ValidationError(
+            {
+                "clients": _(
+                    "This person works for every client: only someone who works for "
+                    "every client changes that."
+                )
+            },
+            code="clients_out_of_scope",
+        )
+    unseen = [c for c in membership.client_partitions.all() if c.pk not in scope]
+    return [*chosen, *unseen]
 
 
 def active_administrators(tenant_id: int):

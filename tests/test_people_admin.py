@@ -12,11 +12,12 @@ import datetime as dt
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from ccadmin import audit, people
+from ccadmin import actions, audit, people
 from ccadmin.models import AuditEntry, Membership
 from ccadmin.roles import ADMINISTRATORS, AGENTS, CLIENT_SUPERVISORS
 from tests import factories
@@ -504,3 +505,63 @@ def test_two_administrators_demoting_each_other_at_once_leave_one():
     assert len(refused) == 1, outcomes
     assert "last administrator" in str(refused[0])
     assert people.active_administrators(tenant.pk).count() == 1
+
+
+# ----- an administrator who works for some clients only ----------------------------
+
+
+@pytest.fixture
+def partial_administrator(tenant, acme):
+    """An administrator of the tenant who works for Acme Insurance only."""
+    return factories._member(
+        factories.UserFactory(is_staff=True), tenant, ADMINISTRATORS, [acme]
+    )
+
+
+def test_a_partial_administrator_cannot_give_every_client_or_another(
+    partial_administrator, tenant, acme, initech
+):
+    membership = factories.agent(tenant, clients=[acme]).membership
+    for clients in (None, [acme, initech]):
+        with pytest.raises(ValidationError) as refused:
+            actions.set_person_clients(membership, clients, actor=partial_administrator)
+        assert refused.value.message_dict["clients"] == [
+            "You work for some clients only: give only clients you work for."
+        ]
+    membership.refresh_from_db()
+    assert not membership.all_client_partitions
+    assert list(membership.client_partitions.all()) == [acme]
+
+
+def test_a_partial_administrator_keeps_the_clients_they_cannot_see(
+    partial_administrator, tenant, acme, initech
+):
+    membership = factories.agent(tenant, clients=[acme, initech]).membership
+    actions.set_person_clients(membership, [], actor=partial_administrator)
+    # Acme taken away; Initech, which the form could not offer, kept.
+    assert list(membership.client_partitions.all()) == [initech]
+
+
+def test_a_partial_administrator_cannot_narrow_a_person_of_every_client(
+    partial_administrator, tenant, acme
+):
+    membership = factories.agent(tenant).membership
+    with pytest.raises(ValidationError):
+        actions.set_person_clients(membership, [acme], actor=partial_administrator)
+    membership.refresh_from_db()
+    assert membership.all_client_partitions
+
+
+def test_a_partial_administrator_adds_people_of_their_clients_only(
+    partial_administrator, tenant, acme, initech
+):
+    def person(clients):
+        return people.NewPerson(
+            "newbie", "New", "Person", "new@example.jp", AGENTS, clients=clients
+        )
+
+    for clients in (None, [initech]):
+        with pytest.raises(ValidationError):
+            actions.add_person(tenant, person(clients), actor=partial_administrator)
+    added = actions.add_person(tenant, person([acme]), actor=partial_administrator)
+    assert list(added.client_partitions.all()) == [acme]
