@@ -35,6 +35,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ccadmin import actions, people
+from ccadmin.import_report import (
+    MAX_REPORTED_ERRORS,
+    ImportReport,
+    RowError,
+    normalize_header,
+)
 from ccadmin.models import Membership, Tenant
 from ccadmin.roles import ROLES
 from ccadmin.text import name_key
@@ -50,8 +56,6 @@ COLUMNS = {
 REQUIRED = ("username", "role")
 EVERY_CLIENT = "*"
 CLIENT_SEPARATORS = re.compile(r"[;|]")
-# As contacts.imports: refused rows an import may skip and still keep the others.
-MAX_REPORTED_ERRORS = 100
 # The people of one import are held in memory to be added set-based: far more than a
 # contact center onboards at once, and bounded.
 MAX_ROWS = 10_000
@@ -61,89 +65,29 @@ class PeopleImportError(Exception):
     """The file cannot be imported at all (empty, unknown columns, not UTF-8)."""
 
 
-@dataclass(frozen=True)
-class RowError:
-    """A row of the file that was not imported: its line number and why."""
-
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return _("line %(line)s: %(reason)s") % {
-            "line": self.line,
-            "reason": self.reason,
-        }
-
-
 @dataclass
-class ImportResult:
+class ImportResult(ImportReport):
     """What an import did: the people added, the rows refused."""
 
-    rows: int = 0
-    refused: int = 0
-    atomic: bool = False
-    errors: list[RowError] = field(default_factory=list)
     added: list[Membership] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
         return len(self.added)
 
-    @property
-    def kept_nothing(self) -> bool:
-        """Whether the refused rows undid the whole import."""
-        return bool(self.refused) and (
-            self.atomic or self.refused > MAX_REPORTED_ERRORS
-        )
-
-    @property
-    def more_errors(self) -> int:
-        return self.refused - len(self.errors)
-
-    def describe(self) -> str:
-        """The final summary, one sentence."""
-        counts = {
+    def done(self) -> str:
+        """What the kept import made."""
+        return _("Imported %(imported)s people; %(refused)s rows refused.") % {
             "imported": f"{self.imported:,}",
             "refused": f"{self.refused:,}",
-            "rows": f"{self.rows:,}",
-            "limit": MAX_REPORTED_ERRORS,
         }
-        if self.atomic and self.refused:
-            return (
-                _(
-                    "Nothing imported (all or nothing): %(refused)s of %(rows)s rows "
-                    "refused."
-                )
-                % counts
-            )
-        if self.kept_nothing:
-            return (
-                _(
-                    "Nothing imported: %(refused)s of %(rows)s rows refused, more than "
-                    "the %(limit)s an import may skip. Correct them and import the "
-                    "file again."
-                )
-                % counts
-            )
-        return _("Imported %(imported)s people; %(refused)s rows refused.") % counts
 
     def audit_message(self, source: str) -> str:
         """The audit entry's text: the summary, and which lines were refused."""
-        message = _("Imported people%(source)s: %(summary)s") % {
-            "source": f" ({source})" if source else "",
-            "summary": self.describe(),
-        }
-        if self.errors:
-            message += " " + _("Refused lines: %(lines)s") % {
-                "lines": ", ".join(str(error.line) for error in self.errors)
-            }
-        return message
-
-
-def normalize_header(value: str) -> str:
-    """ "First_Name", " first-name " and "First Name" all name the same column."""
-    cleaned = value.replace("\ufeff", "").replace("_", " ").replace("-", " ")
-    return " ".join(cleaned.split()).casefold()
+        return self.with_refused_lines(
+            _("Imported people%(source)s: %(summary)s")
+            % {"source": f" ({source})" if source else "", "summary": self.describe()}
+        )
 
 
 def role_names() -> dict[str, str]:

@@ -34,7 +34,7 @@ import codecs
 import csv
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO
 
 from django.core.exceptions import ValidationError
@@ -42,6 +42,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ccadmin.csvsafe import unescape_cell
+from ccadmin.import_report import (
+    MAX_REPORTED_ERRORS,
+    ImportReport,
+    RowError,
+    normalize_header,
+)
 from ccadmin.models import Tenant
 from ccadmin.tenancy import chosen_clients
 from ccadmin.text import name_key, normalize_name
@@ -62,11 +68,6 @@ COLUMNS: dict[str, str] = {
 # database, so accepted and ignored.
 IGNORED_COLUMNS = frozenset({"id", "company id", "created at"})
 BATCH_SIZE = 1000
-# Refused rows an import may skip and still keep the good ones: each is listed (line
-# and reason) on the admin page, in the audit entry and in the result, so the report
-# stays small and says exactly which rows were kept. All are counted and, for the
-# command, each is reported on stderr as it is found.
-MAX_REPORTED_ERRORS = 100
 DEFAULT_ENCODING = "utf-8-sig"
 
 
@@ -74,78 +75,15 @@ class ContactImportError(Exception):
     """The file cannot be imported at all (empty, unknown columns, not text)."""
 
 
-@dataclass(frozen=True)
-class RowError:
-    """A row of the file that was not imported: its line number and why."""
-
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return _("line %(line)s: %(reason)s") % {
-            "line": self.line,
-            "reason": self.reason,
-        }
-
-
 @dataclass
-class ImportResult:
+class ImportResult(ImportReport):
     """What an import did: contacts and companies created, rows refused."""
 
-    rows: int = 0
     imported: int = 0
     companies_created: int = 0
-    refused: int = 0
-    atomic: bool = False
-    errors: list[RowError] = field(default_factory=list)
 
-    @property
-    def kept_nothing(self) -> bool:
-        """Whether the refused rows undid the whole import: any with `atomic`, or
-        more than can be listed (MAX_REPORTED_ERRORS)."""
-        return bool(self.refused) and (
-            self.atomic or self.refused > MAX_REPORTED_ERRORS
-        )
-
-    @property
-    def more_errors(self) -> int:
-        """Refused rows beyond those listed in `errors`."""
-        return self.refused - len(self.errors)
-
-    def refused_lines(self) -> str:
-        """The listed refused rows' line numbers, runs shortened: "3, 7-9, 12"."""
-        runs: list[list[int]] = []
-        for line in sorted(error.line for error in self.errors):
-            if runs and line == runs[-1][1] + 1:
-                runs[-1][1] = line
-            else:
-                runs.append([line, line])
-        return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
-
-    def describe(self) -> str:
-        """The final summary, one sentence."""
-        counts = {
-            "refused": f"{self.refused:,}",
-            "rows": f"{self.rows:,}",
-            "limit": MAX_REPORTED_ERRORS,
-        }
-        if self.atomic and self.refused:
-            return (
-                _(
-                    "Nothing imported (all or nothing): %(refused)s of %(rows)s rows "
-                    "refused."
-                )
-                % counts
-            )
-        if self.kept_nothing:
-            return (
-                _(
-                    "Nothing imported: %(refused)s of %(rows)s rows refused, more than "
-                    "the %(limit)s an import may skip. Correct them and import the "
-                    "file again."
-                )
-                % counts
-            )
+    def done(self) -> str:
+        """What the kept import made."""
         return _(
             "Imported %(imported)s contacts (%(companies)s companies created); "
             "%(refused)s rows refused."
@@ -157,29 +95,14 @@ class ImportResult:
 
     def audit_message(self, source: str) -> str:
         """The audit entry's text: the summary, and which lines were refused."""
-        message = _("Imported contacts%(source)s: %(summary)s") % {
-            "source": f" ({source})" if source else "",
-            "summary": self.describe(),
-        }
-        if self.errors:
-            message += " " + _("Refused lines: %(lines)s") % {
-                "lines": self.refused_lines()
-            }
-            if self.more_errors:
-                message += " " + _("and %(more)s more.") % {
-                    "more": f"{self.more_errors:,}"
-                }
-        return message
+        return self.with_refused_lines(
+            _("Imported contacts%(source)s: %(summary)s")
+            % {"source": f" ({source})" if source else "", "summary": self.describe()}
+        )
 
 
 class _RollBack(Exception):
     """Raised inside the all-or-nothing transaction to undo it."""
-
-
-def normalize_header(value: str) -> str:
-    """ "First_Name", " first-name " and "First Name" all name the same column."""
-    cleaned = value.replace("\ufeff", "").replace("_", " ").replace("-", " ")
-    return " ".join(cleaned.split()).casefold()
 
 
 def import_contacts(
