@@ -112,7 +112,7 @@ def test_bad_rows_are_reported_by_line_with_the_reason(
         username__in=["bad", "lost", "mail", "none"]
     ).exists()
     assert AuditEntry.objects.filter(
-        change_message__contains="Refused lines: 3-4"
+        change_message__contains="Refused lines: 3-8"
     ).exists()
 
 
