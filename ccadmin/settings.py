@@ -141,6 +141,19 @@ CLIENT_PARTITION_DELETE_ROWS_PER_SECOND = env.int(
     "CLIENT_PARTITION_DELETE_ROWS_PER_SECOND", default=150_000
 )
 
+# Offboarding a client (partitions.offboarding): the days between the export and
+# the purge, unless the administrator gives another number.
+CLIENT_PARTITION_OFFBOARDING_GRACE_DAYS = env.int(
+    "CLIENT_PARTITION_OFFBOARDING_GRACE_DAYS", default=30
+)
+# Where the export of each client being offboarded is kept for "download the export
+# again" until the purge deletes it. On disk, not in the database: a large client's
+# zip is gigabytes, which would bloat the database and its backups. Keep it on
+# storage as protected as the database (it holds the same personal data).
+CLIENT_PARTITION_EXPORT_DIR = env.path(
+    "CLIENT_PARTITION_EXPORT_DIR", default=BASE_DIR / "var" / "offboarding-exports"
+)
+
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out sign-in before any password is checked. It has no
     # get_user(), so the test client's force_login() uses the model backend below.

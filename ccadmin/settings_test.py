@@ -1,6 +1,8 @@
 """Settings for the test suite: the real settings with a test key and fast hashing."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "ccadmin-tests-only")
 os.environ.setdefault("DEBUG", "false")
@@ -20,3 +22,5 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Each test process keeps offboarding exports in its own temporary folder.
+CLIENT_PARTITION_EXPORT_DIR = Path(tempfile.mkdtemp(prefix="ccadmin-exports-"))

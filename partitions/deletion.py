@@ -14,15 +14,18 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Model
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ccadmin import audit
+from ccadmin.cli import system_user
 from ccadmin.locks import lock_tenant
 from partitions import registry
+from partitions.export_store import discard_export_on_commit
 from partitions.locks import lock_client_partition
 from partitions.messages import delete_question
-from partitions.models import ClientPartition
+from partitions.models import ClientPartition, DeletionCertificate
 
 
 class ClientPartitionAlreadyDeleted(Exception):
@@ -114,20 +117,67 @@ def deletion_summary(partition: ClientPartition) -> DeletionSummary:
     )
 
 
-def delete_client_partition(partition: ClientPartition, *, actor) -> DeletionSummary:
+def delete_client_partition(
+    partition: ClientPartition, *, actor, purge: bool = False
+) -> DeletionSummary:
     """Delete a BPO client with all its contacts, companies, emails and activity
-    history, unassigning its services, in one transaction; audit it with the counts.
+    history, unassigning its services, in one transaction; audit it with the counts
+    and write its DeletionCertificate in the same transaction.
 
+    `purge` says that this is the purge of an offboarded client (partitions.
+    offboarding): the certificate then names whoever offboarded it, and when.
     Raises ClientPartitionAlreadyDeleted if it is already gone.
     """
     with transaction.atomic():
         current = lock_partition_for_change(partition)
         summary = deletion_summary(current)
-        audit.log_deletion(actor, current, summary.deleted_message())
+        entry = audit.log_deletion(actor, current, summary.deleted_message())
+        _certify(current, summary, actor=actor, purge=purge, audit_entry=entry)
+        discard_export_on_commit(current.tenant_id, current.offboarding_export_name)
         # The database deletes the children (DB_CASCADE) and unassigns the services
         # (DB_SET_NULL): nothing is loaded into Python, whatever the size.
         ClientPartition.objects.filter(pk=current.pk).delete()
     return summary
+
+
+def _certify(
+    partition: ClientPartition,
+    summary: DeletionSummary,
+    *,
+    actor,
+    purge: bool,
+    audit_entry,
+) -> DeletionCertificate:
+    """Write the certificate of this deletion: who asked and when (the offboarding
+    for a purge, the background request for a large delete, else now), the counts,
+    the export's SHA-256 if the client was exported for offboarding."""
+    now = timezone.now()
+    if purge and partition.is_offboarding:
+        requested_by = partition.offboarding_requested_by
+        requested_at = partition.offboarding_requested_at
+    else:
+        requested_by = (actor or system_user()).get_username()
+        requested_at = partition.deletion_requested_at or now
+    return DeletionCertificate.objects.create(
+        tenant_id=partition.tenant_id,
+        client_partition_id=partition.pk,
+        client_partition_name=partition.name,
+        kind=DeletionCertificate.KIND_PURGE
+        if purge
+        else DeletionCertificate.KIND_DELETE,
+        requested_by=requested_by,
+        requested_at=requested_at,
+        deleted_at=now,
+        counts={
+            "contacts": summary.contacts,
+            "companies": summary.companies,
+            "emails": summary.emails,
+            "activities": summary.activities,
+            "services": len(summary.services),
+        },
+        export_sha256=partition.offboarding_export_sha256,
+        audit_entry_id=audit_entry.pk,
+    )
 
 
 def lock_partition_for_change(partition: ClientPartition) -> ClientPartition:

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import json
 import os
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -61,6 +62,9 @@ class ExportManifest:
     exported_at: datetime
     exported_by: str
     counts: dict[str, int]
+    # SHA-256 of every file in the zip but the manifest itself, by its name in the
+    # zip: the client can check each file it was handed.
+    sha256: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """The manifest as written to manifest.json."""
@@ -82,6 +86,7 @@ class ExportManifest:
             # are under the same keys in "counts".
             "folders": {f.key: f"{f.folder}/" for f in registry.export_files()},
             "counts": self.counts,
+            "sha256": self.sha256,
         }
 
     def describe(self) -> str:
@@ -100,14 +105,15 @@ def export_client_partition(
     The file object needs only `write` (a file, a temporary file, a socket wrapper).
     """
     counts: dict[str, int] = {}
+    digests: dict[str, str] = {}
     with _snapshot(), zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED) as archive:
         partition = ClientPartition.objects.select_related("tenant").get(
             pk=partition.pk
         )
         for content in registry.contents():
-            counts[content.key] = _write_table(archive, content, partition)
+            counts[content.key] = _write_table(archive, content, partition, digests)
         for files in registry.export_files():
-            counts[files.key] = _write_files(archive, files, partition)
+            counts[files.key] = _write_files(archive, files, partition, digests)
         manifest = ExportManifest(
             tenant_slug=partition.tenant.slug,
             tenant_name=partition.tenant.name,
@@ -118,6 +124,7 @@ def export_client_partition(
             exported_at=timezone.now(),
             exported_by=actor.get_username(),
             counts=counts,
+            sha256=digests,
         )
         archive.writestr(
             _entry(MANIFEST_NAME),
@@ -160,33 +167,63 @@ def _write_table(
     archive: zipfile.ZipFile,
     content: registry.PartitionContent,
     partition: ClientPartition,
+    digests: dict[str, str],
 ) -> int:
     count = 0
+    name = content.export.filename
+    digest = hashlib.sha256()
     with (
-        archive.open(_entry(content.export.filename), "w", force_zip64=True) as raw,
-        io.TextIOWrapper(raw, encoding=CSV_ENCODING, newline="") as text,
+        archive.open(_entry(name), "w", force_zip64=True) as raw,
+        io.TextIOWrapper(
+            io.BufferedWriter(_HashingWriter(raw, digest)),
+            encoding=CSV_ENCODING,
+            newline="",
+        ) as text,
     ):
         writer = csv.writer(text)
         writer.writerow(content.export.header)
         for row in content.export_rows(partition).iterator(chunk_size=CHUNK_SIZE):
             writer.writerow([_cell(value) for value in row])
             count += 1
+    digests[name] = digest.hexdigest()
     return count
+
+
+class _HashingWriter(io.RawIOBase):
+    """A zip entry being written that also hashes what goes into it, so each file's
+    SHA-256 costs no second read (hashlib has no such wrapper of its own)."""
+
+    def __init__(self, raw: IO[bytes], digest) -> None:
+        self._raw = raw
+        self._digest = digest
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self._digest.update(data)
+        return self._raw.write(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
 
 
 def _write_files(
     archive: zipfile.ZipFile,
     files: registry.ExportFiles,
     partition: ClientPartition,
+    digests: dict[str, str],
 ) -> int:
     """Write each file the registering app yields into `folder/`, one at a time:
     only the file being written is in memory."""
     count = 0
     for name, content in files.files(partition):
-        with archive.open(
-            _entry(f"{files.folder}/{name}"), "w", force_zip64=True
-        ) as out:
+        path = f"{files.folder}/{name}"
+        with archive.open(_entry(path), "w", force_zip64=True) as out:
             out.write(content)
+        digests[path] = hashlib.sha256(content).hexdigest()
         count += 1
     return count
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Membership, Tenant
 from ccadmin.normalized import NormalizedModel
-from ccadmin.scoping import CLIENT_ITSELF, TenantScopedQuerySet
+from ccadmin.scoping import CLIENT_ITSELF, NO_CLIENT, TenantScopedQuerySet
 from ccadmin.text import TypedName, name_key, normalize_name, validate_printable_name
 
 NAME_MAX_LENGTH = 80
@@ -64,6 +64,43 @@ class ClientPartition(TypedName, NormalizedModel):
         null=True, blank=True, editable=False
     )
     deletion_task_id = models.CharField(max_length=64, blank=True, editable=False)
+    # Offboarding (partitions.offboarding): set while the client, disabled and
+    # exported, waits for its purge; cleared by a cancel. Read-only meanwhile.
+    offboarding_requested_at = models.DateTimeField(
+        _("offboarding requested"), null=True, blank=True, editable=False
+    )
+    # The username, not a foreign key: the deletion certificate copies it and must
+    # outlive both the client and, possibly, the administrator's account.
+    offboarding_requested_by = models.CharField(
+        _("offboarding requested by"), max_length=150, blank=True, editable=False
+    )
+    purge_due_at = models.DateTimeField(
+        _("purge on"), null=True, blank=True, editable=False
+    )
+    offboarding_export_name = models.CharField(
+        max_length=255, blank=True, editable=False
+    )
+    offboarding_export_sha256 = models.CharField(
+        _("export SHA-256"), max_length=64, blank=True, editable=False
+    )
+    # Legal hold suspends any purge (and retention, issue 13 part 2) until an
+    # administrator lifts it.
+    legal_hold = models.BooleanField(
+        _("legal hold"),
+        default=False,
+        help_text=_(
+            "While on legal hold, the client's data is never purged nor deleted by "
+            "retention. An administrator must lift the hold first."
+        ),
+    )
+    legal_hold_reason = models.TextField(
+        _("legal hold reason"),
+        blank=True,
+        max_length=2000,
+        help_text=_(
+            "Why the client's data is held (shown wherever a purge is refused)."
+        ),
+    )
 
     objects = ClientPartitionQuerySet.as_manager()
 
@@ -103,6 +140,12 @@ class ClientPartition(TypedName, NormalizedModel):
     def is_deleting(self) -> bool:
         """Whether a background deletion of this client is under way."""
         return self.deletion_requested_at is not None
+
+    @property
+    def is_offboarding(self) -> bool:
+        """Whether the client is offboarded and waiting for its purge: disabled,
+        exported and read-only until then (partitions.offboarding)."""
+        return self.offboarding_requested_at is not None
 
     def validate_constraints(self, exclude=None) -> None:
         # name_key is derived from name: when name is invalid (or not being checked),
@@ -165,3 +208,82 @@ class ClientAssignment(models.Model):
                 {"client_partition": _("This client belongs to another tenant.")},
                 code="other_tenant",
             )
+
+
+class DeletionCertificateQuerySet(TenantScopedQuerySet):
+    """A tenant's deletion certificates. The client they certify is gone, so they
+    narrow to no client: a member who works for chosen clients sees none."""
+
+    client_field = NO_CLIENT
+
+
+class DeletionCertificate(models.Model):
+    """The record that a BPO client's data was deleted, which outlives the client:
+    what GDPR Art. 28(3)(g) and Clause 10 of the Standard Contractual Clauses ask the
+    processor to give the controller at the end of a contract.
+
+    Written in the same transaction as every deletion of a client (partitions.deletion:
+    the "x", a background deletion, a purge after offboarding). It names the client
+    by id and name, not by a foreign key (the client is gone), and holds counts only:
+    no contact's, email's or activity's data. Deleted only with its tenant.
+    """
+
+    KIND_DELETE = "delete"
+    KIND_PURGE = "purge"
+    KIND_CHOICES = [
+        (KIND_DELETE, _("deleted by an administrator")),
+        (KIND_PURGE, _("purged after offboarding")),
+    ]
+
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.DB_CASCADE,
+        related_name="deletion_certificates",
+        verbose_name=_("tenant"),
+    )
+    client_partition_id = models.BigIntegerField(_("client partition id"))
+    client_partition_name = models.CharField(
+        _("client partition"), max_length=NAME_MAX_LENGTH
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=KIND_CHOICES)
+    requested_by = models.CharField(_("requested by"), max_length=150)
+    requested_at = models.DateTimeField(_("requested at"))
+    deleted_at = models.DateTimeField(_("purge ran at"))
+    # {"contacts": 3, "companies": 1, "emails": 2, "activities": 5, "services": 1}
+    counts = models.JSONField(_("counts deleted"), default=dict)
+    export_sha256 = models.CharField(_("export SHA-256"), max_length=64, blank=True)
+    # The audit trail entry of the deletion (not a foreign key: entries are
+    # Django's LogEntry, and the link is only for finding one from the other).
+    audit_entry_id = models.BigIntegerField(null=True, blank=True)
+
+    objects = DeletionCertificateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-deleted_at", "-pk"]
+        verbose_name = _("deletion certificate")
+        verbose_name_plural = _("deletion certificates")
+
+    def __str__(self) -> str:
+        return _("Deletion certificate %(number)s: %(name)s") % {
+            "number": self.pk,
+            "name": self.client_partition_name,
+        }
+
+    def as_dict(self) -> dict:
+        """The certificate as its JSON download and `partitions certificate` give it."""
+        return {
+            "format": "ccadmin-deletion-certificate",
+            "version": 1,
+            "certificate": self.pk,
+            "tenant": {"slug": self.tenant.slug, "name": self.tenant.name},
+            "client_partition": {
+                "id": self.client_partition_id,
+                "name": self.client_partition_name,
+            },
+            "kind": self.kind,
+            "requested_by": self.requested_by,
+            "requested_at": self.requested_at.isoformat(),
+            "deleted_at": self.deleted_at.isoformat(),
+            "counts": self.counts,
+            "export_sha256": self.export_sha256 or None,
+        }
