@@ -7,15 +7,42 @@ of who writes: a member who works for chosen clients writes only those clients' 
 (ccadmin.tenancy.client_scope), whatever the path.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from ccadmin import audit
-from ccadmin.scoping import CLIENT_ITSELF, client_field_of, works_for_client_of
+from ccadmin.scoping import (
+    CLIENT_ITSELF,
+    client_field_of,
+    client_id_of,
+    works_for_client_of,
+)
 from ccadmin.tenancy import chosen_clients
+
+# Checks a feature app adds to every write of a client's rows, each given the
+# client's id (None: a row of no client) and raising ValidationError to refuse it:
+# partitions registers that an offboarding client is read-only. Registered from
+# the app's AppConfig.ready(), so this module names no app above it.
+CLIENT_WRITE_CHECKS: list[Callable[[int | None], None]] = []
+
+
+def register_client_write_check(check: Callable[[int | None], None]) -> None:
+    """Run `check(client_id)` before every add, change and delete of a row that
+    belongs to a client (and of a client partition itself)."""
+    if check not in CLIENT_WRITE_CHECKS:
+        CLIENT_WRITE_CHECKS.append(check)
+
+
+def check_client_writable(*rows: models.Model) -> None:
+    """Refuse (ValidationError) a write of rows whose client is not writable now
+    (CLIENT_WRITE_CHECKS): each of `rows` is a version of the row (as stored, as it
+    will be), so moving a row out of, or into, such a client is refused too."""
+    for client_id in {client_id_of(row) for row in rows}:
+        for check in CLIENT_WRITE_CHECKS:
+            check(client_id)
 
 
 def check_actor_clients(actor, *rows: models.Model) -> None:
@@ -49,6 +76,7 @@ def add[Row: models.Model](row: Row, *, actor) -> Row:
     with transaction.atomic():
         row.full_clean()
         check_actor_clients(actor, row)
+        check_client_writable(row)
         row.save()
         audit.log_addition(actor, row)
     return row
@@ -63,6 +91,7 @@ def change[Row: models.Model](row: Row, *, actor) -> Row:
         before = audit.snapshot(stored)
         row.full_clean()
         check_actor_clients(actor, stored, row)
+        check_client_writable(stored, row)
         row.save()
         audit.log_change(actor, [row], before=before)
     return row
@@ -79,6 +108,7 @@ def delete[Row: models.Model](model: type[Row], rows: Iterable[Row], *, actor) -
         if not doomed:
             return 0
         check_actor_clients(actor, *doomed)
+        check_client_writable(*doomed)
         audit.log_deletions(actor, doomed)
         model._default_manager.filter(pk__in=[row.pk for row in doomed]).delete()
     return len(doomed)

@@ -33,6 +33,25 @@ from partitions.deletion import (
 from partitions.limit import ensure_capacity
 from partitions.messages import being_deleted_message
 from partitions.models import ClientPartition
+
+# Offboarding (disable, export, purge after a grace period) and its purge live in
+# partitions.offboarding; offered here with every other operation on a client.
+from partitions.offboarding import (
+    Offboarding as Offboarding,
+)
+from partitions.offboarding import (
+    PurgeReport as PurgeReport,
+)
+from partitions.offboarding import (
+    cancel_offboarding as cancel_offboarding,
+)
+from partitions.offboarding import (
+    offboard_client_partition as offboard_client_partition,
+)
+from partitions.offboarding import (
+    purge_due_client_partitions as purge_due_client_partitions,
+)
+from partitions.offboarding import read_only_message
 from partitions.signals import partitions_changed
 from partitions.tasks import delete_client_partition_in_background
 
@@ -54,7 +73,12 @@ def create_client_partition(partition: ClientPartition, *, actor) -> ClientParti
 
 # What an administrator may change on a partition; the deletion_* fields belong to
 # the deletion policy below and tenant never changes.
-CHANGEABLE_FIELDS = frozenset({"name", "description", "enabled"})
+CHANGEABLE_FIELDS = frozenset(
+    {"name", "description", "enabled", "legal_hold", "legal_hold_reason"}
+)
+# What may still change while the client is offboarding (read-only otherwise): a
+# legal hold is put on, or lifted, precisely then.
+CHANGEABLE_WHILE_OFFBOARDING = frozenset({"legal_hold", "legal_hold_reason"})
 
 
 def update_client_partition(
@@ -77,6 +101,8 @@ def update_client_partition(
         current = lock_partition_for_change(partition)
         if current.is_deleting:
             raise ValidationError(being_deleted_message(current), code="deleting")
+        if current.is_offboarding and set(changed) - CHANGEABLE_WHILE_OFFBOARDING:
+            raise ValidationError(read_only_message(current), code="offboarding")
         partition.full_clean()
         if changed:
             fields = {*changed, "updated_at"}
@@ -106,8 +132,12 @@ def set_client_partitions_enabled(
             lock_tenant(tenant_id)
         changing = partitions.select_for_update().filter(enabled=not enabled)
         if enabled:
-            # A client being deleted stays disabled until it is gone.
-            changing = changing.filter(deletion_requested_at__isnull=True)
+            # A client being deleted stays disabled until it is gone, and one being
+            # offboarded until the purge (a cancel leaves it disabled too).
+            changing = changing.filter(
+                deletion_requested_at__isnull=True,
+                offboarding_requested_at__isnull=True,
+            )
         changing = list(changing.order_by("pk"))
         befores = [audit.snapshot(partition) for partition in changing]
         ClientPartition.objects.filter(pk__in=[p.pk for p in changing]).update(

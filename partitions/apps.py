@@ -26,6 +26,11 @@ class PartitionsConfig(AppConfig):
         from partitions.admin_fields import ClientPartitionChoiceField
 
         register_choice_field("partitions.ClientPartition", ClientPartitionChoiceField)
+        # An offboarding client is read-only: every write of its rows is refused.
+        from ccadmin.writes import register_client_write_check
+        from partitions.offboarding import refuse_offboarding_writes
+
+        register_client_write_check(refuse_offboarding_writes)
         menu_group("partitions")
         grant(ADMINISTRATORS, "partitions.clientpartition", ALL)
         grant(AGENTS, "partitions.clientpartition", ("view",))
