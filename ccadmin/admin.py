@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -426,8 +427,17 @@ class AuditTrailAdmin(admin.ModelAdmin):
         "object_id",
         "object_repr",
         "what",
+        "documents",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("documents"))
+    def documents(self, entry: AuditEntry) -> str:
+        """Links to what the entry left behind (a deletion's certificate)."""
+        links = audit.entry_links(entry)
+        if not links:
+            return "-"
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
     @admin.display(description=_("what was done"))
     def what(self, entry: AuditEntry) -> str:

@@ -258,3 +258,20 @@ def log_event(actor, obj: models.Model, message: str) -> LogEntry:
     """Record something done with `obj` that changes none of its fields (an export
     of a client's data, an import of contacts into it), in the words given."""
     return _write(actor, [(obj, message)], CHANGE)[0]
+
+
+# Documents an entry points to (a deletion certificate), found by functions a feature
+# app registers from its AppConfig.ready(), so this module names no app above it.
+# Each takes an entry and returns (url, label) or None.
+ENTRY_LINKS: list = []
+
+
+def register_entry_link(find) -> None:
+    """Show `find(entry)`'s link, when it gives one, on an audit trail entry's page."""
+    if find not in ENTRY_LINKS:
+        ENTRY_LINKS.append(find)
+
+
+def entry_links(entry: LogEntry) -> list[tuple[str, str]]:
+    """The (url, label) of each document linked to `entry` (ENTRY_LINKS)."""
+    return [link for find in ENTRY_LINKS if (link := find(entry)) is not None]

@@ -52,6 +52,9 @@ from partitions.offboarding import (
     purge_due_client_partitions as purge_due_client_partitions,
 )
 from partitions.offboarding import read_only_message
+from partitions.offboarding import (
+    record_export_download as record_export_download,
+)
 from partitions.signals import partitions_changed
 from partitions.tasks import delete_client_partition_in_background
 

@@ -7,10 +7,11 @@ entries are the same here as on the command line.
 import tempfile
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -22,6 +23,7 @@ from ccadmin.admin_base import TenantScopedAdmin
 from ccadmin.tenancy import client_scope
 from partitions import actions, registry
 from partitions.export import export_client_partition, export_filename
+from partitions.export_store import stored_export
 from partitions.limit import (
     ClientPartitionLimitReached,
     ensure_capacity,
@@ -29,7 +31,8 @@ from partitions.limit import (
     partition_usages,
 )
 from partitions.messages import toggled_message
-from partitions.models import ClientPartition
+from partitions.models import ClientPartition, DeletionCertificate
+from partitions.offboarding import MAX_GRACE_DAYS, offboarding_label, purge_date
 from partitions.queries import with_counts
 from partitions.selectors import deletion_progress
 
@@ -101,6 +104,10 @@ class ClientPartitionAdmin(TenantScopedAdmin):
     @admin.display(description=gettext_lazy("enabled"), ordering="enabled")
     def enabled_or_deleting(self, obj: ClientPartition) -> str:
         """The Enabled tick, or the progress of a background deletion."""
+        if obj.is_offboarding:
+            return format_html(
+                '<span class="partition-offboarding">{}</span>', offboarding_label(obj)
+            )
         progress = deletion_progress(obj)
         if progress is None:
             return display_for_value(obj.enabled, "", boolean=True)
@@ -221,6 +228,8 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         services = registry.content("services")  # registered by the services app
         if obj is not None and obj.pk and services is not None:
             context["associated_services"] = services.of(obj).order_by("name")
+        if obj is not None and obj.pk and obj.is_offboarding:
+            context["offboarding_label"] = offboarding_label(obj)
         return super().render_change_form(request, context, add, change, **kw)
 
     # ----- enable / disable ---------------------------------------------------------
@@ -269,6 +278,18 @@ class ClientPartitionAdmin(TenantScopedAdmin):
     def render_delete_form(self, request, context):
         context["summary"] = actions.deletion_summary(context["object"])
         return super().render_delete_form(request, context)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.is_offboarding:
+            # Read-only until the purge (partitions.offboarding); only a legal hold
+            # may still be put on or lifted (actions.CHANGEABLE_WHILE_OFFBOARDING).
+            fields += [
+                name
+                for name in self.get_fields(request, obj)
+                if name not in actions.CHANGEABLE_WHILE_OFFBOARDING
+            ]
+        return fields
 
     def has_change_permission(self, request, obj=None):
         # A client being deleted in the background is read-only until it is gone.
@@ -348,7 +369,16 @@ class ClientPartitionAdmin(TenantScopedAdmin):
     def get_urls(self):
         # Before the stock URLs: their "<path:object_id>/" would take "1/export/".
         export = self.extra_page("<path:object_id>/export/", self.export_view)
-        return [*export, *super().get_urls()]
+        offboarding = [
+            *self.extra_page("<path:object_id>/offboard/", self.offboard_view),
+            *self.extra_page(
+                "<path:object_id>/offboard/cancel/", self.cancel_offboarding_view
+            ),
+            *self.extra_page(
+                "<path:object_id>/offboard/download/", self.download_export_view
+            ),
+        ]
+        return [*export, *offboarding, *super().get_urls()]
 
     def export_view(self, request, object_id):
         """ "Export data": the client's data as the same zip as `partitions export`,
@@ -412,8 +442,244 @@ class ClientPartitionAdmin(TenantScopedAdmin):
             request, "admin/partitions/clientpartition/export.html", context
         )
 
+    # ----- offboarding ---------------------------------------------------------------
+
+    def _offboarding_target(self, request, object_id):
+        """The client of an offboarding page, for an administrator who may delete it
+        (offboarding ends in a purge: the permission of the "x"); another tenant's
+        is not found."""
+        partition = self.get_object(request, unquote(object_id))
+        if partition is None:
+            raise Http404(_("No such client partition."))
+        if not self.has_delete_permission(request, partition):
+            raise PermissionDenied
+        return partition
+
+    def _change_url(self, partition) -> str:
+        return reverse("admin:partitions_clientpartition_change", args=[partition.pk])
+
+    def _offboarding_page(self, request, partition, template, title, **extra):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": partition,
+            "title": title,
+            **extra,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request, f"admin/partitions/clientpartition/{template}", context
+        )
+
+    def offboard_view(self, request, object_id):
+        """ "Offboard": a confirmation page with the grace period; its POST (with
+        CSRF) disables, exports and schedules the purge (actions.
+        offboard_client_partition), then returns to the client's page, which offers
+        the export for download."""
+        partition = self._offboarding_target(request, object_id)
+        if partition.is_offboarding:
+            return HttpResponseRedirect(self._change_url(partition))
+        form = OffboardForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                done = actions.offboard_client_partition(
+                    partition,
+                    grace_days=form.cleaned_data["grace_days"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            except actions.ClientPartitionAlreadyDeleted as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+                return HttpResponseRedirect(self._changelist_url())
+            else:
+                self.message_user(
+                    request,
+                    _(
+                        '"%(name)s" is being offboarded: disabled and exported '
+                        "(%(counts)s). Purge on %(date)s. Download the export from "
+                        "its page."
+                    )
+                    % {
+                        "name": partition.name,
+                        "counts": done.manifest.describe(),
+                        "date": purge_date(done.partition),
+                    },
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(self._change_url(partition))
+        return self._offboarding_page(
+            request,
+            partition,
+            "offboard.html",
+            _('Offboard "%(name)s"') % {"name": partition.name},
+            form=form,
+            summary=actions.deletion_summary(partition),
+        )
+
+    def cancel_offboarding_view(self, request, object_id):
+        """Cancel an offboarding: a confirmation page, then (POST) the client stays
+        disabled with its data whole, writable again."""
+        partition = self._offboarding_target(request, object_id)
+        if not partition.is_offboarding:
+            return HttpResponseRedirect(self._change_url(partition))
+        if request.method == "POST":
+            try:
+                actions.cancel_offboarding(partition, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _(
+                        'Offboarding of "%(name)s" cancelled: it stays disabled, with '
+                        "all its data. Enable it to offer it to agents again."
+                    )
+                    % {"name": partition.name},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(self._change_url(partition))
+        return self._offboarding_page(
+            request,
+            partition,
+            "cancel_offboarding.html",
+            _('Cancel the offboarding of "%(name)s"') % {"name": partition.name},
+        )
+
+    def download_export_view(self, request, object_id):
+        """ "Download the export again": the zip kept since the offboarding, by a
+        POST (the download is audited: a GET changes nothing)."""
+        partition = self._offboarding_target(request, object_id)
+        path = stored_export(partition) if partition.is_offboarding else None
+        if request.method != "POST" or path is None:
+            if request.method == "POST":
+                self.message_user(
+                    request, _("There is no kept export to download."), messages.ERROR
+                )
+            return HttpResponseRedirect(self._change_url(partition))
+        actions.record_export_download(partition, actor=request.user)
+        return FileResponse(
+            path.open("rb"),
+            as_attachment=True,
+            filename=export_filename(partition, partition.offboarding_requested_at),
+            content_type="application/zip",
+        )
+
     def _changelist_url(self) -> str:
         return reverse("admin:partitions_clientpartition_changelist")
+
+
+class OffboardForm(forms.Form):
+    """The grace period of an offboarding: days until the purge."""
+
+    grace_days = forms.IntegerField(
+        label=gettext_lazy("Days until the purge"),
+        min_value=0,
+        max_value=MAX_GRACE_DAYS,
+        help_text=gettext_lazy(
+            "The client is disabled and exported now, and its data deleted after "
+            "this many days unless the offboarding is cancelled."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "grace_days"
+        ].initial = settings.CLIENT_PARTITION_OFFBOARDING_GRACE_DAYS
+
+
+@admin.register(DeletionCertificate)
+class DeletionCertificateAdmin(TenantScopedAdmin):
+    """Deletion certificates, read-only: that a client's data was deleted, by whom
+    and when, with the counts; each with a JSON download and a printable page."""
+
+    list_display = [
+        "client_partition_name",
+        "kind",
+        "requested_by",
+        "requested_at",
+        "deleted_at",
+        "downloads",
+    ]
+    list_filter = ["kind"]
+    search_fields = ["client_partition_name"]
+    fields = [
+        "client_partition_name",
+        "client_partition_id",
+        "kind",
+        "requested_by",
+        "requested_at",
+        "deleted_at",
+        "counts_deleted",
+        "export_sha256",
+        "downloads",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("counts deleted"))
+    def counts_deleted(self, certificate: DeletionCertificate) -> str:
+        return ", ".join(
+            f"{key}: {value:,}" for key, value in sorted(certificate.counts.items())
+        )
+
+    @admin.display(description=gettext_lazy("download"))
+    def downloads(self, certificate: DeletionCertificate) -> str:
+        return format_html(
+            '<a class="certificate-json" href="{}">{}</a> · '
+            '<a class="certificate-print" href="{}">{}</a>',
+            reverse("admin:partitions_deletioncertificate_json", args=[certificate.pk]),
+            _("JSON"),
+            reverse(
+                "admin:partitions_deletioncertificate_print", args=[certificate.pk]
+            ),
+            _("Printable page"),
+        )
+
+    def get_urls(self):
+        return [
+            *self.extra_page("<path:object_id>/json/", self.json_view),
+            *self.extra_page("<path:object_id>/print/", self.print_view),
+            *super().get_urls(),
+        ]
+
+    def _certificate(self, request, object_id) -> DeletionCertificate:
+        certificate = self.get_object(request, unquote(object_id))
+        if certificate is None or not self.has_view_permission(request, certificate):
+            # Another tenant's certificate is as if it did not exist.
+            raise Http404(_("No such deletion certificate."))
+        return certificate
+
+    def json_view(self, request, object_id):
+        """The certificate as a JSON file."""
+        certificate = self._certificate(request, object_id)
+        response = JsonResponse(
+            certificate.as_dict(),
+            json_dumps_params={"ensure_ascii": False, "indent": 2},
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="deletion-certificate-{certificate.pk}.json"'
+        )
+        return response
+
+    def print_view(self, request, object_id):
+        """The certificate as a plain page to print (styles from a static file:
+        the Content-Security-Policy allows no inline style)."""
+        certificate = self._certificate(request, object_id)
+        return TemplateResponse(
+            request,
+            "partitions/deletion_certificate.html",
+            {"certificate": certificate, "data": certificate.as_dict()},
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 def _deletion_message(outcome) -> str:

@@ -31,9 +31,18 @@ class PartitionsConfig(AppConfig):
         from partitions.offboarding import refuse_offboarding_writes
 
         register_client_write_check(refuse_offboarding_writes)
+        # A deletion's audit entry links to its certificate.
+        from ccadmin.audit import register_entry_link
+        from partitions.certificates import certificate_link
+
+        register_entry_link(certificate_link)
         menu_group("partitions")
         grant(ADMINISTRATORS, "partitions.clientpartition", ALL)
         grant(AGENTS, "partitions.clientpartition", ("view",))
         # Properties and Enabled of their own clients, and the "Export data" button
         # (a view permission); adding and deleting clients stays the administrators'.
         grant(CLIENT_SUPERVISORS, "partitions.clientpartition", ("change", "view"))
+        # Deletion certificates: the tenant's administrators, who read its whole
+        # audit trail. Not client supervisors: the client certified is gone, and
+        # rows of no client are not theirs (visible_to would show them none).
+        grant(ADMINISTRATORS, "partitions.deletioncertificate", ("view",))

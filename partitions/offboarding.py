@@ -221,6 +221,17 @@ def cancel_offboarding(partition: ClientPartition, *, actor) -> ClientPartition:
     return current
 
 
+def record_export_download(partition: ClientPartition, *, actor) -> None:
+    """Audit that `actor` downloaded the kept export of an offboarding client again:
+    a copy of the client's personal data left the system."""
+    audit.log_event(
+        actor,
+        partition,
+        _("Downloaded the offboarding export (SHA-256 %(sha)s).")
+        % {"sha": partition.offboarding_export_sha256},
+    )
+
+
 @dataclass
 class PurgeReport:
     """What one run of `purge_due_client_partitions` did, client by client."""

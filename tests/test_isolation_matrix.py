@@ -22,7 +22,8 @@ from django.urls import reverse
 from ccadmin import audit
 from ccadmin.models import AuditEntry
 from contacts.models import Activity, Company, Contact, Email
-from partitions.models import ClientPartition
+from partitions.deletion import delete_client_partition
+from partitions.models import ClientPartition, DeletionCertificate
 from services.models import GatewayToken, Service
 from tests import factories
 
@@ -40,6 +41,7 @@ ADMIN_MODELS = {
     "activity": "contacts",
     "auditentry": "ccadmin",
     "membership": "ccadmin",
+    "deletioncertificate": "partitions",
 }
 
 
@@ -115,6 +117,10 @@ def foreign(foreign_tenant):
         foreign_tenant, username=f"{MARKER.lower()}-admin", first_name=MARKER
     )
     entry = audit.log_addition(administrator, partition)
+    gone = factories.ClientPartitionFactory(
+        tenant=foreign_tenant, name=f"{MARKER} Gone"
+    )
+    delete_client_partition(gone, actor=administrator)
     return {
         "clientpartition": partition,
         "service": service,
@@ -125,6 +131,9 @@ def foreign(foreign_tenant):
         "activity": activity,
         "auditentry": AuditEntry.objects.get(pk=entry.pk),
         "membership": administrator.membership,
+        "deletioncertificate": DeletionCertificate.objects.get(
+            client_partition_id=gone.pk
+        ),
         "user": administrator,
     }
 
@@ -212,7 +221,10 @@ def test_admin_list_shows_nothing_of_other_tenant(
         assert foreign[model] not in shown
 
 
-@pytest.mark.parametrize("model", [m for m in ADMIN_MODELS if m != "auditentry"])
+# Nobody adds audit entries or deletion certificates: they have no add form.
+@pytest.mark.parametrize(
+    "model", [m for m in ADMIN_MODELS if m not in ("auditentry", "deletioncertificate")]
+)
 def test_admin_add_form_offers_no_object_of_other_tenant(
     admin_client, own, foreign, model
 ):

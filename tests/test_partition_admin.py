@@ -68,6 +68,7 @@ def test_list_is_under_case_and_contact_management(admin_client):
     case = groups["Case & Contact Management"]
     assert [m["object_name"] for m in case["models"]] == [
         "ClientPartition",
+        "DeletionCertificate",
         "Activity",
         "Company",
         "Contact",

@@ -7,6 +7,8 @@ Every subcommand calls the functions the admin calls (partitions.actions, .limit
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 import time
 import unicodedata
@@ -31,7 +33,8 @@ from partitions.cli import partition_from_option
 from partitions.export import export_to_path
 from partitions.limit import ClientPartitionLimitReached, partition_usage
 from partitions.messages import being_deleted_message, toggled_message
-from partitions.models import ClientPartition
+from partitions.models import ClientPartition, DeletionCertificate
+from partitions.offboarding import purge_date
 from partitions.queries import with_counts
 from partitions.selectors import deletion_progress
 
@@ -43,7 +46,12 @@ PERMISSIONS = {
     "disable": "partitions.change_clientpartition",
     "delete": "partitions.delete_clientpartition",
     "export": "partitions.view_clientpartition",
+    # Offboarding ends in a purge: the permission of the "x".
+    "offboard": "partitions.delete_clientpartition",
+    "certificate": "partitions.view_deletioncertificate",
 }
+# Subcommands that run for every tenant, as the system account (cron's).
+ALL_TENANTS = ("list", "purge-due")
 
 # How often `partitions delete --wait` looks whether the background deletion is done.
 WAIT_POLL_SECONDS = 1.0
@@ -59,7 +67,8 @@ class Command(ContactCenterCommand):
 
     help = gettext_lazy(
         "Manage client partitions (BPO clients): list, add, enable, disable, delete, "
-        "export. Run 'partitions SUBCOMMAND --help' for each one's options."
+        "export, offboard, purge-due, certificate. Run 'partitions SUBCOMMAND "
+        "--help' for each one's options."
     )
     # Tests pass a fake terminal here, as for Django's createsuperuser.
     stealth_options = ("stdin",)
@@ -152,8 +161,69 @@ class Command(ContactCenterCommand):
             "--overwrite", action="store_true", help=_("Replace an existing file.")
         )
 
+        offboard = sub.add_parser(
+            "offboard",
+            help=_("Offboard a client: disable, export, purge after a grace period."),
+            description=_(
+                "Disable the client at once, export its data to the zip given "
+                "(--output, kept also for the admin's 'download the export again') "
+                "and purge it after --grace-days days (default: "
+                "CLIENT_PARTITION_OFFBOARDING_GRACE_DAYS). Read-only until then. "
+                "--cancel stops an offboarding: the client stays disabled, its "
+                "data whole."
+            ),
+        )
+        offboard.add_argument("name", metavar="NAME")
+        offboard.add_argument(
+            "--output", "-o", type=Path, help=_("The zip file to write.")
+        )
+        offboard.add_argument(
+            "--grace-days",
+            type=int,
+            dest="grace_days",
+            help=_("Days until the purge."),
+        )
+        offboard.add_argument(
+            "--overwrite", action="store_true", help=_("Replace an existing file.")
+        )
+        offboard.add_argument(
+            "--cancel",
+            action="store_true",
+            help=_("Cancel the client's offboarding instead."),
+        )
+
+        sub.add_parser(
+            "purge-due",
+            help=_("Purge the offboarded clients whose grace period has ended."),
+            description=_(
+                "What the background worker does when a purge falls due, for cron: "
+                "each offboarded client whose grace has ended is deleted and "
+                "certified. Clients on legal hold are left, with the reason. Safe "
+                "to run again, and twice at once."
+            ),
+        )
+
+        certificate = sub.add_parser(
+            "certificate",
+            help=_("Write the deletion certificate of a deleted client as JSON."),
+            description=_(
+                "The latest deletion certificate of the deleted client of that name."
+            ),
+        )
+        certificate.add_argument("name", metavar="NAME")
+        certificate.add_argument(
+            "--output",
+            "-o",
+            required=True,
+            type=Path,
+            help=_("The JSON file to write."),
+        )
+        certificate.add_argument(
+            "--overwrite", action="store_true", help=_("Replace an existing file.")
+        )
+
         for name, subparser in sub.choices.items():
-            if name != "list":
+            if name not in ALL_TENANTS:
                 subparser.add_argument(
                     "--tenant", required=True, help=_("The tenant's slug or name.")
                 )
@@ -171,6 +241,8 @@ class Command(ContactCenterCommand):
         self.stdin = options.get("stdin", sys.stdin)
         if subcommand == "list":
             return self.handle_list(options)
+        if subcommand == "purge-due":
+            return self.handle_purge_due(options)
         tenant = tenant_from_option(options.pop("tenant"))
         # The model permission the admin asks for the same screen.
         actor = actor_from_option(options.get("user"), tenant, PERMISSIONS[subcommand])
@@ -180,6 +252,8 @@ class Command(ContactCenterCommand):
             "disable": self.handle_toggle,
             "delete": self.handle_delete,
             "export": self.handle_export,
+            "offboard": self.handle_offboard,
+            "certificate": self.handle_certificate,
         }[subcommand]
         handler(tenant, actor, subcommand=subcommand, **options)
 
@@ -425,6 +499,133 @@ class Command(ContactCenterCommand):
             self.verbosity,
             self.style.SUCCESS,
         )
+
+    # ----- offboarding, purge, certificate -------------------------------------------
+
+    def handle_offboard(self, tenant: Tenant, actor, **options) -> None:
+        partition = partition_from_option(
+            tenant, options["name"], user=self.person(actor, options)
+        )
+        if options["cancel"]:
+            try:
+                actions.cancel_offboarding(partition, actor=actor)
+            except ValidationError as exc:
+                raise CommandError(validation_message(exc)) from exc
+            self.say(
+                _(
+                    'Offboarding of "%(name)s" cancelled: it stays disabled, with '
+                    "all its data. Enable it to offer it to agents again."
+                )
+                % {"name": partition.name},
+                self.verbosity,
+                self.style.SUCCESS,
+            )
+            return
+        output: Path | None = options["output"]
+        if output is None:
+            raise CommandError(
+                _("Give the zip file to write with --output (or --cancel).")
+            )
+        _check_output(output, options["overwrite"])
+        try:
+            done = actions.offboard_client_partition(
+                partition, grace_days=options["grace_days"], actor=actor
+            )
+            _copy_atomically(done.export_path, output)
+        except ValidationError as exc:
+            raise CommandError(validation_message(exc)) from exc
+        except OSError as exc:
+            raise CommandError(
+                _("Cannot write %(path)s: %(reason)s")
+                % {"path": output, "reason": exc.strerror or exc}
+            ) from exc
+        self.say(
+            _(
+                'Offboarding "%(name)s": disabled, exported to %(path)s (%(counts)s; '
+                "SHA-256 %(sha)s). Purge on %(date)s."
+            )
+            % {
+                "name": partition.name,
+                "path": output,
+                "counts": done.manifest.describe(),
+                "sha": done.export_sha256,
+                "date": purge_date(done.partition),
+            },
+            self.verbosity,
+            self.style.SUCCESS,
+        )
+
+    def handle_purge_due(self, options) -> None:
+        report = actions.purge_due_client_partitions()
+        for summary in report.purged:
+            self.say(summary.deleted_message(), self.verbosity, self.style.SUCCESS)
+        for name, reason in report.held:
+            self.say(
+                _('"%(name)s" is due but on legal hold, not purged: %(reason)s')
+                % {"name": name, "reason": reason or _("no reason given")},
+                self.verbosity,
+                self.style.WARNING,
+            )
+        if not report.purged and not report.held:
+            self.say(_("No client is due for purge."), self.verbosity)
+
+    def handle_certificate(self, tenant: Tenant, actor, **options) -> None:
+        found = (
+            DeletionCertificate.objects.visible_to(actor)
+            .filter(tenant=tenant, client_partition_name__iexact=options["name"])
+            .select_related("tenant")
+            .first()
+        )
+        if found is None:
+            raise CommandError(
+                _(
+                    'The tenant "%(tenant)s" has no deletion certificate for a client '
+                    'named "%(name)s".'
+                )
+                % {"tenant": tenant.name, "name": options["name"]}
+            )
+        output: Path = options["output"]
+        _check_output(output, options["overwrite"])
+        try:
+            output.write_text(
+                json.dumps(found.as_dict(), ensure_ascii=False, indent=2) + "\n",
+                encoding="utf-8",
+            )
+        except OSError as exc:
+            raise CommandError(
+                _("Cannot write %(path)s: %(reason)s")
+                % {"path": output, "reason": exc.strerror or exc}
+            ) from exc
+        self.say(
+            _('Deletion certificate %(number)s of "%(name)s" written to %(path)s.')
+            % {"number": found.pk, "name": found.client_partition_name, "path": output},
+            self.verbosity,
+            self.style.SUCCESS,
+        )
+
+
+def _check_output(output: Path, overwrite: bool) -> None:
+    """Refuse, before anything is done, a file that exists or cannot be written."""
+    if output.exists() and not overwrite:
+        raise CommandError(
+            _("%(path)s already exists: give another --output or --overwrite.")
+            % {"path": output}
+        )
+    if output.is_dir() or not output.parent.is_dir():
+        raise CommandError(
+            _("Cannot write %(path)s: no such directory.") % {"path": output}
+        )
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    """Copy the kept export to `target`, which appears only once complete."""
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _deletion_under_way(partition: ClientPartition) -> bool:
