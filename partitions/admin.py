@@ -9,7 +9,7 @@ import tempfile
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.utils import display_for_value, unquote
+from django.contrib.admin.utils import display_for_value, flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
@@ -286,7 +286,7 @@ class ClientPartitionAdmin(TenantScopedAdmin):
             # may still be put on or lifted (actions.CHANGEABLE_WHILE_OFFBOARDING).
             fields += [
                 name
-                for name in self.get_fields(request, obj)
+                for name in flatten_fieldsets(self.get_fieldsets(request, obj))
                 if name not in actions.CHANGEABLE_WHILE_OFFBOARDING
             ]
         return fields

@@ -570,9 +570,18 @@ class Command(ContactCenterCommand):
             self.say(_("No client is due for purge."), self.verbosity)
 
     def handle_certificate(self, tenant: Tenant, actor, **options) -> None:
+        person = self.person(actor, options)
+        # With --user, what that person may see; the system account sees the
+        # tenant's (it is the operator's, like every other subcommand's).
+        certificates = (
+            DeletionCertificate.objects.visible_to(person)
+            if person is not None
+            else DeletionCertificate.objects.all()
+        )
         found = (
-            DeletionCertificate.objects.visible_to(actor)
-            .filter(tenant=tenant, client_partition_name__iexact=options["name"])
+            certificates.filter(
+                tenant=tenant, client_partition_name__iexact=options["name"]
+            )
             .select_related("tenant")
             .first()
         )
