@@ -14,7 +14,11 @@ transaction needs several (a path may skip any of them, never reorder them):
    entry) commits while an administrator adds a client. **Routing never takes it**: a
    tenant's interactions proceed in parallel.
 2. **client partition rows, FOR UPDATE** (`partitions.locks.lock_client_partition`).
-   Taken by enabling, disabling, changing and deleting a client, after the tenant.
+   Taken by enabling, disabling, changing and deleting a client, after the tenant;
+   also by offboarding (held while the client's export is written, so routing waits
+   and then finds it disabled), cancelling an offboarding and each purge
+   (partitions.offboarding: each client re-read under it, so a purge racing a
+   cancel or another purge finds it as the other left it). No new lock.
    Several partitions: in primary key order.
 3. **client partition rows, FOR SHARE** (`partitions.locks.share_client_partitions`).
    Taken by whatever assigns data to a client (routing, an agent adding a contact)
