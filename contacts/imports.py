@@ -41,6 +41,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from ccadmin import writes
 from ccadmin.csvsafe import unescape_cell
 from ccadmin.import_report import (
     MAX_REPORTED_ERRORS,
@@ -53,6 +54,7 @@ from ccadmin.tenancy import chosen_clients
 from ccadmin.text import name_key, normalize_name
 from contacts import actions
 from contacts.models import Company, Contact
+from partitions.locks import share_client_partitions
 from partitions.models import ClientPartition
 
 # Header name (normalised) -> Contact field. "company" is looked up or created.
@@ -73,6 +75,20 @@ DEFAULT_ENCODING = "utf-8-sig"
 
 class ContactImportError(Exception):
     """The file cannot be imported at all (empty, unknown columns, not text)."""
+
+
+def _check_partition_writable(partition: ClientPartition | None) -> None:
+    """Refuse an import into a client whose data may not be written now (one being
+    offboarded: ccadmin.writes.check_client_writable), under a share lock on its row
+    held until the import commits, so the client cannot be offboarded (and exported)
+    while contacts are being added to it (ccadmin/locks.py, lock 3)."""
+    if partition is None:
+        return
+    share_client_partitions([partition.pk])
+    try:
+        writes.check_client_writable(partition)
+    except ValidationError as exc:
+        raise ContactImportError(" ".join(exc.messages)) from exc
 
 
 @dataclass
@@ -150,6 +166,7 @@ def import_contacts(
         # keeps nothing (ImportResult.kept_nothing) rather than an unknown part.
         try:
             with transaction.atomic():
+                _check_partition_writable(partition)
                 for batch in _batches(reader, columns, importer, batch_size):
                     if not result.kept_nothing:  # else only count what is refused
                         importer.save(batch)

@@ -145,11 +145,13 @@ def offboard_client_partition(
                 )
             now = timezone.now()
             due = now + timedelta(days=days)
-            before = audit.snapshot(current)
-            ClientPartition.objects.filter(pk=current.pk).update(enabled=False)
-            current.enabled = False
-            partitions_changed([current.tenant_id])
-            audit.log_change(actor, [current], before=before)
+            if current.enabled:
+                # The disable is audited as the admin's "Disable" would be.
+                before = audit.snapshot(current)
+                ClientPartition.objects.filter(pk=current.pk).update(enabled=False)
+                current.enabled = False
+                partitions_changed([current.tenant_id])
+                audit.log_change(actor, [current], before=before)
 
             folder = export_folder(current.tenant_id)
             path = folder / f"{current.pk}-{now:%Y%m%d%H%M%S%f}.zip"

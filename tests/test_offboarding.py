@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from contacts import actions as contact_actions
+from contacts import imports
 from contacts.models import Activity, Contact
 from partitions import actions
 from partitions.export_store import stored_export
@@ -94,6 +95,16 @@ def test_offboarding_client_is_read_only(acme, admin_user):
     actions.update_client_partition(acme, actor=admin_user, changed=["legal_hold"])
     assert ClientPartition.objects.get(pk=acme.pk).legal_hold
     assert Contact.objects.get(pk=contact.pk).first_name != "Changed"
+
+
+def test_no_contacts_are_imported_into_an_offboarding_client(acme, admin_user):
+    actions.offboard_client_partition(acme, grace_days=5, actor=admin_user)
+    csv = io.BytesIO(b"first name,last name\nNew,Person\n")
+    with pytest.raises(imports.ContactImportError, match="being offboarded"):
+        imports.import_contacts(
+            csv, tenant=acme.tenant, partition=acme, actor=admin_user
+        )
+    assert Contact.objects.filter(partition=acme).count() == 2
 
 
 def test_offboard_twice_and_bad_grace_are_refused(acme, admin_user):
