@@ -13,7 +13,7 @@ from django.contrib.admin.utils import display_for_value, flatten_fieldsets, unq
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -590,9 +590,14 @@ class OffboardForm(forms.Form):
 
 
 @admin.register(DeletionCertificate)
-class DeletionCertificateAdmin(TenantScopedAdmin):
+class DeletionCertificateAdmin(admin.ModelAdmin):
     """Deletion certificates, read-only: that a client's data was deleted, by whom
-    and when, with the counts; each with a JSON download and a printable page."""
+    and when, with the counts; each with a JSON download and a printable page.
+
+    A record, like the audit trail (ccadmin.admin.AuditTrailAdmin, the same shape):
+    nobody adds, changes or deletes one here; the rows shown are those the viewer
+    may see (visible_to: the tenant's own, every tenant's for a superuser).
+    """
 
     list_display = [
         "client_partition_name",
@@ -637,11 +642,25 @@ class DeletionCertificateAdmin(TenantScopedAdmin):
         )
 
     def get_urls(self):
+        # Before the stock URLs: their "<path:object_id>/" would take "1/json/".
+        name = "partitions_deletioncertificate"
+        view = self.admin_site.admin_view
         return [
-            *self.extra_page("<path:object_id>/json/", self.json_view),
-            *self.extra_page("<path:object_id>/print/", self.print_view),
+            path("<path:object_id>/json/", view(self.json_view), name=f"{name}_json"),
+            path(
+                "<path:object_id>/print/", view(self.print_view), name=f"{name}_print"
+            ),
             *super().get_urls(),
         ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if request.user.is_superuser:
+            columns.insert(0, "tenant")
+        return columns
 
     def _certificate(self, request, object_id) -> DeletionCertificate:
         certificate = self.get_object(request, unquote(object_id))

@@ -7,7 +7,8 @@ from django.contrib.auth.models import AnonymousUser
 from ccadmin import audit
 from ccadmin.models import AuditEntry, Membership
 from contacts.models import Activity, Company, Contact, Email
-from partitions.models import ClientPartition
+from partitions.deletion import delete_client_partition
+from partitions.models import ClientPartition, DeletionCertificate
 from services.models import GatewayToken, Service
 from tests import factories
 
@@ -21,6 +22,7 @@ SCOPED_MODELS = [
     Activity,
     Membership,
     AuditEntry,
+    DeletionCertificate,
 ]
 
 
@@ -34,6 +36,8 @@ def rows(tenant, other_tenant):
         factories.gateway_token(owner)
         actor = factories.administrator(owner)
         audit.log_addition(actor, partition)
+        gone = factories.ClientPartitionFactory(tenant=owner, name=f"Gone of {owner}")
+        delete_client_partition(gone, actor=actor)  # leaves a DeletionCertificate
         made[owner.pk] = partition
     return made
 
