@@ -84,3 +84,36 @@ def test_the_lockout_pages_work_under_the_policy(live_server, page, tenant, axe_
             "Too many failed sign-ins. Try again in 15 minutes"
         )
         axe_check(page, f"the lockout page of {login}")
+
+
+def test_offboarding_pages_and_certificate_work_under_the_policy(
+    live_server, page, tenant
+):
+    from partitions.models import ClientPartition, DeletionCertificate
+
+    # given
+    acme = factories.client_with_data(tenant, "Acme Insurance", contacts=1)
+    provider = factories.superuser()
+    url = live_server.url
+    sign_in_admin(page, url, provider.username)
+    # when: offboarded from its own page, then cancelled, then deleted by "x"
+    page.goto(f"{url}/admin/partitions/clientpartition/{acme.pk}/change/")
+    page.get_by_role("link", name="Offboard").click()
+    page.fill("#id_grace_days", "3")
+    page.click("input.partition-offboard-submit")
+    expect(page.locator(".partition-offboarding-note")).to_contain_text(
+        "Offboarding: purge on"
+    )
+    page.get_by_role("link", name="Cancel offboarding").click()
+    page.click("input.partition-cancel-offboarding-submit")
+    expect(page.locator(".messagelist")).to_contain_text("cancelled")
+    assert not ClientPartition.objects.get(pk=acme.pk).is_offboarding
+    page.goto(f"{url}/admin/partitions/clientpartition/{acme.pk}/delete/")
+    page.click("input[type=submit]")
+    certificate = DeletionCertificate.objects.get(client_partition_id=acme.pk)
+    page.goto(f"{url}/admin/partitions/deletioncertificate/{certificate.pk}/change/")
+    page.goto(f"{url}/admin/partitions/deletioncertificate/{certificate.pk}/print/")
+    # then: the printable page is styled from its static file (the fixture checks
+    # that nothing was refused)
+    expect(page.locator("h1")).to_contain_text("Deletion certificate")
+    expect(page.locator("body")).to_have_css("font-family", "sans-serif")
