@@ -290,11 +290,16 @@ def make_set_password_links(
 ) -> list[tuple[Membership, str]]:
     """A one-time set-password link (its path) for each active person, recorded in
     the audit trail (not the link: it is a secret). Shown once to the administrator,
-    who passes it on; it stops working once used."""
+    who passes it on; it stops working once used.
+
+    Refused (PermissionDenied), for all, if one of them has signed in with a
+    password of their own: a link would let the administrator take over that account
+    and act in that person's name."""
     with transaction.atomic():
         memberships = [m for m in memberships if m.user.is_active]
         for membership in memberships:
             people.check_person(membership, actor)
+            people.check_set_password_link(membership)
         audit.record(actor, memberships, CHANGE, _("Made a set-password link."))
         return [(m, people.set_password_path(m.user)) for m in memberships]
 

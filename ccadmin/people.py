@@ -140,6 +140,20 @@ def check_person(membership: Membership, actor) -> None:
         raise PermissionDenied(_("Only the service provider changes its accounts."))
 
 
+def check_set_password_link(membership: Membership) -> None:
+    """Refuse a set-password link for someone who has signed in with a password of
+    their own: only people who have not yet (new people, imported people) get one."""
+    user = membership.user
+    if user.has_usable_password() and user.last_login is not None:
+        raise PermissionDenied(
+            _(
+                "%(username)s has already signed in with a password of their own: "
+                "no set-password link (it would let someone else sign in as them)."
+            )
+            % {"username": user.get_username()}
+        )
+
+
 def check_role(role: str) -> None:
     """Refuse a role that is not one of the three (a forged form value)."""
     if role not in ROLES:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -145,14 +146,17 @@ def _read_header(reader) -> list[str | None]:
 class _Rows:
     """Turns the file's rows into people to add, refusing what cannot be one."""
 
-    def __init__(self, tenant: Tenant, result: ImportResult) -> None:
+    def __init__(self, tenant: Tenant, result: ImportResult, actor) -> None:
         self.result = result
+        self.actor = actor
         self.roles = role_names()
-        # The tenant's clients by name key, loaded once: no query per row.
-        self.clients = {
-            name_key(client.name): client
-            for client in people.client_model().objects.filter(tenant=tenant)
-        }
+        # The clients the actor sees (visible_to: a client they do not work for is
+        # "no client" here, as if it did not exist), by name key, loaded once.
+        clients = people.client_model().objects.filter(tenant=tenant)
+        if actor is not None:
+            clients = clients.visible_to(actor)
+        self.clients = {name_key(client.name): client for client in clients}
+        self.tenant_id = tenant.pk
 
     def refuse(self, line: int, reason: str) -> None:
         self.result.refused += 1
@@ -186,6 +190,11 @@ class _Rows:
                             "name": name
                         }
                     clients.append(client)
+        try:
+            # An actor who works for some clients only gives only those.
+            people.check_clients(self.tenant_id, clients, self.actor)
+        except ValidationError as exc:
+            return people.describe_error(exc)
         return people.NewPerson(
             username=values.get("username", ""),
             first_name=values.get("first_name", ""),
@@ -214,7 +223,7 @@ def import_people(
     result = ImportResult(atomic=atomic)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     reader = csv.reader(text)
-    rows = _Rows(tenant, result)
+    rows = _Rows(tenant, result, actor)
     candidates: list[tuple[int, people.NewPerson]] = []
     try:
         columns = _read_header(reader)
@@ -260,9 +269,16 @@ def import_people(
         rows.refuse(candidates[index][0], people.describe_error(exc))
     result.errors.sort(key=lambda error: error.line)
     good = [p for index, (_line, p) in enumerate(candidates) if index not in refused]
-    with transaction.atomic():
-        if good and not result.kept_nothing:
-            result.added = actions.add_people(tenant, good, actor=actor)
-        if result.rows:
-            actions.log_people_import(tenant, result.audit_message(source), actor=actor)
+    try:
+        with transaction.atomic():
+            if good and not result.kept_nothing:
+                result.added = actions.add_people(tenant, good, actor=actor)
+            if result.rows:
+                actions.log_people_import(
+                    tenant, result.audit_message(source), actor=actor
+                )
+    except ValidationError as exc:
+        # Something changed since the rows were checked (a username taken
+        # meanwhile): nothing was added; said in one line, never a 500.
+        raise PeopleImportError(people.describe_error(exc)) from exc
     return result

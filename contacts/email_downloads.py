@@ -8,12 +8,11 @@ caller (the email's admin page) has already checked that the viewer may see the 
 
 import io
 import re
-from email.errors import MessageError
 
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
-from contacts.mail_parts import attachment_content
+from contacts.mail_parts import PARSE_ERRORS, attachment_content
 from contacts.models import Email, EmailSource
 
 # Characters no file name offered to a browser holds: control characters (a line
@@ -53,7 +52,7 @@ def attachment_response(email: Email, index: int) -> FileResponse:
         raise Http404(_("The content of this attachment is not stored."))
     try:
         content = attachment_content(source_of(email).raw(), index)
-    except (MessageError, LookupError, ValueError, TypeError) as exc:
+    except PARSE_ERRORS as exc:
         # The email package refused a part of a hostile source: nothing to serve.
         raise Http404(_("The content of this attachment is not stored.")) from exc
     if content is None:

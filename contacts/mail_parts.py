@@ -7,9 +7,25 @@ n-th part `attachment_parts` yields from the email's source. Both sides must wal
 the message with this function, or a download would hand out another part.
 """
 
+import base64
+import email.errors
+import quopri
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import Message
+
+# What the email package (and the HTML reader behind intake) raise on hostile input:
+# intake refuses or notes such a message, a download answers 404, never a 500.
+PARSE_ERRORS = (
+    ValueError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    AssertionError,
+    RecursionError,
+    email.errors.MessageError,
+)
 
 # The depth of nested messages (forwarded inside forwarded ...) walked: deeper parts
 # are not listed, so a hostile message cannot make intake recurse without end.
@@ -37,6 +53,9 @@ def _walk(part: Message, depth: int) -> Iterator[Message]:
     if depth > MAX_DEPTH:
         return
     content_type = part.get_content_type()
+    if is_encoded_message(part):
+        yield part  # a forwarded .eml sent base64: an attachment, as clients show it
+        return
     if content_type in NESTED_MESSAGES and part.is_multipart():
         for nested in part.get_payload():
             yield from _walk(nested, depth + 1)
@@ -49,6 +68,30 @@ def _walk(part: Message, depth: int) -> Iterator[Message]:
         return
     if is_attachment(part):
         yield part
+
+
+def is_encoded_message(part: Message) -> bool:
+    """Whether `part` is a forwarded message sent base64 or quoted-printable (which
+    RFC 2046 forbids, and some clients do). The email package then reads the encoded
+    text as a message of its own, with no header: it is an attachment, a .eml, not
+    text to show."""
+    return part.get_content_type() in NESTED_MESSAGES and (
+        part.get("Content-Transfer-Encoding", "").strip().lower()
+        in ("base64", "quoted-printable")
+    )
+
+
+def attachment_bytes(part: Message) -> bytes:
+    """The decoded content of an attachment part (base64 / quoted-printable
+    undone), an encoded forwarded message included."""
+    if is_encoded_message(part) and part.is_multipart():
+        inner = part.get_payload()
+        encoded = inner[0].as_bytes().lstrip(b"\r\n") if inner else b""
+        if part["Content-Transfer-Encoding"].strip().lower() == "base64":
+            return base64.b64decode(encoded, validate=False)
+        return quopri.decodestring(encoded)
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
 
 
 def is_attachment(part: Message) -> bool:
@@ -73,5 +116,5 @@ def attachment_content(raw: bytes, index: int) -> bytes | None:
     message = message_from_bytes(raw, policy=policy.default)
     for position, part in enumerate(attachment_parts(message)):
         if position == index:
-            return part.get_payload(decode=True) or b""
+            return attachment_bytes(part)
     return None

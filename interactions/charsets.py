@@ -59,8 +59,12 @@ def codec_for(label: str | None) -> tuple[str, bool]:
     if label in CHARSETS:
         return CHARSETS[label], label not in ("unknown-8bit", "x-unknown")
     try:
-        codecs.lookup(label)
+        codec = codecs.lookup(label)
     except LookupError:
+        return UNKNOWN, False
+    if not codec._is_text_encoding:
+        # zlib, base64, rot13: Python's codecs, not character sets; the email
+        # package would fail on them ("charset=zlib" is a sender's, not ours).
         return UNKNOWN, False
     return label, True
 

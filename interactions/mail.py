@@ -37,8 +37,11 @@ from inscriptis.model.config import ParserConfig
 from contacts.mail_parts import (
     MAX_DEPTH,
     NESTED_MESSAGES,
+    PARSE_ERRORS,
+    attachment_bytes,
     attachment_parts,
     is_attachment,
+    is_encoded_message,
 )
 from interactions.charsets import (
     ENCODED_WORD,
@@ -63,16 +66,7 @@ MAX_FORWARD_DEPTH = MAX_DEPTH
 _HTML_AS_TEXT = ParserConfig(display_links=True)
 
 # Library failures on hostile input: the email package and lxml raise these.
-_PARSE_ERRORS = (
-    ValueError,
-    LookupError,
-    TypeError,
-    AttributeError,
-    IndexError,
-    AssertionError,
-    RecursionError,
-    email.errors.MessageError,
-)
+_PARSE_ERRORS = PARSE_ERRORS
 
 
 def _without_8bit(value: str) -> str:
@@ -97,7 +91,7 @@ class MailClientPolicy(EmailPolicy):
     def header_fetch_parse(self, name, value):
         if hasattr(value, "name"):
             return value
-        if name.lower() in _SHARED_HEADERS:
+        if name.lower() in _SHARED_HEADERS and len(value) <= _SHARED_MAX_LENGTH:
             return _shared_header(self, name, value)
         return self._parsed(name, value)
 
@@ -116,6 +110,10 @@ class MailClientPolicy(EmailPolicy):
 _SHARED_HEADERS = frozenset(
     ("content-type", "content-disposition", "content-transfer-encoding")
 )
+# Only short values are kept: the cache bounds how many, not how large, and a
+# sender chooses these values (an mbox of unique megabyte-long headers must not stay
+# in memory for the whole run). Real ones are well under this.
+_SHARED_MAX_LENGTH = 256
 
 
 @functools.lru_cache(maxsize=4096)
@@ -416,6 +414,8 @@ def _read_part(part: Message, reading: _Reading, *, depth, shown, main) -> None:
     to `reading`. `shown`: a client shows this part (not an unchosen alternative);
     `main`: it is the email's own body, not a forwarded message's."""
     maintype, subtype = part.get_content_maintype(), part.get_content_subtype()
+    if is_encoded_message(part):
+        return  # listed as an attachment (a .eml), not shown
     if maintype == "message" and isinstance(part.get_payload(), list):
         if part.get_content_type() in NESTED_MESSAGES:
             inner = part.get_payload()
@@ -563,7 +563,7 @@ def _html_as_text(html: str) -> str:
 
 def _add_attachment(part: Message, reading: _Reading) -> None:
     kind = part.get_content_type()
-    content = _payload_bytes(part)
+    content = attachment_bytes(part)
     try:
         name = part.get_filename()
     except _PARSE_ERRORS:

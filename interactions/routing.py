@@ -524,7 +524,13 @@ def _split_sender(value: str) -> tuple[str, str]:
 def _is_withheld(address: str) -> bool:
     """Whether a caller ID is one of WITHHELD_CALLER_IDS, bare or as a SIP URI
     ("sip:anonymous@anonymous.invalid")."""
-    text = re.sub(r"^sips?:", "", address.strip().strip('"').casefold())
+    text = address.strip().strip('"').casefold()
+    if re.match(r"sips?:", text):
+        text = text.split(":", 1)[1]
+    elif "@" in text:
+        # An address (a chat from private@customer.example) is someone; only
+        # RFC 3325's anonymous identity stands for a withheld caller.
+        return text == "anonymous@anonymous.invalid"
     return text.split("@")[0].strip() in WITHHELD_CALLER_IDS
 
 

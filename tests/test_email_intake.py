@@ -485,3 +485,42 @@ def test_json_encoded_words_use_the_same_charsets_as_email():
     email_item = {"service": "Mail", "channel": "email", "from": "a@example.com"}
     found = interaction_from_json({**email_item, "subject": f"=?shift_jis?B?{word}?="})
     assert found["subject"] == "ご注文①"
+
+
+FORWARDED_BASE64 = (
+    b"From: x@y.example\r\nTo: support@acme.example\r\nSubject: fwd\r\n"
+    b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=BB\r\n\r\n"
+    b"--BB\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+    b"--BB\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n"
+    b"Content-Disposition: attachment; filename=orig.eml\r\n\r\n"
+    + base64.encodebytes(b"From: a@b.example\r\nSubject: inner\r\n\r\nhello inner\r\n")
+    + b"--BB--\r\n"
+)
+
+
+def test_a_forwarded_message_sent_base64_is_an_eml_attachment_not_base64_text():
+    from contacts.mail_parts import attachment_content
+
+    found = interaction_from_email(FORWARDED_BASE64)
+
+    assert found["body"] == "see attached"
+    assert found["attachments"] == [
+        {"name": "orig.eml", "type": "message/rfc822", "size": 50, "kept": True}
+    ]
+    assert attachment_content(found["raw_source"], 0) == (
+        b"From: a@b.example\r\nSubject: inner\r\n\r\nhello inner\r\n"
+    )
+
+
+@pytest.mark.parametrize("label", ["zlib", "base64", "rot13", "hex"])
+def test_a_charset_that_is_a_python_codec_but_no_charset_is_unknown(label):
+    body = "Grüße".encode()
+    found = interaction_from_email(
+        b"From: a@b.example\r\nContent-Type: text/plain; charset="
+        + label.encode()
+        + b"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        + body
+        + b"\r\n"
+    )
+    assert found["body"] == "Grüße"
+    assert found["notes"], "an unknown charset is noted"

@@ -266,3 +266,40 @@ def test_the_page_says_why_a_file_cannot_be_read(admin_client):
     response = admin_client.post(IMPORT, {"file": upload})
     assert response.status_code == 200
     assert "Unknown columns" in response.text
+
+
+def test_an_administrator_of_some_clients_imports_people_of_those_only(tenant):
+    acme = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    factories.ClientPartitionFactory(tenant=tenant, name="Secret")
+    partial = factories._member(
+        factories.UserFactory(is_staff=True), tenant, ADMINISTRATORS, [acme]
+    )
+    csv_text = (
+        "username,role,clients\n"
+        "every,agent,*\n"
+        "hidden,agent,Secret\n"
+        "nowhere,agent,Nope\n"
+        "good,agent,Acme\n"
+    )
+    result = import_people(io.BytesIO(csv_text.encode()), tenant=tenant, actor=partial)
+
+    reasons = {error.line: error.reason for error in result.errors}
+    assert reasons[2].startswith("Clients: You work for some clients only")
+    # A client the administrator does not work for reads as one that does not exist.
+    assert reasons[3] == 'Clients: there is no client "Secret".'
+    assert reasons[4] == 'Clients: there is no client "Nope".'
+    assert [m.user.username for m in result.added] == ["good"]
+
+
+def test_an_administrator_of_some_clients_cannot_import_without_a_clients_column(
+    tenant,
+):
+    acme = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    partial = factories._member(
+        factories.UserFactory(is_staff=True), tenant, ADMINISTRATORS, [acme]
+    )
+    result = import_people(
+        io.BytesIO(b"username,role\nsomeone,agent\n"), tenant=tenant, actor=partial
+    )
+    assert result.imported == 0
+    assert "You work for some clients only" in result.errors[0].reason

@@ -249,3 +249,22 @@ def test_a_sender_name_with_a_comma_is_stored_quoted_as_one_address(tenant, acme
     stored = Email.objects.get(pk=routed.email_id).sender
     assert stored == '"Müller, Zoë" <zoe@bücher.example>'
     assert getaddresses([stored]) == [("Müller, Zoë", "zoe@bücher.example")]
+
+
+@pytest.mark.parametrize(
+    "address", ["private@customer.example", "unknown@shop.example", "anonymous@x.jp"]
+)
+def test_a_chat_from_an_address_that_reads_like_withheld_is_that_person(
+    tenant, acme, address
+):
+    routed = route_interaction(
+        tenant, service="Acme Line", channel="chat", sender=address
+    )
+    contact = Contact.objects.get(pk=routed.contact_id)
+    assert (contact.placeholder, contact.email) == ("", address)
+
+
+def test_rfc_3325_anonymous_identity_is_withheld_in_any_form(tenant, acme):
+    for sender in ("anonymous@anonymous.invalid", "sips:anonymous@anonymous.invalid"):
+        routed = call(tenant, sender)
+        assert Contact.objects.get(pk=routed.contact_id).placeholder == WITHHELD

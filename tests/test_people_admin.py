@@ -565,3 +565,17 @@ def test_a_partial_administrator_adds_people_of_their_clients_only(
             actions.add_person(tenant, person(clients), actor=partial_administrator)
     added = actions.add_person(tenant, person([acme]), actor=partial_administrator)
     assert list(added.client_partitions.all()) == [acme]
+
+
+def test_no_set_password_link_for_someone_who_signed_in_with_their_own(
+    admin_client, tenant, agent
+):
+    agent.set_password("their-own-secret-1")
+    agent.last_login = timezone.now()
+    agent.save()
+    response = act(admin_client, "set_password_links", agent.membership)
+    assert "already signed in with a password of their own" in response.text
+    assert not [m for m in response.context["messages"] if "/reset/" in str(m)]
+    assert not AuditEntry.objects.filter(
+        change_message="Made a set-password link."
+    ).exists()
