@@ -31,6 +31,7 @@ from partitions.limit import (
 from partitions.messages import toggled_message
 from partitions.models import ClientPartition
 from partitions.queries import with_counts
+from partitions.retention import RETENTION_FIELDS, may_set_retention
 from partitions.selectors import deletion_progress
 
 
@@ -39,7 +40,15 @@ class ClientPartitionForm(forms.ModelForm):
 
     class Meta:
         model = ClientPartition
-        fields = ["tenant", "name", "description", "enabled"]
+        fields = [
+            "tenant",
+            "name",
+            "description",
+            "enabled",
+            "retention_days",
+            "legal_hold",
+            "legal_hold_reason",
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -66,16 +75,29 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         "name",
         "short_description",
         "enabled_or_deleting",
+        "retention",
         "services_count",
         "contacts_count",
     ]
     list_display_links = ["name"]
-    list_filter = ["enabled"]
+    list_filter = ["enabled", "legal_hold"]
     search_fields = ["name", "description"]
     ordering = ["name"]
     actions = ["enable_partitions", "disable_partitions", "delete_selected_partitions"]
     fieldsets = [
-        (gettext_lazy("Properties"), {"fields": ["name", "description", "enabled"]}),
+        (
+            gettext_lazy("Properties"),
+            {
+                "fields": [
+                    "name",
+                    "description",
+                    "enabled",
+                    "retention_days",
+                    "legal_hold",
+                    "legal_hold_reason",
+                ]
+            },
+        ),
     ]
     change_list_template = "admin/partitions/clientpartition/change_list.html"
     change_form_template = "admin/partitions/clientpartition/change_form.html"
@@ -121,6 +143,15 @@ class ClientPartitionAdmin(TenantScopedAdmin):
             label,
             label,
         )
+
+    @admin.display(description=gettext_lazy("retention"))
+    def retention(self, obj: ClientPartition) -> str:
+        """How long the client's history is kept, or why it is held."""
+        if obj.legal_hold:
+            return format_html(
+                '<strong class="legal-hold">{}</strong>', obj.retention_description
+            )
+        return obj.retention_description
 
     @admin.display(description=gettext_lazy("services"), ordering="services_count")
     def services_count(self, obj: ClientPartition) -> int:
@@ -207,6 +238,14 @@ class ClientPartitionAdmin(TenantScopedAdmin):
             # E.g. the client began to be deleted after this form was opened.
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
         return HttpResponseRedirect(self._changelist_url())
+
+    def get_readonly_fields(self, request, obj=None):
+        """Retention and legal hold are shown, not editable, to anyone but an
+        administrator (partitions.actions refuses them too, whatever the form)."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not may_set_retention(request.user):
+            readonly += sorted(RETENTION_FIELDS)
+        return readonly
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -27,7 +27,8 @@ class PartitionsConfig(AppConfig):
 
         register_choice_field("partitions.ClientPartition", ClientPartitionChoiceField)
         menu_group("partitions")
-        grant(ADMINISTRATORS, "partitions.clientpartition", ALL)
+        # Retention and legal hold: administrators only (not client supervisors).
+        grant(ADMINISTRATORS, "partitions.clientpartition", (*ALL, "set_retention"))
         grant(AGENTS, "partitions.clientpartition", ("view",))
         # Properties and Enabled of their own clients, and the "Export data" button
         # (a view permission); adding and deleting clients stays the administrators'.
