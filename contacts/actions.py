@@ -423,7 +423,7 @@ def delete_expired_history(
 
     Called by retention (partitions.retention, through partitions.registry), which
     audits each run. Deleted in windows of `batch_rows` ids, one DELETE statement
-    each (two for emails: the cascaded activity entries are counted first), each
+    each (two for emails: their remaining activity entries, then them), each
     window its own transaction. Why id windows rather than "DELETE ... LIMIT": a
     window is a range scan of the primary key, so each batch costs the same however
     much was deleted before it (a LIMIT rescans the dead rows of earlier batches),
@@ -443,7 +443,12 @@ def delete_expired_history(
     expired_emails = Email.objects.filter(partition=partition, sent_at__lt=cutoff)
     for window in _id_windows(expired_emails, batch_rows):
         with transaction.atomic():
-            cascaded = Activity.objects.filter(email__in=window.values("pk")).count()
+            # The emails' remaining activity entries first, so that they are
+            # counted (the database's cascade would delete them unseen; it stays
+            # the guarantee). Both statements are set-based, nothing is loaded.
+            cascaded = _delete_rows(
+                Activity.objects.filter(email__in=window.values("pk"))
+            )
             rows = _delete_rows(window)
         deleted["activities"] += cascaded
         deleted["emails"] += rows

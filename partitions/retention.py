@@ -85,9 +85,15 @@ def clients_with_retention():
     )
 
 
-def plan_retention(now: datetime | None = None) -> list[ClientRetention]:
+def plan_retention(
+    now: datetime | None = None, *, count: bool = True
+) -> list[ClientRetention]:
     """What retention would delete now, per client and per kind (COUNT queries
-    only: nothing is deleted or audited). Held clients are listed with no counts."""
+    only: nothing is deleted or audited). Held clients are listed with no counts.
+
+    `count=False` gives only the clients and their cutoffs: a real run counts what it
+    deletes as it goes, and counting first would read the expired rows twice.
+    """
     now = now or timezone.now()
     plans = []
     for partition in clients_with_retention():
@@ -96,7 +102,7 @@ def plan_retention(now: datetime | None = None) -> list[ClientRetention]:
             continue
         cutoff = cutoff_of(partition, now)
         counts: dict[str, int] = {}
-        for records in registry.expiring():
+        for records in registry.expiring() if count else ():
             counts.update(records.count(partition, cutoff))
         plans.append(ClientRetention(partition, cutoff, counts))
     return plans
@@ -116,7 +122,7 @@ def apply_retention(
     A hold placed after planning is still honoured: each client's hold is read again
     just before its deletion begins.
     """
-    plans = plan_retention() if plans is None else plans
+    plans = plan_retention(count=False) if plans is None else plans
     done = []
     for plan in plans:
         partition = ClientPartition.objects.filter(pk=plan.partition.pk).first()

@@ -52,13 +52,13 @@ class Command(ContactCenterCommand):
             if schedule:
                 self._schedule(verbosity)
                 return
-            plans = plan_retention()
+            # A real run counts as it deletes (the bar shows rows and rate, no total).
+            plans = plan_retention(count=dry_run)
             if dry_run:
                 for plan in plans:
                     self.say(self._line(plan, dry_run=True), verbosity)
                 return
-            total = sum(plan.rows for plan in plans)
-            bar = self._progress_bar(total, verbosity)
+            bar = self._progress_bar(verbosity)
             try:
                 done = apply_retention(
                     plans, progress=bar.update if bar is not None else None
@@ -104,9 +104,9 @@ class Command(ContactCenterCommand):
         )
         return text % {**names, "what": result.describe()}
 
-    def _progress_bar(self, total: int, verbosity: int) -> tqdm | None:
+    def _progress_bar(self, verbosity: int) -> tqdm | None:
         """A progress bar of the rows deleted, on a terminal only (-v 0 hides it)."""
         stream = getattr(self.stderr, "_out", self.stderr)
         if verbosity < 1 or not getattr(stream, "isatty", lambda: False)():
             return None
-        return tqdm(total=total, unit=_("rows"), file=stream, desc=_("Retention"))
+        return tqdm(unit=_("rows"), file=stream, desc=_("Retention"))
