@@ -22,6 +22,7 @@ from django.contrib.admin.models import CHANGE
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ccadmin import audit
 from partitions import registry
@@ -57,15 +58,20 @@ class ClientRetention:
         return sum(self.counts.values())
 
     def describe(self) -> str:
-        """The counts in words: "3 emails, 7 activity entries"."""
-        return ", ".join(
-            f"{count:,} {_kind_label(kind)}" for kind, count in self.counts.items()
-        )
+        """The counts in words: "7 activity entries, 1 email"."""
+        return ", ".join(_counted(kind, count) for kind, count in self.counts.items())
 
 
-def _kind_label(kind: str) -> str:
-    labels = {"emails": _("emails"), "activities": _("activity entries")}
-    return labels.get(kind, kind)
+def _counted(kind: str, count: int) -> str:
+    """ "1 email", "1,204 activity entries"; an unknown kind by its key."""
+    number = f"{count:,}"
+    if kind == "emails":
+        text = ngettext("%(count)s email", "%(count)s emails", count)
+    elif kind == "activities":
+        text = ngettext("%(count)s activity entry", "%(count)s activity entries", count)
+    else:
+        return f"{number} {kind}"
+    return text % {"count": number}
 
 
 def cutoff_of(partition: ClientPartition, now: datetime) -> datetime:

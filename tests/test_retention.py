@@ -289,9 +289,9 @@ def test_each_run_audits_the_counts_per_client(tenant):
     history(acme, 40 * DAY)
     calls(beta, 10 * DAY, 20 * DAY)
     output = retention_command()
-    assert "Acme: deleted 1 activity entries, 1 emails." in output
+    assert "Acme: deleted 1 activity entry, 1 email." in output
     for partition, text in (
-        (acme, "deleted 1 activity entries, 1 emails older than"),
+        (acme, "deleted 1 activity entry, 1 email older than"),
         (beta, "deleted 2 activity entries, 0 emails older than"),
     ):
         entry = LogEntry.objects.get(object_id=str(partition.pk), action_flag=CHANGE)

@@ -69,7 +69,8 @@ class Command(ContactCenterCommand):
         except DatabaseError as exc:
             # E.g. the database is unreachable: one line, not a traceback.
             raise CommandError(
-                _("Retention stopped: %(error)s") % {"error": str(exc).strip()}
+                _("Retention stopped: %(error)s")
+                % {"error": " ".join(str(exc).split())}
             ) from exc
         for result in done:
             self.say(self._line(result, dry_run=False), verbosity)
