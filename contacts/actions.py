@@ -429,6 +429,10 @@ def delete_expired_history(
     much was deleted before it (a LIMIT rescans the dead rows of earlier batches),
     and a window never holds more than `batch_rows` rows. `progress(rows)` is called
     after each window with the rows it deleted.
+
+    A legal hold placed while this runs stops it before the next window (each window
+    reads the hold under a share lock on the client's row); what went until then is
+    returned.
     """
     deleted = {"activities": 0, "emails": 0}
     expired_activities = Activity.objects.filter(
@@ -436,6 +440,8 @@ def delete_expired_history(
     )
     for window in _id_windows(expired_activities, batch_rows):
         with transaction.atomic():
+            if _held_or_gone(partition):
+                return deleted
             rows = _delete_rows(window)
         deleted["activities"] += rows
         if progress is not None:
@@ -443,6 +449,8 @@ def delete_expired_history(
     expired_emails = Email.objects.filter(partition=partition, sent_at__lt=cutoff)
     for window in _id_windows(expired_emails, batch_rows):
         with transaction.atomic():
+            if _held_or_gone(partition):
+                return deleted
             # The emails' remaining activity entries first, so that they are
             # counted (the database's cascade would delete them unseen; it stays
             # the guarantee). Both statements are set-based, nothing is loaded.
@@ -455,6 +463,14 @@ def delete_expired_history(
         if progress is not None:
             progress(rows + cascaded)
     return deleted
+
+
+def _held_or_gone(partition: ClientPartition) -> bool:
+    """Whether the client was put on legal hold (or deleted) since retention began:
+    read under a share lock on its row (ccadmin/locks.py, 3.), which a hold being
+    placed waits for, so no batch deletes once a hold is committed."""
+    current = share_client_partitions([partition.pk]).get(partition.pk)
+    return current is None or current.legal_hold
 
 
 def _id_windows(expired, batch_rows: int):

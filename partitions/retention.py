@@ -126,7 +126,8 @@ def apply_retention(
     hold). Returns what was deleted. `progress(rows)` is called after each batch.
 
     A hold placed after planning is still honoured: each client's hold is read again
-    just before its deletion begins.
+    just before its deletion begins, and by the owners before each batch (so a hold
+    placed during a client's deletion stops it after the batch under way).
     """
     plans = plan_retention(count=False) if plans is None else plans
     done = []
@@ -143,7 +144,12 @@ def apply_retention(
             counts.update(records.delete(partition, plan.cutoff, progress))
         result = ClientRetention(partition, plan.cutoff, counts)
         done.append(result)
-        audit.record(actor, [partition], CHANGE, _deleted_message(result))
+        message = _deleted_message(result)
+        # The owners stop at a hold placed while they deleted: say so, and why.
+        partition.refresh_from_db(fields=["legal_hold", "legal_hold_reason"])
+        if partition.legal_hold:
+            message = f"{message} {_held_message(partition)}"
+        audit.record(actor, [partition], CHANGE, message)
     return done
 
 

@@ -170,6 +170,28 @@ def test_a_hold_placed_after_planning_is_honoured(tenant, admin_user):
     assert kept(acme) == (1, 1)
 
 
+def test_a_hold_placed_during_a_clients_deletion_stops_it_after_that_batch(
+    tenant, admin_user
+):
+    # given a client whose expired calls take several batches
+    acme = factories.ClientPartitionFactory(tenant=tenant, retention_days=30)
+    calls(acme, *[40 * DAY] * 6)
+
+    def hold_after_first_batch(rows):
+        acme.legal_hold, acme.legal_hold_reason = True, "Subpoena"
+        actions.update_client_partition(
+            acme, actor=admin_user, changed=["legal_hold", "legal_hold_reason"]
+        )
+
+    # when an administrator places a hold after the first batch of 2
+    counts = delete_expired_history(
+        acme, timezone.now() - 30 * DAY, hold_after_first_batch, batch_rows=2
+    )
+    # then no further batch ran
+    assert counts == {"activities": 2, "emails": 0}
+    assert kept(acme) == (0, 4)
+
+
 def test_a_legal_hold_needs_a_reason(tenant, admin_user):
     acme = factories.ClientPartitionFactory(tenant=tenant)
     acme.legal_hold = True
@@ -320,10 +342,11 @@ def test_batches_are_bounded_one_delete_statement_each(tenant):
     # one DELETE per window of activity entries, two per window of emails (their
     # activity entries, then them)
     assert len(deletes) == activity_windows + 2 * email_windows
-    # and besides, per window, only its transaction's begin and end (savepoints
-    # here, inside the test's transaction); plus one MIN/MAX per kind.
+    # and besides, per window, only the read of the legal hold under a share lock
+    # and its transaction's begin and end (savepoints here, inside the test's
+    # transaction); plus one MIN/MAX per kind.
     windows = activity_windows + email_windows
-    assert len(queries) == 2 + len(deletes) + 2 * windows
+    assert len(queries) == 2 + len(deletes) + 3 * windows
     assert sum(progress) == 13 and all(rows <= 2 + 2 for rows in progress)
 
 
