@@ -58,6 +58,7 @@ serve: setup
 	DEBUG=false $(PY) manage.py check --deploy --fail-level WARNING
 	DEBUG=false $(PY) manage.py migrate --noinput
 	DEBUG=false $(PY) manage.py collectstatic --noinput -v 0
+	DEBUG=false $(PY) manage.py apply_retention --schedule -v 0
 	@DEBUG=false $(PY) manage.py db_worker -v 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=false $(VENV)/bin/gunicorn ccadmin.wsgi:application \

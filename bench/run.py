@@ -21,6 +21,7 @@ from bench.cases import (
     contact_import,
     delete,
     receive,
+    retention,
     routing,
 )
 from bench.harness import HERE, Row, prepare, write_results
@@ -32,7 +33,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
-        "--only", default="delete,confirm,lists,agent,import,routing,receive"
+        "--only",
+        default="delete,confirm,lists,agent,import,routing,receive,retention",
     )
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
     parser.add_argument(
@@ -68,6 +70,8 @@ def main() -> None:
             max(1, args.runs // 3),
             messages=args.messages or int(100_000 * args.scale),
         )
+    if "retention" in only:
+        rows += retention.bench_retention(ctx, args.scale, args.runs)
     print(write_results(rows, args, started))
 
 

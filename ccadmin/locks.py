@@ -26,6 +26,9 @@ transaction needs several (a path may skip any of them, never reorder them):
    so every interaction of a client proceeds at once; they block (and are blocked by)
    the FOR UPDATE of 2., so a client disabled or deleted meanwhile receives nothing
    more, and nothing assigned to it before is lost. Never taken together with 2.
+   Also taken by each batch of retention (contacts.actions.delete_expired_history),
+   which reads the client's legal hold under it: a hold an administrator places (a
+   change, 2.) waits for the batch under way, and no batch deletes after it.
 4. **one sender, transaction-level advisory lock** (`lock_senders`, here). Taken by
    routing, only for senders it found no contact for, before looking again and
    creating the contact: two deliveries from one new sender make one contact.

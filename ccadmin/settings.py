@@ -140,6 +140,9 @@ CLIENT_PARTITION_BACKGROUND_DELETE_ROWS = env.int(
 CLIENT_PARTITION_DELETE_ROWS_PER_SECOND = env.int(
     "CLIENT_PARTITION_DELETE_ROWS_PER_SECOND", default=150_000
 )
+# When the worker runs retention every day (local time, "HH:MM"): a quiet hour, as
+# the deletes compete with the day's calls and emails for the same tables.
+RETENTION_DAILY_AT = env.str("RETENTION_DAILY_AT", default="03:00")
 
 # Offboarding a client (partitions.offboarding): the days between the export and
 # the purge, unless the administrator gives another number.

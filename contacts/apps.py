@@ -21,9 +21,10 @@ class ContactsConfig(AppConfig):
             grant,
         )
         from ccadmin.sites import menu_group
-        from contacts.partition_data import register_partition_data
+        from contacts.partition_data import register_partition_data, register_retention
 
         register_partition_data()
+        register_retention()
         # Shown beside client partitions, as the product's menu does.
         menu_group("contacts", under="partitions")
         for model in ("company", "contact", "email", "activity"):

@@ -4,13 +4,18 @@ exported as files (partitions.registry)."""
 
 from collections.abc import Iterator
 
+from django.db.models import Q
+
+from contacts.actions import delete_expired_history
 from contacts.models import Activity, Company, Contact, Email, EmailSource
 from partitions.models import ClientPartition
 from partitions.registry import (
+    ExpiringRecords,
     ExportFiles,
     ExportTable,
     PartitionContent,
     register,
+    register_expiring,
     register_files,
 )
 
@@ -117,5 +122,30 @@ def register_partition_data() -> None:
             files=original_messages,
             model=EmailSource,
             partition_field="email__partition",
+        )
+    )
+
+
+def expired_history_counts(partition: ClientPartition, cutoff) -> dict[str, int]:
+    """How many of the client's activity entries and emails retention would delete
+    at `cutoff` (contacts.actions.delete_expired_history): emails sent before it,
+    activity entries that occurred before it or belong to such an email."""
+    emails = Email.objects.filter(partition=partition, sent_at__lt=cutoff)
+    activities = Activity.objects.filter(
+        Q(partition=partition, occurred_at__lt=cutoff)
+        | Q(email__in=emails.values("pk"))
+    )
+    return {"activities": activities.count(), "emails": emails.count()}
+
+
+def register_retention() -> None:
+    """Let retention (partitions.retention) delete the client's old emails and
+    activity history, through contacts.actions."""
+    register_expiring(
+        ExpiringRecords(
+            key="history",
+            kinds=("activities", "emails"),
+            count=expired_history_counts,
+            delete=delete_expired_history,
         )
     )

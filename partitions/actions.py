@@ -8,7 +8,7 @@ partition row, counts what goes, and lets the database cascade (DB_CASCADE).
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.tasks import TaskResult
@@ -55,6 +55,7 @@ from partitions.offboarding import read_only_message
 from partitions.offboarding import (
     record_export_download as record_export_download,
 )
+from partitions.retention import RETENTION_FIELDS, may_set_retention
 from partitions.signals import partitions_changed
 from partitions.tasks import delete_client_partition_in_background
 
@@ -63,8 +64,12 @@ def create_client_partition(partition: ClientPartition, *, actor) -> ClientParti
     """Add a BPO client to its tenant, within the tenant's partition limit.
 
     Raises ClientPartitionLimitReached at the limit, ValidationError for a bad or
-    duplicate name; nothing is written in either case.
+    duplicate name, PermissionDenied when someone other than an administrator gives
+    it a retention or legal hold; nothing is written in any case.
     """
+    _ensure_may_set_retention(
+        actor, [f for f in RETENTION_FIELDS if _is_set(partition, f)]
+    )
     with transaction.atomic():
         tenant = lock_tenant(partition.tenant_id)
         ensure_capacity(tenant)
@@ -76,9 +81,8 @@ def create_client_partition(partition: ClientPartition, *, actor) -> ClientParti
 
 # What an administrator may change on a partition; the deletion_* fields belong to
 # the deletion policy below and tenant never changes.
-CHANGEABLE_FIELDS = frozenset(
-    {"name", "description", "enabled", "legal_hold", "legal_hold_reason"}
-)
+# (RETENTION_FIELDS: retention_days, legal_hold, legal_hold_reason.)
+CHANGEABLE_FIELDS = frozenset({"name", "description", "enabled", *RETENTION_FIELDS})
 # What may still change while the client is offboarding (read-only otherwise): a
 # legal hold is put on, or lifted, precisely then.
 CHANGEABLE_WHILE_OFFBOARDING = frozenset({"legal_hold", "legal_hold_reason"})
@@ -87,7 +91,11 @@ CHANGEABLE_WHILE_OFFBOARDING = frozenset({"legal_hold", "legal_hold_reason"})
 def update_client_partition(
     partition: ClientPartition, *, actor, changed: list[str]
 ) -> ClientPartition:
-    """Save a partition's new name, description or enabled state, and audit it.
+    """Save a partition's new name, description, enabled state, retention or legal
+    hold, and audit it.
+
+    Retention and legal hold (RETENTION_FIELDS) are set by administrators only
+    (`may_set_retention`): anyone else is refused with PermissionDenied.
 
     `changed` names the fields changed: only those are written (with updated_at, and
     name_key with the name), so an instance loaded before another administrator's
@@ -99,6 +107,7 @@ def update_client_partition(
     unknown = set(changed) - CHANGEABLE_FIELDS
     if unknown:
         raise ValueError(f"Not changeable here: {', '.join(sorted(unknown))}")
+    _ensure_may_set_retention(actor, changed)
     with transaction.atomic():
         # The tenant first (saving bumps its version), then the partition.
         current = lock_partition_for_change(partition)
@@ -219,6 +228,22 @@ def schedule_client_partition_deletion(
     return ScheduledDeletion(
         summary=summary, task_id=str(result.id), task_result=result
     )
+
+
+def _is_set(partition: ClientPartition, name: str) -> bool:
+    """Whether a new partition's field differs from its default (None, False, "")."""
+    return bool(getattr(partition, name))
+
+
+def _ensure_may_set_retention(actor, changed) -> None:
+    """Refuse (PermissionDenied) a change of retention or legal hold by anyone but an
+    administrator. Checked here, in the one writer, not only by the admin's form: a
+    client supervisor may change the other Properties of their clients, never these.
+    """
+    if RETENTION_FIELDS & set(changed) and not may_set_retention(actor):
+        raise PermissionDenied(
+            _("Only an administrator may set a client's retention or legal hold.")
+        )
 
 
 def _save_unique(

@@ -34,6 +34,7 @@ from partitions.messages import toggled_message
 from partitions.models import ClientPartition, DeletionCertificate
 from partitions.offboarding import MAX_GRACE_DAYS, offboarding_label, purge_date
 from partitions.queries import with_counts
+from partitions.retention import RETENTION_FIELDS, may_set_retention
 from partitions.selectors import deletion_progress
 
 
@@ -42,7 +43,15 @@ class ClientPartitionForm(forms.ModelForm):
 
     class Meta:
         model = ClientPartition
-        fields = ["tenant", "name", "description", "enabled"]
+        fields = [
+            "tenant",
+            "name",
+            "description",
+            "enabled",
+            "retention_days",
+            "legal_hold",
+            "legal_hold_reason",
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -69,16 +78,29 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         "name",
         "short_description",
         "enabled_or_deleting",
+        "retention",
         "services_count",
         "contacts_count",
     ]
     list_display_links = ["name"]
-    list_filter = ["enabled"]
+    list_filter = ["enabled", "legal_hold"]
     search_fields = ["name", "description"]
     ordering = ["name"]
     actions = ["enable_partitions", "disable_partitions", "delete_selected_partitions"]
     fieldsets = [
-        (gettext_lazy("Properties"), {"fields": ["name", "description", "enabled"]}),
+        (
+            gettext_lazy("Properties"),
+            {
+                "fields": [
+                    "name",
+                    "description",
+                    "enabled",
+                    "retention_days",
+                    "legal_hold",
+                    "legal_hold_reason",
+                ]
+            },
+        ),
     ]
     change_list_template = "admin/partitions/clientpartition/change_list.html"
     change_form_template = "admin/partitions/clientpartition/change_form.html"
@@ -128,6 +150,15 @@ class ClientPartitionAdmin(TenantScopedAdmin):
             label,
             label,
         )
+
+    @admin.display(description=gettext_lazy("retention"))
+    def retention(self, obj: ClientPartition) -> str:
+        """How long the client's history is kept, or why it is held."""
+        if obj.legal_hold:
+            return format_html(
+                '<strong class="legal-hold">{}</strong>', obj.retention_description
+            )
+        return obj.retention_description
 
     @admin.display(description=gettext_lazy("services"), ordering="services_count")
     def services_count(self, obj: ClientPartition) -> int:
@@ -280,7 +311,12 @@ class ClientPartitionAdmin(TenantScopedAdmin):
         return super().render_delete_form(request, context)
 
     def get_readonly_fields(self, request, obj=None):
+        """Retention and legal hold are shown, not editable, to anyone but an
+        administrator (partitions.actions refuses them too, whatever the form); an
+        offboarding client is read-only but for its legal hold."""
         fields = list(super().get_readonly_fields(request, obj))
+        if not may_set_retention(request.user):
+            fields += sorted(RETENTION_FIELDS)
         if obj is not None and obj.is_offboarding:
             # Read-only until the purge (partitions.offboarding); only a legal hold
             # may still be put on or lifted (actions.CHANGEABLE_WHILE_OFFBOARDING).
@@ -288,6 +324,7 @@ class ClientPartitionAdmin(TenantScopedAdmin):
                 name
                 for name in flatten_fieldsets(self.get_fieldsets(request, obj))
                 if name not in actions.CHANGEABLE_WHILE_OFFBOARDING
+                and name not in fields
             ]
         return fields
 

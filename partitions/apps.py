@@ -37,7 +37,8 @@ class PartitionsConfig(AppConfig):
 
         register_entry_link(certificate_link)
         menu_group("partitions")
-        grant(ADMINISTRATORS, "partitions.clientpartition", ALL)
+        # Retention and legal hold: administrators only (not client supervisors).
+        grant(ADMINISTRATORS, "partitions.clientpartition", (*ALL, "set_retention"))
         grant(AGENTS, "partitions.clientpartition", ("view",))
         # Properties and Enabled of their own clients, and the "Export data" button
         # (a view permission); adding and deleting clients stays the administrators'.

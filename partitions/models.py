@@ -1,8 +1,10 @@
 """Client partitions: the BPO clients a contact center (tenant) serves."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ccadmin.models import Membership, Tenant
 from ccadmin.normalized import NormalizedModel
@@ -83,8 +85,19 @@ class ClientPartition(TypedName, NormalizedModel):
     offboarding_export_sha256 = models.CharField(
         _("export SHA-256"), max_length=64, blank=True, editable=False
     )
-    # Legal hold suspends any purge (and retention, issue 13 part 2) until an
-    # administrator lifts it.
+    # Retention (partitions.retention): the client's activity history and emails
+    # older than this many days are deleted by the daily run; null keeps them.
+    retention_days = models.PositiveIntegerField(
+        _("retention (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Activity history and emails older than this many days are deleted "
+            "every day. Leave empty to keep them forever."
+        ),
+    )
+    # Legal hold suspends any purge and retention until an administrator lifts it.
     legal_hold = models.BooleanField(
         _("legal hold"),
         default=False,
@@ -108,6 +121,15 @@ class ClientPartition(TypedName, NormalizedModel):
         ordering = ["name"]
         verbose_name = _("client partition")
         verbose_name_plural = _("client partitions")
+        # Retention and legal hold are the contact center's decisions (the data
+        # processor's, on the controller's instructions): administrators only, never
+        # a client supervisor who may change the rest of the Properties.
+        permissions = [
+            (
+                "set_retention_clientpartition",
+                _("Can set the retention and legal hold of client partitions"),
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "name_key"],
@@ -119,14 +141,22 @@ class ClientPartition(TypedName, NormalizedModel):
         return self.name
 
     def normalize(self) -> None:
-        """The name NFKC-normalised and trimmed, and its case- and width-folded key."""
+        """The name NFKC-normalised and trimmed, and its case- and width-folded key;
+        the legal hold's reason trimmed."""
         self.name = normalize_name(self.name or "")
         self.name_key = name_key(self.name)
+        self.legal_hold_reason = (self.legal_hold_reason or "").strip()
 
     def clean(self) -> None:
-        """Normalise the name and refuse a second client of the same name."""
+        """Normalise the name and refuse a second client of the same name; a legal
+        hold must say why."""
         super().clean()  # normalize(): the name and its key
         self.clean_name()
+        if self.legal_hold and not self.legal_hold_reason:
+            raise ValidationError(
+                {"legal_hold_reason": _("Say why the client's data is on legal hold.")},
+                code="reason_required",
+            )
 
     def name_taken_message(self, name: str) -> str | None:
         """Unique per tenant, ignoring case and width: "ＡＣＭＥ" is "Acme"."""
@@ -146,6 +176,18 @@ class ClientPartition(TypedName, NormalizedModel):
         """Whether the client is offboarded and waiting for its purge: disabled,
         exported and read-only until then (partitions.offboarding)."""
         return self.offboarding_requested_at is not None
+
+    @property
+    def retention_description(self) -> str:
+        """What happens to the client's history: "Legal hold: <reason>", "<N> days"
+        or "Kept forever" (the admin list and the change page show it)."""
+        if self.legal_hold:
+            return _("Legal hold: %(reason)s") % {"reason": self.legal_hold_reason}
+        if self.retention_days:
+            return ngettext("%(days)s day", "%(days)s days", self.retention_days) % {
+                "days": self.retention_days
+            }
+        return _("Kept forever")
 
     def validate_constraints(self, exclude=None) -> None:
         # name_key is derived from name: when name is invalid (or not being checked),

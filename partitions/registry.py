@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Model, QuerySet
 
@@ -135,3 +136,38 @@ def list_columns() -> list[PartitionContent]:
 def content(key: str) -> PartitionContent | None:
     """The registered kind named `key`, or None if no installed app holds it."""
     return _CONTENTS.get(key)
+
+
+@dataclass(frozen=True)
+class ExpiringRecords:
+    """Records of a client that its retention deletes once they are older than the
+    client's `retention_days`, registered by the app that owns (and deletes) them:
+    contacts registers its emails and activity history. partitions decides which
+    clients and when (partitions.retention); the owner counts and deletes.
+
+    `kinds` are the plural keys the counts are reported under ("activities",
+    "emails"). `count(partition, cutoff)` says how many of each would go;
+    `delete(partition, cutoff, progress)` deletes them in bounded batches, each its
+    own transaction, calls `progress(rows)` after each and returns the counts.
+    """
+
+    key: str
+    kinds: tuple[str, ...]
+    count: Callable[[ClientPartition, datetime], dict[str, int]]
+    delete: Callable[
+        [ClientPartition, datetime, Callable[[int], None] | None], dict[str, int]
+    ]
+
+
+_EXPIRING: dict[str, ExpiringRecords] = {}
+
+
+def register_expiring(records: ExpiringRecords) -> None:
+    """Say that retention deletes these records (from an app's AppConfig.ready()).
+    Registering a key again replaces it, in place."""
+    _EXPIRING[records.key] = records
+
+
+def expiring() -> list[ExpiringRecords]:
+    """Every registered kind of expiring records, in registration order."""
+    return list(_EXPIRING.values())

@@ -91,8 +91,10 @@ def test_offboarding_client_is_read_only(acme, admin_user):
         ClientPartition.objects.filter(pk=acme.pk), enabled=True, actor=admin_user
     )
     assert changed == []
-    acme.legal_hold = True
-    actions.update_client_partition(acme, actor=admin_user, changed=["legal_hold"])
+    acme.legal_hold, acme.legal_hold_reason = True, "Litigation 2026-17"
+    actions.update_client_partition(
+        acme, actor=admin_user, changed=["legal_hold", "legal_hold_reason"]
+    )
     assert ClientPartition.objects.get(pk=acme.pk).legal_hold
     assert Contact.objects.get(pk=contact.pk).first_name != "Changed"
 

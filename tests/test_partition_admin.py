@@ -132,7 +132,15 @@ def test_add_creates_partition_in_own_tenant_with_audit(
 
 def test_add_form_has_name_description_enabled(admin_client):
     form = admin_client.get(ADD).context["adminform"].form
-    assert list(form.fields) == ["name", "description", "enabled"]
+    # The spec's three, then retention and legal hold (issue 13, administrators).
+    assert list(form.fields) == [
+        "name",
+        "description",
+        "enabled",
+        "retention_days",
+        "legal_hold",
+        "legal_hold_reason",
+    ]
     assert form.fields["name"].required
 
 
