@@ -313,3 +313,149 @@ def test_merge_refuses_a_contact_into_itself(tenant, acme, admin_user):
     with pytest.raises(ValidationError):
         actions.merge_contacts(keep, [keep], actor=admin_user)
     assert acme.contacts.count() == 3
+
+
+# ----- the admin --------------------------------------------------------------------
+
+
+def test_move_page_shows_what_follows_and_offers_the_viewers_clients(
+    admin_client, tenant, other_tenant, acme, globex
+):
+    factories.ClientPartitionFactory(tenant=tenant, name="Dormant", enabled=False)
+    factories.ClientPartitionFactory(tenant=other_tenant, name="Elsewhere")
+    ids = list(acme.contacts.values_list("pk", flat=True))
+    response = admin_client.post(
+        CHANGELIST, {"action": "move_to_client", "_selected_action": ids}
+    )
+    assert response.status_code == 200
+    assert "3 contacts will move, and with them 3 emails and 6 activity entries" in (
+        response.text
+    )
+    offered = dict(response.context["form"].fields["target"].choices)
+    assert set(offered.values()) == {"No client", "Acme", "Globex"}
+    assert acme.contacts.count() == 3  # the page moved nothing
+
+
+def test_move_page_moves_on_confirmation(admin_client, acme, globex):
+    ids = list(acme.contacts.values_list("pk", flat=True))
+    response = admin_client.post(
+        CHANGELIST,
+        {
+            "action": "move_to_client",
+            "_selected_action": ids,
+            "post": "yes",
+            "target": globex.pk,
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Moved 3 contacts to Globex" in response.text
+    assert globex.contacts.count() == 5
+
+
+def test_move_page_triages_to_and_from_no_client(admin_client, tenant, acme):
+    stray = factories.ContactFactory(tenant=tenant, partition=None)
+    admin_client.post(
+        CHANGELIST,
+        {
+            "action": "move_to_client",
+            "_selected_action": [stray.pk],
+            "post": "yes",
+            "target": acme.pk,
+        },
+    )
+    stray.refresh_from_db()
+    assert stray.partition == acme
+
+
+def test_a_supervisor_is_offered_only_their_clients_and_no_no_client(
+    tenant, acme, globex
+):
+    factories.ClientPartitionFactory(tenant=tenant, name="Initech")
+    client = factories.signed_in(
+        factories.client_supervisor(tenant, clients=[acme, globex])
+    )
+    ids = list(acme.contacts.values_list("pk", flat=True))
+    response = client.post(
+        CHANGELIST, {"action": "move_to_client", "_selected_action": ids}
+    )
+    offered = dict(response.context["form"].fields["target"].choices)
+    assert set(offered.values()) == {"Acme", "Globex"}
+
+
+def test_merge_action_opens_the_side_by_side_page(admin_client, tenant, acme):
+    keep, other = duplicates(tenant, acme)
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "merge_selected", "_selected_action": [keep.pk, other.pk]},
+    )
+    assert response.status_code == 302
+    page = admin_client.get(response.url)
+    assert page.status_code == 200
+    assert "Manager" in page.text and "Taro" in page.text and "T." in page.text
+
+
+def test_merge_page_merges_the_values_chosen(admin_client, tenant, acme):
+    keep, other = duplicates(tenant, acme)
+    response = admin_client.post(
+        reverse(MERGE),
+        {
+            "ids": f"{keep.pk},{other.pk}",
+            "keep": keep.pk,
+            "field_first_name": other.pk,
+            "field_title": other.pk,
+        },
+    )
+    assert response.status_code == 302
+    keep.refresh_from_db()
+    assert (keep.first_name, keep.title) == ("T.", "Manager")
+    assert not Contact.objects.filter(pk=other.pk).exists()
+
+
+def test_merge_page_refuses_contacts_of_two_clients_with_a_message(
+    admin_client, acme, globex
+):
+    keep, stranger = acme.contacts.first(), globex.contacts.first()
+    response = admin_client.post(
+        reverse(MERGE),
+        {"ids": f"{keep.pk},{stranger.pk}", "keep": keep.pk},
+    )
+    assert response.status_code == 200
+    assert "Only contacts of the same client can be merged." in response.text
+    assert Contact.objects.filter(pk=stranger.pk).exists()
+
+
+def test_merge_page_with_bad_ids_goes_back_to_the_list(admin_client):
+    response = admin_client.get(reverse(MERGE), {"ids": "x,-1,99999999999999999999"})
+    assert response.status_code == 302
+
+
+def test_duplicates_page_lists_contacts_of_one_client_sharing_an_address(
+    admin_client, tenant, acme, globex
+):
+    keep, other = duplicates(tenant, acme)
+    # the same address in another client is another client's person
+    factories.ContactFactory(tenant=tenant, partition=globex, email="taro@example.com")
+    response = admin_client.get(reverse(DUPLICATES))
+    assert response.status_code == 200
+    groups = response.context["groups"]
+    assert [sorted(c.pk for c in g["contacts"]) for g in groups] == [
+        sorted([keep.pk, other.pk])
+    ]
+    assert 'href="' + reverse(MERGE) in response.text
+
+
+def test_duplicates_page_costs_the_same_queries_for_more_groups(
+    admin_client, tenant, acme
+):
+    duplicates(tenant, acme)
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(reverse(DUPLICATES))
+    for n in range(5):
+        factories.ContactFactory.create_batch(
+            2, tenant=tenant, partition=acme, email=f"dup{n}@example.com"
+        )
+    with CaptureQueriesContext(connection) as many:
+        response = admin_client.get(reverse(DUPLICATES))
+    assert len(response.context["groups"]) == 6
+    assert len(many) == len(few)
