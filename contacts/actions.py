@@ -523,14 +523,15 @@ def move_contacts(
         tenant = rows[0].tenant
         target_id = to_partition.pk if to_partition is not None else None
         clients = chosen_clients(actor)
-        if clients is not None and target_id not in clients:
-            target_id = None  # refused below, without locking another client's row
-            to_partition = ClientPartition(pk=0)  # stands for "not available"
+        # A client the actor does not work for (or no client, for a member of
+        # chosen clients) is as if it did not exist: refused without locking it.
+        foreign = clients is not None and target_id not in clients
         # ccadmin/locks.py, rank 3: the clients involved, shared, in key order.
         sources = {row.partition_id for row in rows} - {None}
-        locked = share_client_partitions(sources | ({target_id} - {None}))
-        target = locked.get(target_id) if target_id else None
-        if to_partition is not None:
+        wanted = set() if foreign or target_id is None else {target_id}
+        locked = share_client_partitions(sources | wanted)
+        target = locked.get(target_id) if wanted else None
+        if foreign or to_partition is not None:
             reason = unavailable_target_reason(target, tenant)
             if reason:
                 raise ValidationError({"partition": reason}, code="unavailable")
