@@ -54,6 +54,7 @@ class MoveForm(forms.Form):
         self.fields["target"].choices = choices
 
     def target_partition(self) -> ClientPartition | None:
+        """The client chosen, None for "No client"."""
         value = self.cleaned_data["target"]
         return None if value == NO_CLIENT else self.partitions[value]
 
@@ -65,6 +66,7 @@ class ContactsAcrossClientsAdmin:
     actions = ["move_to_client", "merge_selected"]
 
     def across_urls(self) -> list:
+        """The merge and duplicates pages, behind the admin's sign-in."""
         return [
             *self.extra_page("merge/", self.merge_view),
             *self.extra_page("duplicates/", self.duplicates_view),
