@@ -459,3 +459,55 @@ def test_duplicates_page_costs_the_same_queries_for_more_groups(
         response = admin_client.get(reverse(DUPLICATES))
     assert len(response.context["groups"]) == 6
     assert len(many) == len(few)
+
+
+# ----- locks (PostgreSQL) -----------------------------------------------------------
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_move_waits_for_a_client_being_disabled_and_then_refuses_it():
+    """The target is share-locked (ccadmin/locks.py, rank 3): a move into a client
+    whose row an administrator holds FOR UPDATE, disabling it, waits for that
+    transaction and then sees the client disabled; nothing moves."""
+    import threading
+    import time
+
+    from django.db import connections, transaction
+
+    from partitions.locks import lock_client_partition
+
+    tenant = factories.TenantFactory()
+    actor = factories.administrator(tenant)
+    source = factories.client_with_data(tenant, "Acme", contacts=2)
+    target = factories.ClientPartitionFactory(tenant=tenant, name="Globex")
+    locked, outcome = threading.Event(), {}
+
+    def disable():
+        try:
+            with transaction.atomic():
+                partition = lock_client_partition(target.pk)
+                locked.set()
+                time.sleep(0.5)  # the move starts meanwhile, and must wait
+                partition.enabled = False
+                partition.save()
+        finally:
+            connections.close_all()
+
+    def move():
+        locked.wait(10)
+        try:
+            actions.move_contacts(list(source.contacts.all()), target, actor=actor)
+        except ValidationError as exc:
+            outcome["refused"] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=disable), threading.Thread(target=move)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert "disabled" in str(outcome["refused"])
+    assert source.contacts.count() == 2
+    assert not Email.objects.filter(partition=target).exists()
