@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.contrib.admin.models import ADDITION
+from django.contrib.admin.models import ADDITION, DELETION
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q
@@ -507,3 +507,319 @@ def _delete_rows(window) -> int:
     models' children are DB_CASCADE, so Django collects nothing (a fast delete)."""
     _total, per_model = window.delete()
     return per_model.get(window.model._meta.label, 0)
+
+
+# ----- contacts across clients: move and merge --------------------------------------
+
+# The fields of a contact a merge fills from the others, and offers a choice of.
+MERGED_FIELDS = ("first_name", "last_name", "title", "company", "email", "phone")
+
+
+def unavailable_target_reason(
+    partition: ClientPartition | None, tenant: Tenant
+) -> str | None:
+    """Why contacts may not be moved into `partition` (share-locked by the caller),
+    or None if they may: another tenant's, deleted (or being deleted), disabled, or
+    being offboarded. The one place that decides it, so the offboarding rule of the
+    partition lifecycle (issue 13, built in parallel) is adjusted here alone."""
+    if partition is None or partition.tenant_id != tenant.pk or partition.is_deleting:
+        return _("This client does not exist: it was deleted or is not yours.")
+    if partition.is_offboarding:
+        return _("This client is being offboarded: nothing more is moved into it.")
+    if not partition.enabled:
+        return _("This client is disabled: enable it before moving contacts into it.")
+    return None
+
+
+def frozen_source_reason(partitions) -> str | None:
+    """Why contacts of these clients (share-locked by the caller) may not be moved
+    out or merged, or None: a client being offboarded is read-only until its purge,
+    and one on legal hold keeps its data as it is until an administrator lifts the
+    hold."""
+    for partition in partitions:
+        if partition.is_offboarding:
+            return _(
+                "%(client)s is being offboarded: its contacts are read-only until "
+                "the purge."
+            ) % {"client": partition.name}
+        if partition.legal_hold:
+            return _(
+                "%(client)s is on legal hold (%(reason)s): its contacts stay as "
+                "they are until an administrator lifts the hold."
+            ) % {"client": partition.name, "reason": partition.legal_hold_reason}
+    return None
+
+
+def _contacts_of(actor):
+    """The contacts `actor` may work on: every one for the system (None), else
+    those they see (ccadmin.scoping): a contact they cannot see is refused as if it
+    did not exist."""
+    return Contact.objects.all() if actor is None else Contact.objects.visible_to(actor)
+
+
+def _ids(contacts) -> list[int]:
+    """The primary keys of contacts given as objects, ids or a queryset."""
+    if hasattr(contacts, "values_list"):
+        return list(contacts.order_by().values_list("pk", flat=True))
+    return [getattr(contact, "pk", contact) for contact in contacts]
+
+
+def _refuse(message: str, code: str) -> None:
+    raise ValidationError(message, code=code)
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    """What a move did: the counts its audit entry and its message give."""
+
+    contacts: int
+    emails: int
+    activities: int
+    companies_moved: int
+    companies_kept: tuple[str, ...]
+    unlinked: int
+    target: ClientPartition | None
+
+    def describe(self) -> str:
+        """The move in one or two sentences, for the administrator and the audit."""
+        target = str(self.target) if self.target else _("No client")
+        text = _(
+            "Moved %(contacts)s contacts to %(target)s with %(emails)s emails and "
+            "%(activities)s activity entries; %(companies)s companies followed."
+        ) % {
+            "contacts": self.contacts,
+            "target": target,
+            "emails": self.emails,
+            "activities": self.activities,
+            "companies": self.companies_moved,
+        }
+        if self.companies_kept:
+            text += " " + _(
+                "These companies stay with their client, as some of their contacts "
+                "did not move, and %(unlinked)s moved contacts no longer belong to "
+                "them: %(names)s."
+            ) % {"unlinked": self.unlinked, "names": ", ".join(self.companies_kept)}
+        return text
+
+
+def move_contacts(
+    contacts, to_partition: ClientPartition | None, *, actor
+) -> MoveResult:
+    """Move contacts, with their emails (and those emails' raw sources, which have
+    no client of their own) and their activity history, to another client of their
+    tenant, or to no client (None), as `actor`, in one transaction.
+
+    A company follows when all of its contacts move; otherwise it stays, and the
+    moved contacts lose their link to it (a contact's company is of its own
+    client). Refuses (ValidationError, nothing written) a target that is another
+    tenant's, deleted, disabled or offboarding (unavailable_target_reason), contacts
+    `actor` cannot see or of several tenants, a placeholder contact ("Withheld
+    number": one per client), and, for a member of chosen clients, a target that is
+    not one of their clients (no client included). Set-based: the same number of
+    queries for one contact as for thousands. Audited: a change entry per contact
+    (client before and after) and one entry with the counts on the target.
+    """
+    ids = _ids(contacts)
+    if not ids:
+        _refuse(_("Choose at least one contact to move."), "nothing_to_move")
+    with transaction.atomic():
+        rows = list(
+            _contacts_of(actor)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .select_for_update(of=("self",))
+            .select_related("tenant")
+        )
+        if len(rows) != len(set(ids)):
+            _refuse(_("Some of these contacts do not exist."), "unknown_contacts")
+        tenants = {row.tenant_id for row in rows}
+        if len(tenants) > 1:
+            _refuse(_("Move the contacts of one tenant at a time."), "tenants")
+        if any(row.placeholder for row in rows):
+            _refuse(
+                _(
+                    'A "Withheld number" or "Unknown sender" contact stays with its '
+                    "client."
+                ),
+                "placeholder",
+            )
+        tenant = rows[0].tenant
+        target_id = to_partition.pk if to_partition is not None else None
+        clients = chosen_clients(actor)
+        # A client the actor does not work for (or no client, for a member of
+        # chosen clients) is as if it did not exist: refused without locking it.
+        foreign = clients is not None and target_id not in clients
+        # ccadmin/locks.py, rank 3: the clients involved, shared, in key order.
+        sources = {row.partition_id for row in rows} - {None}
+        wanted = set() if foreign or target_id is None else {target_id}
+        locked = share_client_partitions(sources | wanted)
+        target = locked.get(target_id) if wanted else None
+        reason = frozen_source_reason(
+            locked[pk] for pk in sorted(sources) if pk in locked
+        )
+        if reason:
+            raise ValidationError({"partition": reason}, code="frozen_source")
+        if foreign or to_partition is not None:
+            reason = unavailable_target_reason(target, tenant)
+            if reason:
+                raise ValidationError({"partition": reason}, code="unavailable")
+        result = _move_rows(rows, ids, target)
+        before = [audit.snapshot(row) for row in rows]
+        kept = set(result.pop("kept_company_ids"))
+        for row in rows:
+            row.partition = target
+            if row.company_id in kept:
+                row.company = None
+        outcome = MoveResult(target=target, **result)
+        audit.log_change(actor, rows, before=before)
+        with translation.override(None):
+            audit.log_event(actor, target or tenant, outcome.describe())
+    return outcome
+
+
+def _move_rows(rows: list[Contact], ids: list[int], target) -> dict:
+    """move_contacts' UPDATEs, each one statement whatever the number of rows."""
+    target_id = target.pk if target else None
+    company_ids = {row.company_id for row in rows} - {None}
+    staying = set(
+        Contact.objects.filter(company_id__in=company_ids)
+        .exclude(pk__in=ids)
+        .order_by()
+        .values_list("company_id", flat=True)
+        .distinct()
+    )
+    following = company_ids - staying
+    moved_emails = Email.objects.filter(contact_id__in=ids)
+    activities = Activity.objects.filter(
+        Q(contact_id__in=ids) | Q(email__contact_id__in=ids)
+    )
+    counts = {
+        "activities": activities.update(partition_id=target_id),
+        "emails": moved_emails.update(partition_id=target_id),
+        "companies_moved": Company.objects.filter(pk__in=following).update(
+            partition_id=target_id
+        ),
+        "unlinked": Contact.objects.filter(pk__in=ids, company_id__in=staying).update(
+            company=None
+        ),
+    }
+    Contact.objects.filter(pk__in=ids).update(partition_id=target_id)
+    kept_names = sorted(
+        Company.objects.filter(pk__in=staying).values_list("name", flat=True)
+    )
+    return {
+        **counts,
+        "contacts": len(rows),
+        "companies_kept": tuple(kept_names),
+        "kept_company_ids": staying,
+    }
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What a merge did: the contact kept, the ids merged into it, the fields
+    filled or chosen, and the emails and activity entries moved onto it."""
+
+    keep: Contact
+    merged_ids: tuple[int, ...]
+    filled: tuple[str, ...]
+    emails: int
+    activities: int
+
+    def describe(self) -> str:
+        """The merge in one sentence, for the administrator and the audit."""
+        return _(
+            "Merged contacts %(ids)s into this one, with %(emails)s emails and "
+            "%(activities)s activity entries; fields taken from them: %(fields)s."
+        ) % {
+            "ids": ", ".join(f"#{pk}" for pk in self.merged_ids),
+            "emails": self.emails,
+            "activities": self.activities,
+            "fields": ", ".join(audit.field_labels(Contact, self.filled)) or "—",
+        }
+
+
+def merge_contacts(
+    keep: Contact, others, *, actor, chosen: dict[str, int] | None = None
+) -> MergeResult:
+    """Merge duplicates of one person into `keep`, as `actor`, in one transaction:
+    the others' emails and activity history move onto `keep`, `keep`'s empty
+    fields are filled from the others (the first one that has a value), and the
+    others are deleted.
+
+    `chosen` (the admin's side-by-side page) maps a field (MERGED_FIELDS) to the id
+    of the contact whose value is kept, empty or not. Refuses (ValidationError,
+    nothing written) others of another client or tenant than `keep`'s, contacts
+    `actor` cannot see, `keep` among the others, and placeholder contacts. Audited:
+    `keep`'s change (values before and after), an entry on it naming the merged ids
+    and the fields taken, and a deletion entry for each of the others.
+    """
+    other_ids = _ids(others)
+    if not other_ids:
+        _refuse(_("Choose at least two contacts to merge."), "nothing_to_merge")
+    if keep.pk in other_ids:
+        _refuse(_("A contact cannot be merged into itself."), "into_itself")
+    with transaction.atomic():
+        if keep.partition_id:
+            # ccadmin/locks.py, rank 3: the client stays while its contacts merge.
+            client = share_client_partitions([keep.partition_id]).get(keep.partition_id)
+            if reason := frozen_source_reason([client] if client else []):
+                _refuse(reason, "frozen_source")
+        rows = {
+            row.pk: row
+            for row in _contacts_of(actor)
+            .filter(pk__in=[keep.pk, *other_ids])
+            .order_by("pk")
+            .select_for_update(of=("self",))
+        }
+        if len(rows) != len({keep.pk, *other_ids}):
+            _refuse(_("Some of these contacts do not exist."), "unknown_contacts")
+        kept = rows[keep.pk]
+        merged = [rows[pk] for pk in other_ids]
+        if any(
+            (row.tenant_id, row.partition_id) != (kept.tenant_id, kept.partition_id)
+            for row in merged
+        ):
+            _refuse(
+                _("Only contacts of the same client can be merged."), "other_client"
+            )
+        if any(row.placeholder for row in rows.values()):
+            _refuse(
+                _('A "Withheld number" or "Unknown sender" contact cannot be merged.'),
+                "placeholder",
+            )
+        before = audit.snapshot(kept)
+        filled = _take_values(kept, merged, rows, chosen or {})
+        kept.full_clean()
+        emails = Email.objects.filter(contact_id__in=other_ids).update(contact=kept)
+        activities = Activity.objects.filter(contact_id__in=other_ids).update(
+            contact=kept
+        )
+        result = MergeResult(kept, tuple(other_ids), filled, emails, activities)
+        with translation.override(None):
+            message = result.describe()
+            gone = _("Merged into contact #%(id)s.") % {"id": kept.pk}
+        audit.record_each(actor, [(row, gone) for row in merged], DELETION)
+        Contact.objects.filter(pk__in=other_ids).delete()
+        kept.save()
+        audit.log_change(actor, [kept], before=before)
+        audit.log_event(actor, kept, message)
+    return result
+
+
+def _take_values(kept: Contact, merged: list[Contact], rows: dict, chosen) -> tuple:
+    """Set on `kept` the values chosen, then fill its empty fields from the first of
+    `merged` that has one; return the names of the fields that changed."""
+    changed = []
+    for name in MERGED_FIELDS:
+        attname = Contact._meta.get_field(name).attname
+        source = rows.get(chosen.get(name))
+        if source is None:
+            if getattr(kept, attname):
+                continue
+            source = next((row for row in merged if getattr(row, attname)), None)
+        if source is None or getattr(source, attname) == getattr(kept, attname):
+            continue
+        setattr(kept, attname, getattr(source, attname))
+        changed.append(name)
+    return tuple(changed)

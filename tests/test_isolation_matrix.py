@@ -253,6 +253,8 @@ ACTIONS = [
     ("delete_selected", "gatewaytoken"),
     ("delete_selected", "company"),
     ("delete_selected", "contact"),
+    ("move_to_client", "contact"),
+    ("merge_selected", "contact"),
     ("delete_selected", "email"),
     ("delete_selected", "activity"),
     ("deactivate", "membership"),
@@ -281,6 +283,60 @@ def test_admin_action_on_other_tenants_object_changes_nothing(
     assert response.status_code == 200
     assert_no_foreign_data(response.text)
     assert state_of(foreign) == before
+
+
+# ----- contacts across clients: move, merge, possible duplicates (issue 14) -------
+
+
+def test_moving_own_contacts_into_a_foreign_client_is_refused(
+    admin_client, own, foreign
+):
+    before = state_of(foreign)
+    mine = list(own.contacts.values_list("pk", flat=True))
+    response = admin_client.post(
+        reverse("admin:contacts_contact_changelist"),
+        {
+            "action": "move_to_client",
+            "_selected_action": mine,
+            "post": "yes",
+            "target": foreign["clientpartition"].pk,
+        },
+    )
+    assert response.status_code == 200
+    assert "target" in response.context["form"].errors
+    assert own.contacts.count() == len(mine)
+    assert_no_foreign_data(response.text)
+    assert state_of(foreign) == before
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_merge_page_neither_shows_nor_merges_a_foreign_contact(
+    admin_client, own, foreign, method
+):
+    before = state_of(foreign)
+    mine = own.contacts.first()
+    ids = f"{mine.pk},{foreign['contact'].pk}"
+    url = reverse("admin:contacts_contact_merge")
+    data = {"ids": ids, "keep": mine.pk, "field_first_name": foreign["contact"].pk}
+    response = getattr(admin_client, method.lower())(url, data, follow=True)
+    assert response.status_code == 200
+    assert_no_foreign_data(response.text)
+    assert state_of(foreign) == before
+    assert Contact.objects.filter(pk=mine.pk).exists()
+
+
+def test_duplicates_page_shows_no_foreign_duplicates(admin_client, own, foreign):
+    contact = foreign["contact"]
+    factories.ContactFactory(
+        tenant=contact.tenant,
+        partition=contact.partition,
+        first_name=MARKER,
+        email=contact.email,
+    )
+    response = admin_client.get(reverse("admin:contacts_contact_duplicates"))
+    assert response.status_code == 200
+    assert response.context["groups"] == []
+    assert_no_foreign_data(response.text)
 
 
 # Every foreign key an autocomplete could be asked about, (app, model, field): each

@@ -120,6 +120,8 @@ AGENT_ADMIN_URLS = {
     ),
     "contact-list": lambda p: reverse("admin:contacts_contact_changelist"),
     "contact-import": lambda p: reverse("admin:contacts_contact_import"),
+    "contact-merge": lambda p: reverse("admin:contacts_contact_merge"),
+    "contact-duplicates": lambda p: reverse("admin:contacts_contact_duplicates"),
     "service-list": lambda p: reverse("admin:services_service_changelist"),
     "token-list": lambda p: reverse("admin:services_gatewaytoken_changelist"),
     "audit-trail": lambda p: reverse("admin:ccadmin_auditentry_changelist"),
@@ -209,6 +211,26 @@ def _csrf_cases(partition):
             {"file": SimpleUploadedFile("c.csv", b"first name\nForged\n")},
         ),
         "agent-new-contact": (reverse("agent:new_contact"), {"first_name": "Forged"}),
+        "contact-move-action": (
+            reverse("admin:contacts_contact_changelist"),
+            {
+                "action": "move_to_client",
+                "_selected_action": list(
+                    partition.contacts.values_list("pk", flat=True)
+                ),
+                "post": "yes",
+                "target": "none",
+            },
+        ),
+        "contact-merge": (
+            reverse("admin:contacts_contact_merge"),
+            {
+                "ids": ",".join(
+                    str(pk) for pk in partition.contacts.values_list("pk", flat=True)
+                ),
+                "keep": partition.contacts.first().pk,
+            },
+        ),
         "partition-export": (
             reverse("admin:partitions_clientpartition_export", args=[partition.pk]),
             {},
@@ -225,6 +247,8 @@ CSRF_CASES = [
     "contact-import",
     "agent-new-contact",
     "partition-export",
+    "contact-move-action",
+    "contact-merge",
 ]
 
 
@@ -246,6 +270,52 @@ def test_post_without_csrf_token_is_refused(tenant, admin_user, case):
         Contact.objects.count(),
         LogEntry.objects.count(),
     ) == before
+
+
+def contact_viewer(tenant, level: str, partition):
+    """A staff member who may only view contacts: of the whole tenant, or of
+    `partition` only (a client supervisor stripped of their other permissions)."""
+    if level == "tenant":
+        user = factories.administrator(tenant)
+    else:
+        user = factories.client_supervisor(tenant, clients=[partition])
+    user.groups.clear()
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="contacts", codename="view_contact"
+        )
+    )
+    return user
+
+
+@pytest.mark.parametrize("level", ["tenant", "client"])
+def test_viewers_of_contacts_neither_move_nor_merge(tenant, level):
+    """Moving needs the change permission on contacts, merging change and delete:
+    a viewer is offered neither action, and their forged posts change nothing."""
+    partition = factories.client_with_data(tenant, "Acme", contacts=2)
+    other = factories.ClientPartitionFactory(tenant=tenant, name="Globex")
+    client = signed_in(contact_viewer(tenant, level, partition))
+    changelist = reverse("admin:contacts_contact_changelist")
+    listing = client.get(changelist)
+    assert listing.status_code == 200
+    assert not {"move_to_client", "merge_selected"} & offered_actions(listing)
+    ids = list(partition.contacts.values_list("pk", flat=True))
+    before = list(Contact.objects.values()), LogEntry.objects.count()
+    client.post(
+        changelist,
+        {
+            "action": "move_to_client",
+            "_selected_action": ids,
+            "post": "yes",
+            "target": other.pk,
+        },
+    )
+    merge = client.post(
+        reverse("admin:contacts_contact_merge"),
+        {"ids": ",".join(map(str, ids)), "keep": ids[0]},
+    )
+    assert merge.status_code == 403
+    assert (list(Contact.objects.values()), LogEntry.objects.count()) == before
 
 
 @pytest.mark.parametrize("query", ["", "?post=yes"], ids=["plain", "with-post-yes"])
