@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from ccadmin.admin_base import TenantScopedAdmin, Writers
 from ccadmin.paginators import CappedCountPaginator
 from contacts import actions, email_downloads
+from contacts.data_subject_admin import DataSubjectPages
 from contacts.import_forms import ContactImportForm
 from contacts.imports import ContactImportError, import_contacts
 from contacts.models import Activity, Company, Contact, Email, EmailSource
@@ -52,8 +53,9 @@ class CompanyAdmin(LargeListAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(LargeListAdmin):
-    """A tenant's contacts, with or without a BPO client."""
+class ContactAdmin(DataSubjectPages, LargeListAdmin):
+    """A tenant's contacts, with or without a BPO client; a contact's page offers
+    a data subject's export and erasure (contacts.data_subject_admin)."""
 
     list_display = ["__str__", "email", "phone", "company", "partition"]
     list_filter = [PARTITION_FILTER]
@@ -77,7 +79,11 @@ class ContactAdmin(LargeListAdmin):
     )
 
     def get_urls(self):
-        return [*self.extra_page("import/", self.import_view), *super().get_urls()]
+        return [
+            *self.extra_page("import/", self.import_view),
+            *self.data_subject_urls(),
+            *super().get_urls(),
+        ]
 
     def import_view(self, request):
         """ "Import contacts": the same import as `manage.py import_contacts`, into

@@ -41,6 +41,9 @@ PERMISSIONS = {
 class Command(ContactCenterCommand):
     """Export or erase everything a tenant holds of one person."""
 
+    # Tests hand the operator's answer in (call_command(..., stdin=...)).
+    stealth_options = ("stdin",)
+
     help = gettext_lazy(
         "A data subject's requests: export (access, portability) or erase "
         "everything the tenant holds of a person named by an email address or a "
