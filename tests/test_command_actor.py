@@ -227,7 +227,7 @@ def test_help_of_every_command_and_subcommand_formats(name, language):
             if hasattr(action, "_choices_actions"):  # the subcommands' parsers
                 texts += [sub.format_help() for sub in action.choices.values()]
     assert all(text.startswith("usage: manage.py") for text in texts)
-    assert len(texts) == (7 if name == "partitions" else 1)
+    assert len(texts) == {"partitions": 7, "data_subject": 3}.get(name, 1)
 
 
 @pytest.mark.parametrize(
