@@ -6,7 +6,9 @@ from django.contrib.auth.models import AnonymousUser
 
 from ccadmin import audit
 from ccadmin.models import AuditEntry, Membership
-from contacts.models import Activity, Company, Contact, Email
+from contacts import actions
+from contacts.data_subject import subject_of
+from contacts.models import Activity, Company, Contact, Email, ErasureCertificate
 from partitions.models import ClientPartition
 from services.models import GatewayToken, Service
 from tests import factories
@@ -21,6 +23,7 @@ SCOPED_MODELS = [
     Activity,
     Membership,
     AuditEntry,
+    ErasureCertificate,
 ]
 
 
@@ -34,6 +37,11 @@ def rows(tenant, other_tenant):
         factories.gateway_token(owner)
         actor = factories.administrator(owner)
         audit.log_addition(actor, partition)
+        # A person erased at their request leaves a certificate.
+        factories.ContactFactory(tenant=owner, email="erased@example.jp")
+        actions.erase_data_subject(
+            subject_of(owner, email="erased@example.jp"), actor=None
+        )
         made[owner.pk] = partition
     return made
 
