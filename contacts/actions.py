@@ -45,6 +45,7 @@ from contacts.models import (
     ErasureCertificate,
     is_cjk,
 )
+from contacts.phones import written_forms
 from partitions.locks import share_client_partitions
 from partitions.models import ClientPartition
 
@@ -447,7 +448,8 @@ def erase_data_subject(subject: Subject, *, actor) -> ErasureCertificate:
         contacts = list(Contact.objects.filter(pk__in=records.contact_ids))
         words = {subject.identifier}
         for contact in contacts:
-            words.update({contact.email, contact.phone, str(contact)})
+            words.update({contact.email, str(contact)})
+            words.update(written_forms(contact.phone, contact.phone_region()))
             words.add(f"{contact.first_name} {contact.last_name}".strip())
             words.add(f"{contact.last_name} {contact.first_name}".strip())
         audit.scrub(

@@ -143,10 +143,16 @@ class SubjectRecords:
 
     def describe(self) -> str:
         """The counts in one sentence, for confirmations and the audit trail."""
-        return _(
-            "%(contacts)s contacts, %(emails)s emails (%(email_sources)s original "
-            "messages), %(activities)s activity entries"
-        ) % {key: f"{value:,}" for key, value in self.counts.items()}
+        return describe_counts(self.counts)
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """Rows per kind (contacts, emails, email_sources, activities) in one
+    sentence: "2 contacts, 3 emails (1 original messages), 5 activity entries"."""
+    return _(
+        "%(contacts)s contacts, %(emails)s emails (%(email_sources)s original "
+        "messages), %(activities)s activity entries"
+    ) % {key: f"{value:,}" for key, value in counts.items()}
 
 
 def records_of(subject: Subject, *, for_update: bool = False) -> SubjectRecords:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from contacts import actions
 from contacts.data_subject import (
     DataSubjectRefused,
+    describe_counts,
     export_filename,
     export_subject,
     legal_hold_refusal,
@@ -93,7 +94,10 @@ class DataSubjectPages:
                         "Erased the person's data: %(counts)s. Erasure certificate "
                         "%(number)s."
                     )
-                    % {"counts": records.describe(), "number": certificate.pk},
+                    % {
+                        "counts": describe_counts(certificate.counts()),
+                        "number": certificate.pk,
+                    },
                     messages.SUCCESS,
                 )
                 info = f"{self.opts.app_label}_{self.opts.model_name}"

@@ -542,6 +542,15 @@ class ErasureCertificate(models.Model):
         # Never the identifier, nor a name: this is what the audit trail shows.
         return _("Erasure certificate %(number)s") % {"number": self.pk or "-"}
 
+    def counts(self) -> dict[str, int]:
+        """Rows erased per kind, keyed as a subject's records count them."""
+        return {
+            "contacts": self.contacts,
+            "emails": self.emails,
+            "email_sources": self.email_sources,
+            "activities": self.activities,
+        }
+
     @staticmethod
     def hash_identifier(kind: str, identifier: str, salt: str, secret=None) -> str:
         """The keyed, salted hash of an identifier in stored form (see the class)."""

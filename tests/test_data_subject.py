@@ -406,6 +406,7 @@ def test_erasure_scrubs_the_audit_trail_and_is_audited_without_the_identifier(
     # An entry about something else that names the person.
     acme = taro["acme"].partition
     audit.log_event(admin_user, acme, f"Called back Taro Yamada at {EMAIL} today")
+    audit.log_event(admin_user, acme, "Left a message on 090-1111-2222")
     # Another tenant's entry naming their own Taro Yamada: not this tenant's to touch.
     theirs = audit.log_event(None, other_tenant, "Taro Yamada called")
     unrelated = audit.log_event(admin_user, acme, "Renamed the queue")
@@ -431,6 +432,7 @@ def test_erasure_scrubs_the_audit_trail_and_is_audited_without_the_identifier(
     assert LogEntry.objects.get(pk=unrelated.pk).change_message == "Renamed the queue"
     called = LogEntry.objects.filter(change_message__startswith="Called back").get()
     assert called.change_message == "Called back [erased] at [erased] today"
+    assert LogEntry.objects.filter(change_message="Left a message on [erased]").exists()
     last = LogEntry.objects.order_by("-pk").first()
     assert last.content_type.model == "erasurecertificate"
     assert "Erased a data subject's data (found by email address)" in (
@@ -648,9 +650,16 @@ def test_admin_export_post_downloads_the_zip(admin_client, taro):
 
 
 def test_admin_erase_post_erases_and_leaves_a_certificate(admin_client, taro):
-    response = admin_client.post(page(taro["acme"], "erase"), {"by": "email"})
+    response = admin_client.post(
+        page(taro["acme"], "erase"), {"by": "email"}, follow=True
+    )
 
-    assert response.status_code == 302
+    assert response.redirect_chain[-1][0] == reverse(
+        "admin:contacts_contact_changelist"
+    )
+    assert "Erased the person’s data: 2 contacts, 2 emails" in response.text or (
+        "Erased the person&#x27;s data: 2 contacts, 2 emails" in response.text
+    )
     assert not Contact.objects.filter(email=EMAIL, tenant=taro["acme"].tenant).exists()
     assert ErasureCertificate.objects.get().contacts == 2
 
