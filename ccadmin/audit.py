@@ -21,6 +21,7 @@ works for chosen clients reads only those clients' entries.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -275,3 +276,87 @@ def register_entry_link(find) -> None:
 def entry_links(entry: LogEntry) -> list[tuple[str, str]]:
     """The (url, label) of each document linked to `entry` (ENTRY_LINKS)."""
     return [link for find in ENTRY_LINKS if (link := find(entry)) is not None]
+
+
+# What an erased person's name, address or number reads as in the audit trail.
+ERASED = "[erased]"
+
+
+def scrub(
+    tenant_id: int,
+    objects: Iterable[tuple[type[models.Model], Iterable[int]]],
+    words: Iterable[str],
+) -> int:
+    """Remove a person from a tenant's audit trail (an erasure at their request):
+    entries about `objects` (model, ids) lose their object name and the values
+    their changes recorded (the field names stay), and every entry of the tenant
+    whose object name or message holds one of `words` (their name, address, number;
+    case-insensitive) has each occurrence replaced with ERASED. The entries
+    themselves stay: that something was done, when and by whom is the contact
+    center's record. Returns how many entries changed.
+    """
+    about = models.Q()
+    about_keys: set[tuple[int, str]] = set()
+    for model, ids in objects:
+        keys = [str(pk) for pk in ids]
+        if keys:
+            content_type = ContentType.objects.get_for_model(
+                model, for_concrete_model=False
+            )
+            about |= models.Q(content_type_id=content_type.id, object_id__in=keys)
+            about_keys.update((content_type.id, key) for key in keys)
+    # Short words (initials) would blank unrelated entries; longest first, so a full
+    # name goes before a part of it.
+    words = sorted({w for w in words if len(w.strip()) >= 3}, key=len, reverse=True)
+    # As written inside a JSON change message too (quotes and backslashes escaped).
+    variants = sorted(
+        {form for w in words for form in (w, json.dumps(w)[1:-1])},
+        key=len,
+        reverse=True,
+    )
+    mention = models.Q()
+    for word in variants:
+        mention |= models.Q(object_repr__icontains=word) | models.Q(
+            change_message__icontains=word
+        )
+    if not about and not mention:
+        return 0
+    entries = list(
+        LogEntry.objects.filter(audit_scope__tenant_id=tenant_id).filter(
+            about | mention
+        )
+    )
+    pattern = (
+        re.compile("|".join(re.escape(w) for w in variants), re.IGNORECASE)
+        if variants
+        else None
+    )
+    for entry in entries:
+        if (entry.content_type_id, entry.object_id) in about_keys:
+            entry.object_repr = ERASED
+            entry.change_message = _without_values(entry.change_message)
+        if pattern is not None:
+            entry.object_repr = pattern.sub(ERASED, entry.object_repr)
+            entry.change_message = pattern.sub(ERASED, entry.change_message)
+    LogEntry.objects.bulk_update(entries, ["object_repr", "change_message"])
+    return len(entries)
+
+
+def _without_values(message: str) -> str:
+    """A change message without the values it recorded: the admin's JSON list keeps
+    its field names (History still reads "Changed Email."), text becomes ERASED."""
+    try:
+        data = json.loads(message)
+    except ValueError:
+        return ERASED if message else message
+    if not isinstance(data, list):
+        return ERASED
+    kept = []
+    for item in data:
+        if isinstance(item, dict) and isinstance(item.get("changed"), dict):
+            kept.append({"changed": {"fields": item["changed"].get("fields", [])}})
+        elif isinstance(item, dict) and set(item) <= {"added", "deleted"}:
+            kept.append({key: {} for key in item})
+        else:
+            kept.append(ERASED)
+    return _encode(kept)

@@ -13,6 +13,7 @@ contact only into an enabled one, and only into one they work for
 partition row, not in the views.
 """
 
+import secrets
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,15 +22,31 @@ from django.contrib.admin.models import ADDITION, DELETION
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ccadmin import audit, writes
 from ccadmin.bulk import insert_all
+from ccadmin.cli import system_user
 from ccadmin.locks import lock_senders, sender_lock_key
 from ccadmin.models import Tenant
 from ccadmin.tenancy import chosen_clients
-from contacts.models import Activity, Company, Contact, Email, EmailSource, is_cjk
+from contacts.data_subject import (
+    DataSubjectRefused,
+    Subject,
+    check_request,
+    records_of,
+)
+from contacts.models import (
+    Activity,
+    Company,
+    Contact,
+    Email,
+    EmailSource,
+    ErasureCertificate,
+    is_cjk,
+)
+from contacts.phones import written_forms
 from partitions.locks import share_client_partitions
 from partitions.models import ClientPartition
 
@@ -823,3 +840,75 @@ def _take_values(kept: Contact, merged: list[Contact], rows: dict, chosen) -> tu
         setattr(kept, attname, getattr(source, attname))
         changed.append(name)
     return tuple(changed)
+
+
+# ----- a data subject's erasure (GDPR Art. 17) --------------------------------------
+
+
+def erase_data_subject(subject: Subject, *, actor) -> ErasureCertificate:
+    """Erase everything the tenant holds of a data subject (contacts.data_subject:
+    their contacts in every client and in none, those contacts' emails with their
+    original messages, and the activity history of both), in one transaction, and
+    leave an ErasureCertificate with the counts and a keyed, salted hash of the
+    identifier, never the identifier.
+
+    The subject's name, address and number are also taken out of the tenant's
+    earlier audit trail entries (ccadmin.audit.scrub). The erasure is audited once,
+    on the certificate, in words that hold none of them; the contacts' deletions
+    are not audited one by one, which would write the name again.
+
+    Raises DataSubjectRefused (legal hold, a client `actor` does not work for,
+    nothing to erase); nothing is changed then.
+    """
+    with transaction.atomic():
+        records = records_of(subject, for_update=True)
+        # ccadmin/locks.py, rank 3: the clients involved, shared, so that a legal
+        # hold placed meanwhile waits for this erasure or this one for it (and then
+        # sees it).
+        share_client_partitions(records.partition_ids)
+        check_request(records, actor)
+        if not records.contact_ids:
+            raise DataSubjectRefused(
+                _("No contact of this tenant has that %(kind)s: nothing to erase.")
+                % {"kind": subject.describe_kind()}
+            )
+        contacts = list(Contact.objects.filter(pk__in=records.contact_ids))
+        words = {subject.identifier}
+        for contact in contacts:
+            words.update({contact.email, str(contact)})
+            words.update(written_forms(contact.phone, contact.phone_region()))
+            words.add(f"{contact.first_name} {contact.last_name}".strip())
+            words.add(f"{contact.last_name} {contact.first_name}".strip())
+        audit.scrub(
+            subject.tenant.pk,
+            [
+                (Contact, records.contact_ids),
+                (Email, records.email_ids),
+                (Activity, records.activity_ids),
+            ],
+            words,
+        )
+        # The database deletes the emails (and their sources) and the activity
+        # entries with their contacts (DB_CASCADE); the counts were read above,
+        # under the contacts' locks.
+        Contact.objects.filter(pk__in=records.contact_ids).delete()
+        salt = secrets.token_hex(16)
+        certificate = ErasureCertificate.objects.create(
+            tenant=subject.tenant,
+            erased_at=timezone.now(),
+            erased_by=(actor or system_user()).get_username(),
+            identifier_kind=subject.kind,
+            salt=salt,
+            identifier_hash=ErasureCertificate.hash_identifier(
+                subject.kind, subject.identifier, salt
+            ),
+            client_partition_ids=records.partition_ids,
+            **records.counts,
+        )
+        audit.log_event(
+            actor,
+            certificate,
+            _("Erased a data subject's data (found by %(kind)s): %(counts)s")
+            % {"kind": subject.describe_kind(), "counts": records.describe()},
+        )
+    return certificate

@@ -20,6 +20,7 @@ from ccadmin.admin_base import TenantScopedAdmin, Writers
 from ccadmin.paginators import CappedCountPaginator
 from contacts import actions, email_downloads
 from contacts.admin_across import ContactsAcrossClientsAdmin
+from contacts.data_subject_admin import DataSubjectPages
 from contacts.import_forms import ContactImportForm
 from contacts.imports import ContactImportError, import_contacts
 from contacts.models import Activity, Company, Contact, Email, EmailSource
@@ -53,9 +54,10 @@ class CompanyAdmin(LargeListAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(ContactsAcrossClientsAdmin, LargeListAdmin):
+class ContactAdmin(ContactsAcrossClientsAdmin, DataSubjectPages, LargeListAdmin):
     """A tenant's contacts, with or without a BPO client; moved between clients
-    and merged from the list (contacts.admin_across)."""
+    and merged from the list (contacts.admin_across); a contact's page offers a
+    data subject's export and erasure (contacts.data_subject_admin)."""
 
     list_display = ["__str__", "email", "phone", "company", "partition"]
     list_filter = [PARTITION_FILTER]
@@ -82,6 +84,7 @@ class ContactAdmin(ContactsAcrossClientsAdmin, LargeListAdmin):
         return [
             *self.extra_page("import/", self.import_view),
             *self.across_urls(),
+            *self.data_subject_urls(),
             *super().get_urls(),
         ]
 

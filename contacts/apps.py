@@ -21,10 +21,11 @@ class ContactsConfig(AppConfig):
             grant,
         )
         from ccadmin.sites import menu_group
+        from contacts.actions import delete_expired_history
         from contacts.partition_data import register_partition_data, register_retention
 
         register_partition_data()
-        register_retention()
+        register_retention(delete_expired_history)
         # Shown beside client partitions, as the product's menu does.
         menu_group("contacts", under="partitions")
         for model in ("company", "contact", "email", "activity"):

@@ -475,3 +475,104 @@ class Activity(PartitionedRecord):
     def normalize(self) -> None:
         """The summary trimmed."""
         self.summary = (self.summary or "").strip()
+
+
+class ErasureCertificateQuerySet(TenantScopedQuerySet):
+    """Certificates of erasure belong to the contact center, not to one client: a
+    subject may have had records in several, so only members of every client see
+    them."""
+
+    client_field = None  # ccadmin.scoping.NO_CLIENT
+
+
+class ErasureCertificate(models.Model):
+    """The contact center's proof that a data subject's personal data was erased at
+    their request (GDPR Art. 17): when, by whom, and how many contacts, emails and
+    activity entries went, in which clients (by id).
+
+    It never holds the identifier the request named (email address or phone), only
+    `identifier_hash`: HMAC-SHA256 of the identifier in stored form, keyed with
+    SECRET_KEY and a random salt of this certificate (django.utils.crypto.
+    salted_hmac). Why both: with the salt alone, someone who reads the database
+    could try every phone number of a country (about 10^10) against the hash in
+    minutes; with SECRET_KEY alone, two erasures of one person would carry the same
+    hash and could be linked. So whoever holds both the identifier and the
+    application's key (the contact center, answering "did you erase me?") can check
+    a certificate (`matches`), and nobody else learns anything from it.
+    """
+
+    class Kind(models.TextChoices):
+        """What identified the subject."""
+
+        EMAIL = "email", _("Email address")
+        PHONE = "phone", _("Phone number")
+
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.DB_CASCADE,
+        related_name="+",
+        verbose_name=_("tenant"),
+    )
+    erased_at = models.DateTimeField(_("erased at"))
+    # The user's name, not a key: the certificate outlives the account.
+    erased_by = models.CharField(_("erased by"), max_length=150)
+    identifier_kind = models.CharField(
+        _("identified by"), max_length=10, choices=Kind.choices
+    )
+    salt = models.CharField(_("salt"), max_length=64)
+    identifier_hash = models.CharField(_("identifier hash"), max_length=64)
+    contacts = models.PositiveIntegerField(_("contacts"))
+    emails = models.PositiveIntegerField(_("emails"))
+    email_sources = models.PositiveIntegerField(_("original messages"))
+    activities = models.PositiveIntegerField(_("activity entries"))
+    client_partition_ids = models.JSONField(
+        _("client partitions"),
+        default=list,
+        help_text=_("The ids of the clients the erased records belonged to."),
+    )
+
+    objects = ErasureCertificateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-erased_at", "-id"]
+        verbose_name = _("erasure certificate")
+        verbose_name_plural = _("erasure certificates")
+
+    def __str__(self) -> str:
+        # Never the identifier, nor a name: this is what the audit trail shows.
+        return _("Erasure certificate %(number)s") % {"number": self.pk or "-"}
+
+    def counts(self) -> dict[str, int]:
+        """Rows erased per kind, keyed as a subject's records count them."""
+        return {
+            "contacts": self.contacts,
+            "emails": self.emails,
+            "email_sources": self.email_sources,
+            "activities": self.activities,
+        }
+
+    @staticmethod
+    def hash_identifier(kind: str, identifier: str, salt: str, secret=None) -> str:
+        """The keyed, salted hash of an identifier in stored form (see the class)."""
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            f"ccadmin.erasure.{salt}",
+            f"{kind}:{identifier}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def matches(self, kind: str, identifier: str) -> bool:
+        """Whether this certificate is about `identifier` (in stored form), checked
+        with SECRET_KEY and, after a key rotation, each of SECRET_KEY_FALLBACKS."""
+        from django.conf import settings
+        from django.utils.crypto import constant_time_compare
+
+        if kind != self.identifier_kind:
+            return False
+        for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]:
+            digest = self.hash_identifier(kind, identifier, self.salt, secret)
+            if constant_time_compare(digest, self.identifier_hash):
+                return True
+        return False

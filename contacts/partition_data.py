@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from django.db.models import Q
 
-from contacts.actions import delete_expired_history
 from contacts.models import Activity, Company, Contact, Email, EmailSource
 from partitions.models import ClientPartition
 from partitions.registry import (
@@ -138,9 +137,11 @@ def expired_history_counts(partition: ClientPartition, cutoff) -> dict[str, int]
     return {"activities": activities.count(), "emails": emails.count()}
 
 
-def register_retention() -> None:
+def register_retention(delete_expired_history) -> None:
     """Let retention (partitions.retention) delete the client's old emails and
-    activity history, through contacts.actions."""
+    activity history, through contacts.actions.delete_expired_history (given by the
+    app's ready(): contacts.actions reads this module's export tables, so this
+    module does not import it back)."""
     register_expiring(
         ExpiringRecords(
             key="history",

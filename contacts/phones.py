@@ -126,3 +126,24 @@ def search_forms(word: str, region: str | None = None) -> list[str]:
         code = phonenumbers.country_code_for_region(region)
         forms.append(f"+{code}{compact[len(prefix) :]}")
     return list(dict.fromkeys(forms))
+
+
+def written_forms(stored: str, region: str | None = None) -> list[str]:
+    """The ways a stored phone (E.164) is commonly written: as stored, in
+    international and national format, and its national digits ("+819011112222",
+    "+81 90-1111-2222", "090-1111-2222", "09011112222"), for finding it in free
+    text (an erasure removes it from the audit trail's messages)."""
+    try:
+        parsed = phonenumbers.parse(stored, (region or default_region()).upper())
+    except phonenumbers.NumberParseException:
+        return [stored] if stored else []
+    formats = phonenumbers.PhoneNumberFormat
+    national = phonenumbers.format_number(parsed, formats.NATIONAL)
+    forms = [
+        stored,
+        phonenumbers.format_number(parsed, formats.E164),
+        phonenumbers.format_number(parsed, formats.INTERNATIONAL),
+        national,
+        re.sub(r"\D", "", national),
+    ]
+    return list(dict.fromkeys(form for form in forms if form))

@@ -384,6 +384,47 @@ def test_export_of_other_tenants_partition_is_not_found_and_not_audited(
     assert LogEntry.objects.count() == entries
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("step", ["export", "erase"])
+def test_data_subject_pages_of_other_tenants_contact_are_not_found(
+    admin_client, own, foreign, step, method
+):
+    entries = LogEntry.objects.count()
+    before = state_of(foreign)
+    url = reverse(
+        f"admin:contacts_contact_subject_{step}", args=[foreign["contact"].pk]
+    )
+    response = getattr(admin_client, method.lower())(url, {"by": "email"})
+    assert response.status_code == 404
+    assert_no_foreign_data(response.text)
+    assert state_of(foreign) == before
+    assert LogEntry.objects.count() == entries
+
+
+def test_data_subject_of_own_contact_never_counts_or_shows_foreign_records(
+    level, admin_client, own, foreign
+):
+    """Tenant level: a person with the same address in tenant B is another person.
+    Client level: a supervisor whose subject also has records in another client is
+    refused, without the other client's name, and nothing changes."""
+    mine = own.contacts.order_by("pk").first()
+    Contact.objects.filter(pk=mine.pk).update(email=foreign["contact"].email)
+    before = state_of(foreign)
+    url = reverse("admin:contacts_contact_subject_erase", args=[mine.pk])
+    shown = admin_client.get(url)
+    posted = admin_client.post(url, {"by": "email"})
+    assert_no_foreign_data(shown.text)
+    assert state_of(foreign) == before
+    if level == "tenant":
+        assert "1 contacts, 1 emails" in shown.text
+        assert posted.status_code == 302
+        assert not Contact.objects.filter(pk=mine.pk).exists()
+    else:
+        assert "outside the clients you work for" in shown.text
+        assert_no_foreign_data(posted.text)
+        assert Contact.objects.filter(pk=mine.pk).exists()
+
+
 def test_import_page_offers_and_accepts_no_partition_of_other_tenant(
     admin_client, own, foreign
 ):

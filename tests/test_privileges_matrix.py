@@ -50,6 +50,12 @@ def change_url(partition) -> str:
     return reverse("admin:partitions_clientpartition_change", args=[partition.pk])
 
 
+def subject_url(partition, step: str) -> str:
+    """A data subject's export or erase page, for the partition's first contact."""
+    contact = partition.contacts.order_by("pk").first()
+    return reverse(f"admin:contacts_contact_subject_{step}", args=[contact.pk])
+
+
 def offered_actions(response) -> set[str]:
     form = response.context["action_form"]
     if form is None:  # no action at all: the admin shows no action bar
@@ -122,6 +128,8 @@ AGENT_ADMIN_URLS = {
     "contact-import": lambda p: reverse("admin:contacts_contact_import"),
     "contact-merge": lambda p: reverse("admin:contacts_contact_merge"),
     "contact-duplicates": lambda p: reverse("admin:contacts_contact_duplicates"),
+    "contact-subject-export": lambda p: subject_url(p, "export"),
+    "contact-subject-erase": lambda p: subject_url(p, "erase"),
     "service-list": lambda p: reverse("admin:services_service_changelist"),
     "token-list": lambda p: reverse("admin:services_gatewaytoken_changelist"),
     "audit-trail": lambda p: reverse("admin:ccadmin_auditentry_changelist"),
@@ -235,6 +243,8 @@ def _csrf_cases(partition):
             reverse("admin:partitions_clientpartition_export", args=[partition.pk]),
             {},
         ),
+        "contact-subject-export": (subject_url(partition, "export"), {"by": "email"}),
+        "contact-subject-erase": (subject_url(partition, "erase"), {"by": "email"}),
     }
 
 
@@ -249,6 +259,8 @@ CSRF_CASES = [
     "partition-export",
     "contact-move-action",
     "contact-merge",
+    "contact-subject-export",
+    "contact-subject-erase",
 ]
 
 
@@ -335,6 +347,57 @@ def test_get_of_the_export_url_exports_nothing_and_audits_nothing(admin_client, 
     response = admin_client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
+    assert LogEntry.objects.count() == entries
+
+
+# ----- a data subject's export and erasure, by permission ---------------------------
+
+
+def contacts_administrator(tenant, verbs: list[str]):
+    """A staff member of `tenant` holding only these contact permissions."""
+    user = factories.administrator(tenant)
+    user.groups.clear()
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="contacts",
+            codename__in=[f"{verb}_contact" for verb in verbs],
+        )
+    )
+    return user
+
+
+# permissions on contacts -> (export page, erase page) status for a GET and a POST.
+SUBJECT_ROLES = {
+    "view-only": (["view"], 200, 403),
+    "view-delete": (["view", "delete"], 200, 200),
+    "change-only": (["change"], 200, 403),  # change implies view in the admin
+    "none": ([], 403, 403),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("role", list(SUBJECT_ROLES))
+def test_data_subject_pages_by_permission(tenant, role):
+    verbs, export_status, erase_status = SUBJECT_ROLES[role]
+    partition = factories.client_with_data(tenant, "Acme", contacts=1)
+    client = signed_in(contacts_administrator(tenant, verbs))
+    assert client.get(subject_url(partition, "export")).status_code == export_status
+    assert client.get(subject_url(partition, "erase")).status_code == erase_status
+    posted = client.post(subject_url(partition, "erase"), {"by": "email"})
+    assert posted.status_code == (302 if erase_status == 200 else 403)
+    assert Contact.objects.filter(partition=partition).count() == (
+        0 if erase_status == 200 else 1
+    )
+
+
+@pytest.mark.parametrize("query", ["", "?by=email&post=yes"], ids=["plain", "forged"])
+def test_get_of_the_data_subject_pages_changes_nothing(admin_client, tenant, query):
+    partition = factories.client_with_data(tenant, "Acme", contacts=2)
+    entries = LogEntry.objects.count()
+    for step in ("export", "erase"):
+        response = admin_client.get(subject_url(partition, step) + query)
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/html")
+    assert Contact.objects.filter(partition=partition).count() == 2
     assert LogEntry.objects.count() == entries
 
 

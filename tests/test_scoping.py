@@ -6,7 +6,9 @@ from django.contrib.auth.models import AnonymousUser
 
 from ccadmin import audit
 from ccadmin.models import AuditEntry, Membership
-from contacts.models import Activity, Company, Contact, Email
+from contacts import actions
+from contacts.data_subject import subject_of
+from contacts.models import Activity, Company, Contact, Email, ErasureCertificate
 from partitions.deletion import delete_client_partition
 from partitions.models import ClientPartition, DeletionCertificate
 from services.models import GatewayToken, Service
@@ -23,6 +25,7 @@ SCOPED_MODELS = [
     Membership,
     AuditEntry,
     DeletionCertificate,
+    ErasureCertificate,
 ]
 
 
@@ -38,6 +41,11 @@ def rows(tenant, other_tenant):
         audit.log_addition(actor, partition)
         gone = factories.ClientPartitionFactory(tenant=owner, name=f"Gone of {owner}")
         delete_client_partition(gone, actor=actor)  # leaves a DeletionCertificate
+        # A person erased at their request leaves a certificate.
+        factories.ContactFactory(tenant=owner, email="erased@example.jp")
+        actions.erase_data_subject(
+            subject_of(owner, email="erased@example.jp"), actor=None
+        )
         made[owner.pk] = partition
     return made
 
