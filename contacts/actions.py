@@ -35,6 +35,7 @@ from contacts.data_subject import (
     DataSubjectRefused,
     Subject,
     check_request,
+    offboarding_refusal,
     records_of,
 )
 from contacts.models import (
@@ -502,11 +503,12 @@ def _retention_batch():
 
 
 def _held_or_gone(partition: ClientPartition) -> bool:
-    """Whether the client was put on legal hold (or deleted) since retention began:
-    read under a share lock on its row (ccadmin/locks.py, 3.), which a hold being
-    placed waits for, so no batch deletes once a hold is committed."""
+    """Whether the client was put on legal hold, offboarded (read-only until its
+    purge) or deleted since retention began: read under a share lock on its row
+    (ccadmin/locks.py, 3.), which a hold or an offboarding being placed waits for,
+    so no batch deletes once either is committed."""
     current = share_client_partitions([partition.pk]).get(partition.pk)
-    return current is None or current.legal_hold
+    return current is None or current.legal_hold or current.is_offboarding
 
 
 def _id_windows(expired, batch_rows: int):
@@ -554,6 +556,10 @@ def frozen_source_reason(partitions) -> str | None:
     and one on legal hold keeps its data as it is until an administrator lifts the
     hold."""
     for partition in partitions:
+        if partition.is_deleting:
+            return _("%(client)s is being deleted: its contacts go with it.") % {
+                "client": partition.name
+            }
         if partition.is_offboarding:
             return _(
                 "%(client)s is being offboarded: its contacts are read-only until "
@@ -639,7 +645,22 @@ def move_contacts(
     ids = _ids(contacts)
     if not ids:
         _refuse(_("Choose at least one contact to move."), "nothing_to_move")
+    target_id = to_partition.pk if to_partition is not None else None
+    clients = chosen_clients(actor)
+    # A client the actor does not work for (or no client, for a member of chosen
+    # clients) is as if it did not exist: refused without locking it.
+    foreign = clients is not None and target_id not in clients
     with transaction.atomic():
+        # ccadmin/locks.py: the clients (rank 3, shared, in key order) before the
+        # contacts' rows, as a delete or a purge takes them: the other order could
+        # deadlock with a client being deleted. The clients are read first without
+        # a lock, and the move refused if a contact changed client meanwhile.
+        seen = dict(
+            _contacts_of(actor).filter(pk__in=ids).values_list("pk", "partition_id")
+        )
+        sources = set(seen.values()) - {None}
+        wanted = set() if foreign or target_id is None else {target_id}
+        locked = share_client_partitions(sources | wanted)
         rows = list(
             _contacts_of(actor)
             .filter(pk__in=ids)
@@ -649,6 +670,11 @@ def move_contacts(
         )
         if len(rows) != len(set(ids)):
             _refuse(_("Some of these contacts do not exist."), "unknown_contacts")
+        if any(seen.get(row.pk) != row.partition_id for row in rows):
+            _refuse(
+                _("Some of these contacts changed client meanwhile: try again."),
+                "changed_meanwhile",
+            )
         tenants = {row.tenant_id for row in rows}
         if len(tenants) > 1:
             _refuse(_("Move the contacts of one tenant at a time."), "tenants")
@@ -661,15 +687,6 @@ def move_contacts(
                 "placeholder",
             )
         tenant = rows[0].tenant
-        target_id = to_partition.pk if to_partition is not None else None
-        clients = chosen_clients(actor)
-        # A client the actor does not work for (or no client, for a member of
-        # chosen clients) is as if it did not exist: refused without locking it.
-        foreign = clients is not None and target_id not in clients
-        # ccadmin/locks.py, rank 3: the clients involved, shared, in key order.
-        sources = {row.partition_id for row in rows} - {None}
-        wanted = set() if foreign or target_id is None else {target_id}
-        locked = share_client_partitions(sources | wanted)
         target = locked.get(target_id) if wanted else None
         reason = frozen_source_reason(
             locked[pk] for pk in sorted(sources) if pk in locked
@@ -792,6 +809,11 @@ def merge_contacts(
         if len(rows) != len({keep.pk, *other_ids}):
             _refuse(_("Some of these contacts do not exist."), "unknown_contacts")
         kept = rows[keep.pk]
+        if kept.partition_id != keep.partition_id:
+            _refuse(
+                _("This contact changed client meanwhile: try again."),
+                "changed_meanwhile",
+            )
         merged = [rows[pk] for pk in other_ids]
         if any(
             (row.tenant_id, row.partition_id) != (kept.tenant_id, kept.partition_id)
@@ -861,12 +883,19 @@ def erase_data_subject(subject: Subject, *, actor) -> ErasureCertificate:
     nothing to erase); nothing is changed then.
     """
     with transaction.atomic():
+        # ccadmin/locks.py, rank 3: the clients involved, shared, before the
+        # contacts' rows (the order a delete or a purge takes), so that a legal hold
+        # placed meanwhile waits for this erasure or this one for it (and sees it).
+        preview = records_of(subject)
+        share_client_partitions(preview.partition_ids)
         records = records_of(subject, for_update=True)
-        # ccadmin/locks.py, rank 3: the clients involved, shared, so that a legal
-        # hold placed meanwhile waits for this erasure or this one for it (and then
-        # sees it).
-        share_client_partitions(records.partition_ids)
+        if set(records.partition_ids) - set(preview.partition_ids):
+            raise DataSubjectRefused(
+                _("This person's records changed meanwhile: try again.")
+            )
         check_request(records, actor)
+        if reason := offboarding_refusal(records):
+            raise DataSubjectRefused(reason)
         if not records.contact_ids:
             raise DataSubjectRefused(
                 _("No contact of this tenant has that %(kind)s: nothing to erase.")

@@ -233,6 +233,27 @@ def scope_refusal(records: SubjectRecords, actor) -> str | None:
     return None
 
 
+def offboarding_refusal(records: SubjectRecords) -> str | None:
+    """Why the subject's records may not be erased now because a client involved is
+    being offboarded, or None: such a client is read-only until its purge, and its
+    kept export would still hold the person (the purge deletes both)."""
+    offboarding = [
+        p
+        for p in ClientPartition.objects.filter(pk__in=records.partition_ids)
+        if p.is_offboarding
+    ]
+    if not offboarding:
+        return None
+    return _(
+        "Refused: the client %(names)s is being offboarded, so this person's records "
+        "there are read-only until its purge on %(date)s deletes them, or until the "
+        "offboarding is cancelled."
+    ) % {
+        "names": ", ".join(f'"{p.name}"' for p in offboarding),
+        "date": min(p.purge_due_at for p in offboarding).date().isoformat(),
+    }
+
+
 def check_request(records: SubjectRecords, actor) -> None:
     """Raise DataSubjectRefused if the request may not be carried out for `actor`."""
     reason = scope_refusal(records, actor) or legal_hold_refusal(records)

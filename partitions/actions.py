@@ -25,10 +25,17 @@ from partitions.deletion import (
     ClientPartitionAlreadyDeleted as ClientPartitionAlreadyDeleted,
 )
 from partitions.deletion import (
+    ClientPartitionOnLegalHold as ClientPartitionOnLegalHold,
+)
+from partitions.deletion import (
+    DeletionRefused as DeletionRefused,
+)
+from partitions.deletion import (
     DeletionSummary,
     delete_client_partition,
     deletion_summary,
     lock_partition_for_change,
+    refuse_if_held,
 )
 from partitions.limit import ensure_capacity
 from partitions.messages import being_deleted_message
@@ -207,6 +214,7 @@ def schedule_client_partition_deletion(
     transaction (the task row is written with it, so a rollback leaves nothing)."""
     with transaction.atomic():
         locked = lock_partition_for_change(partition)
+        refuse_if_held(locked)
         summary = summary or deletion_summary(locked)
         # Marked before the task is enqueued: a backend that runs tasks at once (the
         # immediate backend) then deletes a client already marked, and the audit

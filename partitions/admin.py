@@ -347,7 +347,7 @@ class ClientPartitionAdmin(TenantScopedAdmin):
                 return HttpResponseRedirect(self._changelist_url())
         try:
             return super().delete_view(request, object_id, extra_context)
-        except actions.ClientPartitionAlreadyDeleted as exc:
+        except actions.DeletionRefused as exc:
             self.message_user(request, str(exc), messages.WARNING)
             return HttpResponseRedirect(self._changelist_url())
 
@@ -380,7 +380,7 @@ class ClientPartitionAdmin(TenantScopedAdmin):
                     outcome = actions.delete_or_schedule_client_partition(
                         partition, actor=request.user
                     )
-                except actions.ClientPartitionAlreadyDeleted as exc:
+                except actions.DeletionRefused as exc:
                     self.message_user(request, str(exc), messages.WARNING)
                     continue
                 self.message_user(request, _deletion_message(outcome), messages.SUCCESS)

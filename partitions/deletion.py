@@ -28,8 +28,30 @@ from partitions.messages import delete_question
 from partitions.models import ClientPartition, DeletionCertificate
 
 
-class ClientPartitionAlreadyDeleted(Exception):
+class DeletionRefused(Exception):
+    """A delete of a client partition that cannot go ahead; the message says why."""
+
+
+class ClientPartitionAlreadyDeleted(DeletionRefused):
     """The partition was deleted by someone else before this delete ran."""
+
+
+class ClientPartitionOnLegalHold(DeletionRefused):
+    """The partition is on legal hold: its data stays until an administrator lifts
+    the hold, whoever asks to delete it (the "x", a purge, the command)."""
+
+
+def refuse_if_held(partition: ClientPartition) -> None:
+    """Raise ClientPartitionOnLegalHold for a client on legal hold (read under its
+    lock by the caller)."""
+    if partition.legal_hold:
+        raise ClientPartitionOnLegalHold(
+            _(
+                'The client partition "%(name)s" is on legal hold (%(reason)s): an '
+                "administrator must lift the hold before it can be deleted."
+            )
+            % {"name": partition.name, "reason": partition.legal_hold_reason}
+        )
 
 
 @dataclass(frozen=True)
@@ -126,10 +148,12 @@ def delete_client_partition(
 
     `purge` says that this is the purge of an offboarded client (partitions.
     offboarding): the certificate then names whoever offboarded it, and when.
-    Raises ClientPartitionAlreadyDeleted if it is already gone.
+    Raises ClientPartitionAlreadyDeleted if it is already gone,
+    ClientPartitionOnLegalHold if it is on legal hold.
     """
     with transaction.atomic():
         current = lock_partition_for_change(partition)
+        refuse_if_held(current)
         summary = deletion_summary(current)
         entry = audit.log_deletion(actor, current, summary.deleted_message())
         _certify(current, summary, actor=actor, purge=purge, audit_entry=entry)

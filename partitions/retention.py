@@ -81,10 +81,14 @@ def cutoff_of(partition: ClientPartition, now: datetime) -> datetime:
 
 def clients_with_retention():
     """Clients whose retention is set, by tenant and name; clients being deleted in
-    the background are left to that deletion."""
+    the background are left to that deletion, and clients being offboarded are
+    read-only until their purge (their export and certificate must describe the
+    same data)."""
     return (
         ClientPartition.objects.filter(
-            retention_days__isnull=False, deletion_requested_at__isnull=True
+            retention_days__isnull=False,
+            deletion_requested_at__isnull=True,
+            offboarding_requested_at__isnull=True,
         )
         .select_related("tenant")
         .order_by("tenant__name", "name", "pk")

@@ -23,6 +23,7 @@ from contacts.data_subject import (
     subject_of,
 )
 from contacts.models import Activity, Contact, Email, EmailSource, ErasureCertificate
+from partitions import actions as partition_actions
 from partitions.models import ClientPartition
 from tests import factories
 
@@ -704,3 +705,17 @@ def test_admin_pages_of_another_tenants_contact_are_not_found(
         assert admin_client.get(page(theirs, step)).status_code == 404
         assert admin_client.post(page(theirs, step), {"by": "email"}).status_code == 404
     assert Contact.objects.filter(pk=theirs.pk).exists()
+
+
+def test_erasure_is_refused_while_a_client_involved_is_offboarding(
+    tenant, taro, admin_user
+):
+    # Read-only until its purge, and its kept export still holds the person: the
+    # purge (or a cancel, then the erasure) is the way.
+    acme = taro["acme"].partition
+    partition_actions.offboard_client_partition(acme, grace_days=5, actor=admin_user)
+    before = per_contact_counts(), Contact.objects.count()
+    with pytest.raises(DataSubjectRefused, match="being offboarded"):
+        actions.erase_data_subject(subject_of(tenant, email=EMAIL), actor=admin_user)
+    assert (per_contact_counts(), Contact.objects.count()) == before
+    assert not ErasureCertificate.objects.exists()

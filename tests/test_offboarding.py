@@ -346,3 +346,27 @@ def test_offboarding_writes_audit_entries(acme, admin_user):
     assert any(
         m.startswith("Offboarded: disabled, exported (SHA-256") for m in messages
     )
+
+
+def test_a_client_on_legal_hold_cannot_be_deleted_by_x_either(
+    acme, admin_user, admin_client
+):
+    ClientPartition.objects.filter(pk=acme.pk).update(
+        legal_hold=True, legal_hold_reason="Litigation 2026-14"
+    )
+    acme.refresh_from_db()
+    with pytest.raises(actions.ClientPartitionOnLegalHold, match="Litigation"):
+        actions.delete_or_schedule_client_partition(acme, actor=admin_user)
+    with pytest.raises(actions.ClientPartitionOnLegalHold):
+        actions.schedule_client_partition_deletion(acme, actor=admin_user)
+    url = f"/admin/partitions/clientpartition/{acme.pk}/delete/"
+    response = admin_client.post(url, {"post": "yes"}, follow=True)
+    assert "is on legal hold (Litigation 2026-14)" in response.text
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="legal hold"):
+        call_command(
+            "partitions", "delete", "Acme", "--tenant", acme.tenant.slug,
+            "--noinput", stderr=err,
+        )  # fmt: skip
+    assert ClientPartition.objects.filter(pk=acme.pk).exists()
+    assert not DeletionCertificate.objects.exists()

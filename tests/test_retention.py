@@ -387,3 +387,16 @@ def test_command_errors_are_one_stderr_line():
     assert unknown.returncode == 2
     assert len(unknown.stderr.strip().splitlines()) == 1
     assert "Traceback" not in unknown.stderr
+
+
+def test_an_offboarding_client_keeps_its_history_until_the_purge(tenant, admin_user):
+    # Read-only until the purge: its kept export and certificate describe the same
+    # data. (partitions.retention.clients_with_retention, _held_or_gone per batch.)
+    now = timezone.now()
+    acme = factories.ClientPartitionFactory(tenant=tenant, retention_days=7)
+    history(acme, 30 * DAY, now=now)
+    actions.offboard_client_partition(acme, grace_days=5, actor=admin_user)
+
+    assert [c.partition for c in plan_retention(now)] == []
+    assert apply_retention(plan_retention(now)) == []
+    assert kept(acme) == (1, 1)

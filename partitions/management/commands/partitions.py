@@ -419,7 +419,7 @@ class Command(ContactCenterCommand):
             outcome = actions.delete_or_schedule_client_partition(
                 partition, actor=actor
             )
-        except actions.ClientPartitionAlreadyDeleted as exc:
+        except actions.DeletionRefused as exc:
             raise CommandError(str(exc)) from exc
         if isinstance(outcome, actions.DeletionSummary):
             self.say(outcome.deleted_message(), self.verbosity, self.style.SUCCESS)
