@@ -904,10 +904,19 @@ def erase_data_subject(subject: Subject, *, actor) -> ErasureCertificate:
         contacts = list(Contact.objects.filter(pk__in=records.contact_ids))
         words = {subject.identifier}
         for contact in contacts:
-            words.update({contact.email, str(contact)})
+            words.add(contact.email)
             words.update(written_forms(contact.phone, contact.phone_region()))
-            words.add(f"{contact.first_name} {contact.last_name}".strip())
-            words.add(f"{contact.last_name} {contact.first_name}".strip())
+            # A name is searched for in the whole trail only when whole (given and
+            # family name): a single word ("Smith", a company-like "Acme") would blank
+            # other people's entries. Entries about the erased records lose their
+            # names whatever they are (ccadmin.audit.scrub).
+            for name in (
+                str(contact),
+                f"{contact.first_name} {contact.last_name}",
+                f"{contact.last_name} {contact.first_name}",
+            ):
+                if len(name.split()) >= 2:
+                    words.add(name.strip())
         audit.scrub(
             subject.tenant.pk,
             [

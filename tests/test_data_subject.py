@@ -719,3 +719,15 @@ def test_erasure_is_refused_while_a_client_involved_is_offboarding(
         actions.erase_data_subject(subject_of(tenant, email=EMAIL), actor=admin_user)
     assert (per_contact_counts(), Contact.objects.count()) == before
     assert not ErasureCertificate.objects.exists()
+
+
+def test_erasure_leaves_other_peoples_entries_that_share_one_word_of_a_name(
+    tenant, acme, admin_user
+):
+    factories.ContactFactory(
+        tenant=tenant, partition=acme, first_name="", last_name="Smith", email=EMAIL
+    )
+    other = audit.log_event(admin_user, acme, "Called Jane Smith back")
+    actions.erase_data_subject(subject_of(tenant, email=EMAIL), actor=admin_user)
+    other.refresh_from_db()
+    assert other.change_message == "Called Jane Smith back"
