@@ -23,7 +23,14 @@ from contacts.admin_across import ContactsAcrossClientsAdmin
 from contacts.data_subject_admin import DataSubjectPages
 from contacts.import_forms import ContactImportForm
 from contacts.imports import ContactImportError, import_contacts
-from contacts.models import Activity, Company, Contact, Email, EmailSource
+from contacts.models import (
+    Activity,
+    Company,
+    Contact,
+    Email,
+    EmailSource,
+    ErasureCertificate,
+)
 from partitions.admin_fields import TenantPartitionFilter
 
 # Room for the form's other fields and the multipart framing around the file.
@@ -317,3 +324,48 @@ class ActivityAdmin(LargeListAdmin):
     writers = Writers(
         actions.add_activity, actions.change_activity, actions.delete_activities
     )
+
+
+@admin.register(ErasureCertificate)
+class ErasureCertificateAdmin(admin.ModelAdmin):
+    """Erasure certificates, read-only: that a person's data was erased at their
+    request, when, by whom, and how many rows of each kind; never who the person
+    was (only a keyed hash of their address or number, which
+    `ErasureCertificate.matches` checks against an identifier a person gives).
+
+    A record, like the audit trail and deletion certificates: nobody adds, changes or
+    deletes one here; the rows shown are those the viewer may see (visible_to).
+    """
+
+    list_display = ["__str__", "erased_at", "erased_by", "identifier_kind", "counted"]
+    list_filter = ["identifier_kind"]
+    fields = [
+        "erased_at",
+        "erased_by",
+        "identifier_kind",
+        "contacts",
+        "emails",
+        "email_sources",
+        "activities",
+        "client_partition_ids",
+        "identifier_hash",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("rows erased"))
+    def counted(self, certificate: ErasureCertificate) -> str:
+        return ", ".join(
+            f"{key}: {value:,}" for key, value in certificate.counts().items()
+        )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -33,3 +33,5 @@ class ContactsConfig(AppConfig):
             grant(AGENTS, f"contacts.{model}", ("view",))
             grant(CLIENT_SUPERVISORS, f"contacts.{model}", ALL)
         grant(AGENTS, "contacts.contact", ("add", "view"))
+        # Erasure certificates: read by the contact center's administrators.
+        grant(ADMINISTRATORS, "contacts.erasurecertificate", ("view",))

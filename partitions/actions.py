@@ -55,10 +55,10 @@ from partitions.offboarding import (
 from partitions.offboarding import (
     offboard_client_partition as offboard_client_partition,
 )
+from partitions.offboarding import purge_after_hold_lifted, read_only_message
 from partitions.offboarding import (
     purge_due_client_partitions as purge_due_client_partitions,
 )
-from partitions.offboarding import read_only_message
 from partitions.offboarding import (
     record_export_download as record_export_download,
 )
@@ -131,9 +131,12 @@ def update_client_partition(
         # The entry compares the stored row with the stored row plus the changed
         # fields: a stale instance's other values were not written, so not audited.
         before = audit.snapshot(current)
+        was_held = current.legal_hold
         for name in changed:
             setattr(current, name, getattr(partition, name))
         audit.log_change(actor, [current], before=before)
+        if was_held and not current.legal_hold:
+            purge_after_hold_lifted(current)
     return partition
 
 

@@ -281,6 +281,14 @@ def purge_due_client_partitions(
     return report
 
 
+def purge_after_hold_lifted(partition: ClientPartition) -> None:
+    """When a legal hold is lifted from an offboarding client whose purge fell due
+    meanwhile (the worker's run at the due date skipped it), have the worker purge
+    it now; a purge still to come needs nothing (its task is waiting)."""
+    if partition.is_offboarding and partition.purge_due_at <= timezone.now():
+        _schedule_purge(timezone.now())
+
+
 def _schedule_purge(when: datetime) -> None:
     """Have the background worker run the purge when it falls due. The task row is
     written in the offboarding's transaction; a cancelled offboarding leaves the

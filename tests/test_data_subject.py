@@ -731,3 +731,29 @@ def test_erasure_leaves_other_peoples_entries_that_share_one_word_of_a_name(
     actions.erase_data_subject(subject_of(tenant, email=EMAIL), actor=admin_user)
     other.refresh_from_db()
     assert other.change_message == "Called Jane Smith back"
+
+
+def test_erasure_certificates_are_listed_read_only_without_the_identifier(
+    tenant, taro, admin_user
+):
+    certificate = actions.erase_data_subject(
+        subject_of(tenant, email=EMAIL), actor=admin_user
+    )
+    client = factories.signed_in(admin_user)
+    listing = client.get("/admin/contacts/erasurecertificate/")
+    page = client.get(f"/admin/contacts/erasurecertificate/{certificate.pk}/change/")
+    assert listing.status_code == page.status_code == 200
+    assert f"Erasure certificate {certificate.pk}" in listing.text
+    assert f"contacts: {certificate.contacts}, emails: {certificate.emails}" in (
+        listing.text
+    )
+    for text in (listing.text, page.text):
+        assert EMAIL not in text.lower() and "Yamada" not in text
+    assert client.get("/admin/contacts/erasurecertificate/add/").status_code == 403
+    assert (
+        client.post(
+            f"/admin/contacts/erasurecertificate/{certificate.pk}/delete/",
+            {"post": "yes"},
+        ).status_code
+        == 403
+    )

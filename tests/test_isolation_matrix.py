@@ -21,6 +21,8 @@ from django.urls import reverse
 
 from ccadmin import audit
 from ccadmin.models import AuditEntry
+from contacts import actions as contact_actions
+from contacts.data_subject import subject_of
 from contacts.models import Activity, Company, Contact, Email
 from partitions.deletion import delete_client_partition
 from partitions.models import ClientPartition, DeletionCertificate
@@ -42,8 +44,13 @@ ADMIN_MODELS = {
     "auditentry": "ccadmin",
     "membership": "ccadmin",
     "deletioncertificate": "partitions",
+    "erasurecertificate": "contacts",
 }
 
+
+# Records nobody adds or changes (no add form), each with an admin of its own scoped
+# with visible_to: the audit trail, deletion and erasure certificates.
+READ_ONLY_RECORDS = {"auditentry", "deletioncertificate", "erasurecertificate"}
 
 LEVELS = ["tenant", "client"]
 
@@ -121,6 +128,12 @@ def foreign(foreign_tenant):
         tenant=foreign_tenant, name=f"{MARKER} Gone"
     )
     delete_client_partition(gone, actor=administrator)
+    factories.ContactFactory(
+        tenant=foreign_tenant, partition=partition, email="erased@example.jp"
+    )
+    erasure = contact_actions.erase_data_subject(
+        subject_of(foreign_tenant, email="erased@example.jp"), actor=administrator
+    )
     return {
         "clientpartition": partition,
         "service": service,
@@ -134,6 +147,7 @@ def foreign(foreign_tenant):
         "deletioncertificate": DeletionCertificate.objects.get(
             client_partition_id=gone.pk
         ),
+        "erasurecertificate": erasure,
         "user": administrator,
     }
 
@@ -223,7 +237,8 @@ def test_admin_list_shows_nothing_of_other_tenant(
 
 # Nobody adds audit entries or deletion certificates: they have no add form.
 @pytest.mark.parametrize(
-    "model", [m for m in ADMIN_MODELS if m not in ("auditentry", "deletioncertificate")]
+    "model",
+    [m for m in ADMIN_MODELS if m not in READ_ONLY_RECORDS],
 )
 def test_admin_add_form_offers_no_object_of_other_tenant(
     admin_client, own, foreign, model
@@ -646,7 +661,7 @@ def test_matrix_covers_every_registered_tenant_model(foreign):
     }
     # Read-only records (the audit trail, deletion certificates) have admins of their
     # own, scoped with visible_to as well.
-    assert scoped | {"auditentry", "deletioncertificate"} == set(ADMIN_MODELS)
+    assert scoped | READ_ONLY_RECORDS == set(ADMIN_MODELS)
     assert {type(obj) for obj in foreign.values()} >= {GatewayToken, AuditEntry}
 
 

@@ -197,6 +197,25 @@ def test_worker_purges_when_due(tenant, admin_user):
     assert DeletionCertificate.objects.get(client_partition_id=acme.pk).kind == "purge"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_worker_purges_once_a_hold_is_lifted_after_the_due_date(tenant, admin_user):
+    """Held at the due date, the worker's run skipped it; lifting the hold has the
+    worker purge it (not only cron's purge-due)."""
+    acme = factories.client_with_data(tenant, "Acme", contacts=1)
+    actions.offboard_client_partition(acme, grace_days=0, actor=admin_user)
+    acme.legal_hold, acme.legal_hold_reason = True, "Litigation 2026-14"
+    actions.update_client_partition(
+        acme, actor=admin_user, changed=["legal_hold", "legal_hold_reason"]
+    )
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert ClientPartition.objects.filter(pk=acme.pk).exists()
+
+    acme.legal_hold = False
+    actions.update_client_partition(acme, actor=admin_user, changed=["legal_hold"])
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert not ClientPartition.objects.filter(pk=acme.pk).exists()
+
+
 # ----- certificates of "x" -----------------------------------------------------------
 
 
