@@ -73,6 +73,7 @@ def test_list_is_under_case_and_contact_management(admin_client):
         "Company",
         "Contact",
         "Email",
+        "ErasureCertificate",
     ]
     services = groups["Services & Campaigns"]
     assert [m["object_name"] for m in services["models"]] == ["GatewayToken", "Service"]
