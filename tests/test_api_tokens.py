@@ -344,3 +344,177 @@ def test_people_see_their_own_tokens_administrators_their_tenants(
     assert seen(limited_admin) == {limited}
     assert seen(provider) == {mine, theirs, limited, foreign, providers}
     assert seen(factories.agent(tenant)) == set()
+
+
+# ----- the admin: Tenancy > API tokens ----------------------------------------------
+
+TOKENS = reverse("admin:ccadmin_apitoken_changelist")
+ADD_TOKEN = reverse("admin:ccadmin_apitoken_add")
+
+
+def token_url(token, view: str = "change") -> str:
+    return reverse(f"admin:ccadmin_apitoken_{view}", args=[token.pk])
+
+
+def listed(client) -> set:
+    response = client.get(TOKENS)
+    assert response.status_code == 200
+    return set(response.context["cl"].result_list)
+
+
+def test_the_menu_shows_api_tokens_under_tenancy(admin_client):
+    response = admin_client.get(reverse("admin:index"))
+    tenancy = next(
+        app for app in response.context["app_list"] if app["app_label"] == "ccadmin"
+    )
+    assert str(tenancy["name"]) == "Tenancy"
+    assert "API tokens" in [str(model["name"]) for model in tenancy["models"]]
+
+
+def test_adding_shows_the_key_once_and_stores_only_its_hash(admin_client, admin_user):
+    # when
+    response = admin_client.post(ADD_TOKEN, {"name": "CRM sync", "expires_days": "90"})
+    # then: the key on the page answering the POST, kept by no cache
+    assert response.status_code == 200
+    key = response.context["key"]
+    assert key.startswith("cca_") and key in response.text
+    assert f"Authorization: Bearer {key}" in response.text
+    assert "no-store" in response["Cache-Control"]
+    token = ApiToken.objects.get()
+    assert (token.user, token.name) == (admin_user, "CRM sync")
+    assert token.key_hash == hash_key(key)
+    assert timedelta(days=89) < token.expires_at - timezone.now() <= timedelta(days=90)
+    # in no cookie, session or message, and never again on any page
+    assert not [m for m in response.cookies.values() if key in m.value]
+    assert key not in str(dict(admin_client.session))
+    for page in (TOKENS, token_url(token), token_url(token, "history")):
+        again = admin_client.get(page)
+        assert again.status_code == 200
+        assert key not in again.text
+        assert token.key_prefix in again.text or page.endswith("history/")
+    assert authenticate_bearer(bearer(key)).pk == token.pk
+
+
+def test_adding_without_expiry_never_expires(admin_client):
+    response = admin_client.post(ADD_TOKEN, {"name": "BI", "expires_days": ""})
+    assert response.status_code == 200
+    assert ApiToken.objects.get().expires_at is None
+    assert "never expires" in response.text
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"name": "", "expires_days": ""}, "name"),
+        ({"name": "CRM", "expires_days": "0"}, "expires_days"),
+        ({"name": "CRM", "expires_days": "3651"}, "expires_days"),
+        ({"name": "CRM", "expires_days": "9" * 30}, "expires_days"),
+        ({"name": "CRM", "expires_days": "ten"}, "expires_days"),
+        ({"name": "CRM\x00", "expires_days": ""}, "name"),
+    ],
+)
+def test_bad_input_is_a_form_error(admin_client, data, field):
+    response = admin_client.post(ADD_TOKEN, data)
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not ApiToken.objects.exists()
+
+
+def test_forged_user_or_tenant_in_the_add_form_is_ignored(
+    admin_client, admin_user, tenant, other_tenant
+):
+    colleague = factories.administrator(tenant)
+    admin_client.post(
+        ADD_TOKEN,
+        {"name": "CRM", "user": colleague.pk, "tenant": other_tenant.pk},
+    )
+    token = ApiToken.objects.get()
+    assert (token.user, token.tenant) == (admin_user, tenant)
+
+
+def test_who_sees_which_token_in_the_list(tenant, other_tenant, provider_client):
+    administrator = factories.administrator(tenant)
+    supervisor = factories.client_supervisor(tenant)
+    mine, _k = factories.api_token(administrator)
+    theirs, _k = factories.api_token(supervisor)
+    foreign, _k = factories.api_token(factories.administrator(other_tenant))
+    assert listed(factories.signed_in(administrator)) == {mine, theirs}
+    assert listed(factories.signed_in(supervisor)) == {theirs}
+    assert listed(provider_client) == {mine, theirs, foreign}
+    # the columns
+    page = factories.signed_in(administrator).get(TOKENS).text
+    for text in ("Key starts with", "Expires", "Last used", "Status", "active"):
+        assert text in page
+    assert mine.key_prefix in page and supervisor.username in page
+
+
+def test_status_column_and_filter(admin_client, admin_user):
+    active, _k = factories.api_token(admin_user, name="Active one")
+    expired, _k = factories.api_token(
+        admin_user, name="Expired one", expires_at=timezone.now() - timedelta(days=1)
+    )
+    revoked, _k = factories.api_token(
+        admin_user, name="Revoked one", revoked_at=timezone.now()
+    )
+    for status, token in [("active", active), ("expired", expired),
+                          ("revoked", revoked)]:  # fmt: skip
+        response = admin_client.get(TOKENS, {"status": status})
+        assert list(response.context["cl"].result_list) == [token]
+
+
+def test_a_supervisor_cannot_open_a_colleagues_token(tenant):
+    supervisor = factories.client_supervisor(tenant)
+    administrator = factories.administrator(tenant)
+    token, key = factories.api_token(administrator)
+    client = factories.signed_in(supervisor)
+    response = client.get(token_url(token), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("admin:index")
+    revoke = client.post(token_url(token, "revoke"), follow=True)
+    assert revoke.redirect_chain[-1][0] == reverse("admin:index")
+    assert authenticate_bearer(bearer(key)) is not None
+
+
+def test_revoke_button_on_the_tokens_page(admin_client, admin_user):
+    token, key = factories.api_token(admin_user)
+    page = admin_client.get(token_url(token))
+    assert token_url(token, "revoke") in page.text
+    assert 'name="name"' not in page.text  # nothing of a token is edited
+    # a GET never revokes
+    assert admin_client.get(token_url(token, "revoke")).status_code == 405
+    assert authenticate_bearer(bearer(key)) is not None
+    # when
+    response = admin_client.post(token_url(token, "revoke"), follow=True)
+    # then
+    assert response.redirect_chain[-1][0] == token_url(token)
+    assert "Revoked 1 API token" in response.text
+    assert token_url(token, "revoke") not in response.text  # no button any more
+    assert authenticate_bearer(bearer(key)) is None
+
+
+def test_an_administrator_revokes_tenant_tokens_with_the_action(tenant, admin_client):
+    supervisor = factories.client_supervisor(tenant)
+    theirs, key = factories.api_token(supervisor)
+    response = admin_client.post(
+        TOKENS, {"action": "revoke_selected", "_selected_action": [theirs.pk]}
+    )
+    assert response.status_code == 302
+    assert authenticate_bearer(bearer(key)) is None
+    entry = AuditEntry.objects.get(object_id=str(theirs.pk), action_flag=CHANGE)
+    assert entry.user.membership.tenant == tenant
+
+
+def test_no_delete_and_no_edit(admin_client, admin_user):
+    token, _key = factories.api_token(admin_user)
+    response = admin_client.get(TOKENS)
+    assert set(response.context["action_form"].fields["action"].choices) >= {
+        ("revoke_selected", "Revoke selected API tokens")
+    }
+    assert "delete_selected" not in str(response.context["action_form"])
+    assert (
+        admin_client.post(token_url(token, "delete"), {"post": "yes"}).status_code
+        == 403
+    )
+    edit = admin_client.post(token_url(token), {"name": "Renamed"})
+    assert edit.status_code == 403
+    token.refresh_from_db()
+    assert token.name == "CRM sync"
