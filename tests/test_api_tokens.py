@@ -3,12 +3,14 @@ shown once, a token expires and can be revoked, and a key works only for an acti
 person still standing where they stood; personal and gateway keys never cross."""
 
 import hashlib
+import io
 import json
 from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,6 +18,7 @@ from django.utils import timezone
 
 from ccadmin import actions, audit
 from ccadmin.api_tokens import AUTH_SCHEME, authenticate_bearer
+from ccadmin.cli import SYSTEM_USERNAME
 from ccadmin.keys import hash_key
 from ccadmin.models import ApiToken, AuditEntry, Membership
 from ccadmin.tenancy import client_scope, tenant_of
@@ -518,3 +521,76 @@ def test_no_delete_and_no_edit(admin_client, admin_user):
     assert edit.status_code == 403
     token.refresh_from_db()
     assert token.name == "CRM sync"
+
+
+# ----- manage.py api_token ----------------------------------------------------------
+
+
+def run(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("api_token", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_command_creates_a_token_and_prints_its_key(tenant, admin_user):
+    out, err = run(
+        "create", "--user", admin_user.username, "--name", "BI", "--expires-days", "7"
+    )
+    key = out.strip()
+    token = authenticate_bearer(bearer(key))
+    assert (token.user, token.name, token.tenant) == (admin_user, "BI", tenant)
+    assert timedelta(days=6) < token.expires_at - timezone.now() <= timedelta(days=7)
+    assert "BI" in err and key not in err
+    # audited under the system account
+    entry = AuditEntry.objects.get(object_id=str(token.pk), action_flag=ADDITION)
+    assert entry.user.username == SYSTEM_USERNAME
+
+
+def test_command_quiet_prints_the_key_only(admin_user):
+    out, err = run("create", "--user", admin_user.username, "-v", "0")
+    assert out.strip().startswith("cca_") and err == ""
+    assert ApiToken.objects.get().name == "command line"
+
+
+@pytest.mark.parametrize(
+    ("who", "args", "message"),
+    [
+        ("inactive", (), "inactive"),
+        ("unplaced", (), "works for no contact center"),
+        ("admin", ("--expires-days", "3651"), "1 to 3650"),
+        ("admin", ("--expires-days", "-5"), "1 to 3650"),
+        ("admin", ("--name", " "), "Name is mandatory"),
+    ],
+)
+def test_command_refusals_are_command_errors(tenant, who, args, message):
+    user = {
+        "inactive": lambda: factories.administrator(tenant, is_active=False),
+        "unplaced": factories.unplaced_administrator,
+        "admin": lambda: factories.administrator(tenant),
+    }[who]()
+    with pytest.raises(CommandError, match=message):
+        run("create", "--user", user.username, *args)
+    assert not ApiToken.objects.exists()
+
+
+def test_command_lists_and_revokes(tenant, admin_user, provider):
+    mine, key = factories.api_token(admin_user, name="CRM")
+    factories.api_token(provider, name="Provider script")
+    out, _err = run("list")
+    assert len(out.splitlines()) == 2
+    out, _err = run("list", "--user", admin_user.username)
+    assert out.split("\t")[:6] == [
+        str(mine.pk), admin_user.username, tenant.slug, "CRM", key[:8], "active"
+    ]  # fmt: skip
+    assert key not in out
+    # when
+    out, _err = run("revoke", str(mine.pk))
+    # then
+    assert "Revoked API token" in out
+    assert authenticate_bearer(bearer(key)) is None
+    out, _err = run("list", "--user", admin_user.username)
+    assert "\trevoked\t" in out
+    with pytest.raises(CommandError, match="already revoked"):
+        run("revoke", str(mine.pk))
+    with pytest.raises(CommandError, match="Unknown user"):
+        run("list", "--user", "nobody")
