@@ -390,15 +390,17 @@ class PeopleAdmin(TenantScopedAdmin):
 class ApiTokenForm(forms.ModelForm):
     """A new personal API token: its name and how many days it lasts."""
 
-    expires_days = forms.IntegerField(
-        label=_("Expires after (days)"),
-        required=False,
-        help_text=_("Empty: the token never expires. At most 3650 days."),
-    )
+    expires_days = forms.IntegerField(label=_("Expires after (days)"), required=False)
 
     class Meta:
         model = ApiToken
         fields = ["name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expires_days"].help_text = _(
+            "Empty: the token never expires. At most %(max)s days."
+        ) % {"max": ApiToken.MAX_LIFETIME_DAYS}
 
     def clean_expires_days(self):
         days = self.cleaned_data.get("expires_days")

@@ -594,3 +594,14 @@ def test_command_lists_and_revokes(tenant, admin_user, provider):
         run("revoke", str(mine.pk))
     with pytest.raises(CommandError, match="Unknown user"):
         run("list", "--user", "nobody")
+
+
+def test_the_api_token_screens_speak_japanese(admin_client):
+    form = admin_client.get(ADD_TOKEN, HTTP_ACCEPT_LANGUAGE="ja")
+    assert "有効期限（日数）" in form.text
+    shown = admin_client.post(
+        ADD_TOKEN, {"name": "CRM", "expires_days": ""}, HTTP_ACCEPT_LANGUAGE="ja"
+    )
+    assert "表示はこの一度だけで" in shown.text
+    listing = admin_client.get(TOKENS, HTTP_ACCEPT_LANGUAGE="ja")
+    assert "API トークン" in listing.text and "有効" in listing.text

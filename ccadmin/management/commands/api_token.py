@@ -69,7 +69,8 @@ class Command(ContactCenterCommand):
             "--expires-days",
             type=int,
             dest="expires_days",
-            help=_("Days until the token expires, 1 to 3650 (default: never)."),
+            help=_("Days until the token expires, 1 to %(max)s (default: never).")
+            % {"max": ApiToken.MAX_LIFETIME_DAYS},
         )
         listing = sub.add_parser(
             "list",
