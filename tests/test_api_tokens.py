@@ -145,6 +145,7 @@ def test_a_valid_key_gives_its_token_with_user_membership_and_tenant(
         assert tenant_of(user) == tenant
         assert client_scope(user) is None
         assert user.membership.tenant.name == tenant.name
+        assert token.tenant == tenant
     assert user == admin_user
     # one SELECT, and the first use noted (one UPDATE)
     assert len(queries) == 2, [q["sql"] for q in queries]
@@ -605,3 +606,9 @@ def test_the_api_token_screens_speak_japanese(admin_client):
     assert "表示はこの一度だけで" in shown.text
     listing = admin_client.get(TOKENS, HTTP_ACCEPT_LANGUAGE="ja")
     assert "API トークン" in listing.text and "有効" in listing.text
+
+
+def test_deleting_an_account_deletes_its_tokens_in_the_database(admin_user):
+    token, _key = factories.api_token(admin_user)
+    admin_user.delete()
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
