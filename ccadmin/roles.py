@@ -24,12 +24,20 @@ ALL = ("add", "change", "delete", "view")
 _ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     # A tenant's administrators manage their own people (Tenancy > People): add,
     # change and view; never delete (a person is deactivated, the audit keeps them).
+    # Personal API tokens: everyone with admin access makes, views and revokes
+    # (changes) their own; administrators see and revoke every token of their tenant
+    # too (ccadmin.scoping.TENANT_API_TOKENS_PERMISSION). Nobody deletes a token: a
+    # revoked one stays listed, as the audit trail names it.
     ADMINISTRATORS: {
         "ccadmin.auditentry": ("view",),
         "ccadmin.membership": ("add", "change", "view"),
+        "ccadmin.apitoken": ("add", "change", "view", "manage_tenant"),
     },
     AGENTS: {},
-    CLIENT_SUPERVISORS: {"ccadmin.auditentry": ("view",)},
+    CLIENT_SUPERVISORS: {
+        "ccadmin.auditentry": ("view",),
+        "ccadmin.apitoken": ("add", "change", "view"),
+    },
 }
 
 
