@@ -4,13 +4,19 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from api import errors, partitions
+from api import audit, errors, partitions, records
 from interactions.views import receive_interaction
 
 app_name = "api_v1"
 
 router = SimpleRouter()
 router.register("client-partitions", partitions.ClientPartitionViewSet, "partition")
+router.register("services", records.ServiceViewSet, "service")
+router.register("contacts", records.ContactViewSet, "contact")
+router.register("companies", records.CompanyViewSet, "company")
+router.register("emails", records.EmailViewSet, "email")
+router.register("activities", records.ActivityViewSet, "activity")
+router.register("audit-entries", audit.AuditEntryViewSet, "auditentry")
 
 urlpatterns = [
     path("", include(router.urls)),
