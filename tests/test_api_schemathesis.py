@@ -1,0 +1,65 @@
+"""schemathesis against the API's own schema (issue 15), in-process through the
+WSGI application: every operation, a bounded number of generated requests each, on
+a seeded database, checked for `not_a_server_error` and
+`response_schema_conformance` (every answer, errors included, is one the schema
+documents, in the shape it documents)."""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from ccadmin.wsgi import application
+from tests import factories
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
+
+# Enough to reach every status an operation answers, few enough for the whole
+# file to run in well under a minute on the 2-core CI machine.
+EXAMPLES = 12
+CSRF = "a" * 32
+
+
+@pytest.fixture
+def seeded(db):
+    """A contact center with clients, their records and services, and the
+    credentials of one of its administrators (as request headers)."""
+    tenant = factories.TenantFactory(name="Sakura BPO", client_partition_limit=6)
+    for name in ["Acme", "Globex"]:
+        partition = factories.client_with_data(tenant, name, contacts=2)
+        factories.ServiceFactory(
+            tenant=tenant, name=f"{name} Line", client_partition=partition
+        )
+    # Another contact center's rows: every answer about them must be a 404.
+    factories.client_with_data(factories.TenantFactory(name="Northwind"), "Initech")
+    return credentials(factories.administrator(tenant))
+
+
+def credentials(user) -> dict[str, str]:
+    """Headers that authenticate as `user`."""
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(user)
+    session = browser.cookies[django_settings.SESSION_COOKIE_NAME].value
+    return {
+        "Cookie": f"{django_settings.SESSION_COOKIE_NAME}={session}; "
+        f"{django_settings.CSRF_COOKIE_NAME}={CSRF}",
+        "X-CSRFToken": CSRF,
+    }
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_every_operation_answers_as_documented(case, seeded):
+    response = case.call(headers=seeded)
+    case.validate_response(
+        response, checks=[not_a_server_error, response_schema_conformance]
+    )
