@@ -9,16 +9,22 @@ a change. Each function runs in one transaction.
 """
 
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ccadmin import audit, people, writes
 from ccadmin.locks import lock_tenant
-from ccadmin.models import Membership, Tenant
+from ccadmin.models import ApiToken, Membership, Tenant
+
+# How precisely a personal API token's "last used" time is kept (see
+# note_api_token_use).
+API_TOKEN_USE_PRECISION = timedelta(minutes=1)
 
 
 def add_tenant(tenant: Tenant, *, actor) -> Tenant:
@@ -308,3 +314,100 @@ def log_people_import(tenant: Tenant, message: str, *, actor):
     """Record an import of people into the tenant's audit trail, with what it did
     (each person added has an entry of their own too)."""
     return audit.log_event(actor, tenant, message)
+
+
+# Personal API tokens (Tenancy > API tokens, `manage.py api_token`). The rules of a
+# token are the model's (ccadmin.models.ApiToken); who sees which is
+# ApiTokenQuerySet.visible_to; ccadmin.api_tokens accepts their keys.
+
+
+def create_api_token(
+    *, user, name: str, expires_days: int | None, actor
+) -> tuple[ApiToken, str]:
+    """Make a personal API token for `user`, expiring after `expires_days` days
+    (None: never); audit it. Returns the token and its key: the key is returned
+    once and never stored (only its hash is), so the caller must show it now.
+
+    Raises ValidationError (no name, an inactive person or one who works for no
+    contact center, a lifetime out of 1..ApiToken.MAX_LIFETIME_DAYS) or
+    PermissionDenied: people make tokens for themselves; only the system (`actor`
+    None: a command run by the operator) and superusers make one for someone else.
+    """
+    if not (
+        actor is None or actor.pk == user.pk or (actor.is_active and actor.is_superuser)
+    ):
+        raise PermissionDenied(_("You may create API tokens only for yourself."))
+    with transaction.atomic():
+        token = ApiToken(user=user, name=name)
+        token.set_lifetime(expires_days)
+        key = token.set_new_key()
+        token.full_clean()
+        token.save()
+        audit.log_addition(actor, token)
+    return token, key
+
+
+def revoke_api_tokens(tokens: Iterable[ApiToken], *, actor) -> int:
+    """Revoke personal API tokens: their keys are refused from now on, and the
+    tokens stay listed as revoked. Audits each one revoked; returns how many were
+    not revoked yet. Refuses (PermissionDenied), for all, a token `actor` may not
+    see (ApiToken.objects.visible_to: their own, or their tenant's for its
+    administrators); `actor` None is the system (a command run by the operator)."""
+    tokens = list(tokens)
+    ids = sorted({token.pk for token in tokens})
+    if not ids:
+        return 0
+    with transaction.atomic():
+        if actor is not None:
+            allowed = ApiToken.objects.visible_to(actor).filter(pk__in=ids)
+            if allowed.count() != len(ids):
+                raise PermissionDenied(
+                    _("You may revoke only your own API tokens or your tenant's.")
+                )
+        # Locked in one order, so two revocations of the same tokens never deadlock
+        # and each token is revoked (and audited) once.
+        doomed = list(
+            ApiToken.objects.select_for_update()
+            .filter(pk__in=ids, revoked_at__isnull=True)
+            .order_by("pk")
+        )
+        if not doomed:
+            return 0
+        now = timezone.now()
+        ApiToken.objects.filter(pk__in=[token.pk for token in doomed]).update(
+            revoked_at=now
+        )
+        for token in doomed:
+            token.revoked_at = now
+        message = [
+            {
+                "changed": {
+                    "fields": audit.field_labels(ApiToken, ["revoked_at"]),
+                    "before": {"revoked_at": None},
+                    "after": {"revoked_at": now},
+                }
+            }
+        ]
+        audit.record(actor, doomed, CHANGE, message)
+    revoked = {token.pk: token.revoked_at for token in doomed}
+    for token in tokens:
+        if token.pk in revoked:
+            token.revoked_at = revoked[token.pk]  # the caller's instances say so too
+    return len(doomed)
+
+
+def note_api_token_use(token: ApiToken) -> None:
+    """Record when a token's key was last used (the admin's "last used" column), to
+    the minute (API_TOKEN_USE_PRECISION).
+
+    Not audited: it is bookkeeping of the API's requests, not a change anyone made.
+    One UPDATE of that column only, so it never undoes a concurrent revocation; and
+    at most one a minute per token, so a script reading page after page does not
+    write (and commit) on every request.
+    """
+    now = timezone.now()
+    last = token.last_used_at
+    if last is not None and now - last < API_TOKEN_USE_PRECISION:
+        return
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now

@@ -1,15 +1,19 @@
 """Tenancy: the contact centers hosted by the service provider and their people."""
 
+from datetime import datetime, timedelta
+
 import phonenumbers
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ccadmin.keys import hash_key, new_key
 from ccadmin.normalized import NormalizedModel
-from ccadmin.scoping import AuditTrailManager, MembershipQuerySet
-from ccadmin.text import normalize_name
+from ccadmin.scoping import ApiTokenQuerySet, AuditTrailManager, MembershipQuerySet
+from ccadmin.text import TypedName, normalize_name, validate_printable_name
 
 
 def default_phone_region() -> str:
@@ -195,3 +199,172 @@ class AuditEntry(LogEntry):
         ordering = ["-action_time", "-pk"]
         verbose_name = _("audit trail entry")
         verbose_name_plural = _("audit trail")
+
+
+class ApiToken(TypedName, NormalizedModel):
+    """A person's key for the administration API (`Authorization: Bearer <key>`).
+
+    It acts as its person: their permissions, their tenant and the clients they
+    work for, nothing more. Only a hash of the key is stored; the key is shown once,
+    when the token is made. A token may expire, and can be revoked at once. It works
+    only while its person's account is active and still stands where it stood when
+    the token was made (ApiTokenQuerySet.usable).
+
+    Keys look like "cca_" followed by 43 URL-safe characters (256 random bits): the
+    prefix lets secret scanners recognise a leaked key, and keeps them apart from
+    gateway keys (services.GatewayToken), which the administration API refuses, as
+    the gateway API refuses personal keys.
+    """
+
+    KEY_PREFIX = "cca_"
+    # Shown in lists to recognise a key by: "cca_" and four random characters.
+    KEY_PREFIX_LENGTH = 8
+    # The longest lifetime a token may be given, in days (ten years): longer is a
+    # typing mistake, and "never" is said by giving none.
+    MAX_LIFETIME_DAYS = 3650
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        EXPIRED = "expired", _("expired")
+        REVOKED = "revoked", _("revoked")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+    )
+    # The tenant the person worked for when the token was made (none: a superuser's,
+    # the service provider's), set by clean(). Kept on the token, although the user
+    # has it, for three reasons: the admin lists and scopes a tenant's tokens without
+    # joining people; the audit trail records each token's tenant (ccadmin.audit),
+    # so its administrators read who made and revoked their tokens; and a person
+    # moved to another tenant cannot carry a key into it (usable()).
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.DB_CASCADE,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="api_tokens",
+        verbose_name=_("tenant"),
+    )
+    name = models.CharField(
+        _("name"),
+        max_length=80,
+        validators=[validate_printable_name],
+        help_text=_('What uses this key, e.g. "CRM sync".'),
+    )
+    key_prefix = models.CharField(
+        _("key starts with"), max_length=KEY_PREFIX_LENGTH, editable=False
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(
+        _("expires"), null=True, blank=True, editable=False
+    )
+    revoked_at = models.DateTimeField(
+        _("revoked"), null=True, blank=True, editable=False
+    )
+    last_used_at = models.DateTimeField(_("last used"), null=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        permissions = [
+            (
+                "manage_tenant_api_tokens",
+                _("Can see and revoke every API token of the contact center"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def normalize(self) -> None:
+        """The name NFKC-normalised and trimmed, like every typed name."""
+        self.name = normalize_name(self.name or "")
+
+    def clean(self) -> None:
+        """Require a name; refuse an inactive person and one who works for no
+        contact center; a new token takes its person's tenant (none for a
+        superuser)."""
+        super().clean()
+        self.clean_name()
+        if self.user_id is None:
+            return
+        user = self.user
+        if not user.is_active:
+            raise ValidationError(
+                {
+                    "user": _(
+                        "%(user)s is inactive: an inactive account gets no API token."
+                    )
+                    % {"user": user.get_username()}
+                },
+                code="inactive_user",
+            )
+        if user.is_superuser:
+            tenant_id = None
+        else:
+            tenant_id = (
+                Membership.objects.filter(user_id=user.pk)
+                .values_list("tenant_id", flat=True)
+                .first()
+            )
+            if tenant_id is None:
+                raise ValidationError(
+                    {
+                        "user": _(
+                            "%(user)s works for no contact center: only its people "
+                            "(and the service provider) get API tokens."
+                        )
+                        % {"user": user.get_username()}
+                    },
+                    code="no_tenant",
+                )
+        if self._state.adding:
+            self.tenant_id = tenant_id
+
+    def set_lifetime(self, days: int | None) -> None:
+        """Let the token expire `days` days from now (None: never). Refuses
+        (ValidationError on "expires_days") less than a day, more than
+        MAX_LIFETIME_DAYS, and anything but a whole number."""
+        if days is None:
+            self.expires_at = None
+            return
+        if isinstance(days, bool) or not isinstance(days, int):
+            raise ValidationError(
+                {"expires_days": _("Give the days until expiry as a whole number.")},
+                code="invalid",
+            )
+        if not 1 <= days <= self.MAX_LIFETIME_DAYS:
+            raise ValidationError(
+                {
+                    "expires_days": _(
+                        "A token expires after 1 to %(max)s days (or never); "
+                        "%(days)s is not allowed."
+                    )
+                    % {"max": self.MAX_LIFETIME_DAYS, "days": days}
+                },
+                code="lifetime",
+            )
+        self.expires_at = timezone.now() + timedelta(days=days)
+
+    def set_new_key(self) -> str:
+        """Give the token a fresh random key; return the key (it is not stored)."""
+        key = new_key(self.KEY_PREFIX)
+        self.key_prefix = key[: self.KEY_PREFIX_LENGTH]
+        self.key_hash = hash_key(key)
+        return key
+
+    def status(self, now: datetime | None = None) -> str:
+        """Revoked, expired (at `now`, default now) or active (Status)."""
+        if self.revoked_at is not None:
+            return self.Status.REVOKED
+        if self.expires_at is not None and self.expires_at <= (now or timezone.now()):
+            return self.Status.EXPIRED
+        return self.Status.ACTIVE

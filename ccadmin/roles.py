@@ -24,17 +24,26 @@ ALL = ("add", "change", "delete", "view")
 _ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     # A tenant's administrators manage their own people (Tenancy > People): add,
     # change and view; never delete (a person is deactivated, the audit keeps them).
+    # Personal API tokens: everyone with admin access makes, views and revokes
+    # (changes) their own; administrators see and revoke every token of their tenant
+    # too (ccadmin.scoping.TENANT_API_TOKENS_PERMISSION). Nobody deletes a token: a
+    # revoked one stays listed, as the audit trail names it.
     ADMINISTRATORS: {
         "ccadmin.auditentry": ("view",),
         "ccadmin.membership": ("add", "change", "view"),
+        "ccadmin.apitoken": ("add", "change", "view", "manage_tenant_api_tokens"),
     },
     AGENTS: {},
-    CLIENT_SUPERVISORS: {"ccadmin.auditentry": ("view",)},
+    CLIENT_SUPERVISORS: {
+        "ccadmin.auditentry": ("view",),
+        "ccadmin.apitoken": ("add", "change", "view"),
+    },
 }
 
 
 def grant(role: str, model_label: str, verbs: tuple[str, ...]) -> None:
-    """Give a role these permissions ("add", "change", "delete", "view") on a model
+    """Give a role these permissions ("add", "change", "delete", "view", or the
+    codename of one of the model's own permissions) on a model
     ("app_label.modelname"); ensure_roles() writes them to the role's group."""
     _ROLE_PERMISSIONS[role][model_label] = verbs
 
@@ -47,7 +56,7 @@ def ensure_roles() -> dict[str, Group]:
         wanted = []
         for label, verbs in models.items():
             app_label, model = label.split(".")
-            codenames = [f"{verb}_{model}" for verb in verbs]
+            codenames = [f"{verb}_{model}" if verb in ALL else verb for verb in verbs]
             wanted += Permission.objects.filter(
                 content_type__app_label=app_label, codename__in=codenames
             )

@@ -1,11 +1,12 @@
 """Which rows of a contact center a user may see: the one place that decides it.
 
 Every tenant-owned model (client partitions, services, gateway tokens, companies,
-contacts, emails, activity history, memberships, the audit trail) has a
-TenantScopedQuerySet as its default manager, and every screen, page and form that
-shows rows to a user starts from `Model.objects.visible_to(user)` (NetBox's
-`RestrictedQuerySet.restrict()` is the model). Nothing else filters by the viewer's
-tenant or clients by hand, so a rule about visibility is changed here once.
+contacts, emails, activity history, memberships, personal API tokens, the audit
+trail) has a TenantScopedQuerySet as its default manager, and every screen, page
+and form that shows rows to a user starts from `Model.objects.visible_to(user)`
+(NetBox's `RestrictedQuerySet.restrict()` is the model). Nothing else filters by
+the viewer's tenant or clients by hand, so a rule about visibility is changed here
+once.
 
 Two levels: the tenant (a contact center sees only its own rows), then the clients
 (a member who works for chosen clients only, ccadmin.tenancy.client_scope, sees only
@@ -15,6 +16,7 @@ those clients' rows). Each queryset class declares how its rows narrow to client
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Self
 
 from django.contrib.admin.models import LogEntryManager
@@ -126,6 +128,52 @@ class MembershipQuerySet(TenantScopedQuerySet):
 
     def narrow_to_clients(self, user, clients):
         return self.filter(user_id=user.pk)
+
+
+# The permission that lets a contact center's administrators see and revoke every
+# personal API token of their tenant, not only their own (ccadmin.roles grants it).
+TENANT_API_TOKENS_PERMISSION = "ccadmin.manage_tenant_api_tokens"
+
+
+class ApiTokenQuerySet(TenantScopedQuerySet):
+    """Personal API tokens: everyone sees their own; a tenant's administrators
+    (TENANT_API_TOKENS_PERMISSION) see every token of their contact center; the
+    service provider sees all. A token belongs to no client: it carries its
+    person's own client scope, whatever it is."""
+
+    client_field = NO_CLIENT
+
+    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> Self:
+        """The tokens `user` may see and revoke (see the class)."""
+        rows = super().visible_to(user)
+        if getattr(user, "is_superuser", False) or user.has_perm(
+            TENANT_API_TOKENS_PERMISSION
+        ):
+            return rows
+        return rows.filter(user_id=user.pk)
+
+    def narrow_to_clients(self, user, clients):
+        # A member who works for chosen clients sees their own tokens only: another
+        # member's token reaches clients they do not work for.
+        return self.filter(user_id=user.pk)
+
+    def usable(self, now: datetime) -> Self:
+        """The tokens whose keys the API accepts at `now`: not revoked, not expired,
+        of an active account that still stands where it stood when the token was
+        made. A tenant's token works only while its person is still a member of that
+        tenant (and not made a superuser since); a service provider's token (no
+        tenant) only while its person is still a superuser."""
+        return (
+            self.filter(revoked_at__isnull=True, user__is_active=True)
+            .filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+            .filter(
+                models.Q(tenant__isnull=True, user__is_superuser=True)
+                | models.Q(
+                    user__is_superuser=False,
+                    user__membership__tenant=models.F("tenant"),
+                )
+            )
+        )
 
 
 class AuditTrailQuerySet(TenantScopedQuerySet):

@@ -217,6 +217,22 @@ def gateway_token(tenant: Tenant, name: str = "PBX", **kwargs) -> tuple:
     return token, key
 
 
+def api_token(
+    user: User, name: str = "CRM sync", *, expires_days: int | None = None, **kwargs
+) -> tuple:
+    """A personal API token of `user`, made through ccadmin.actions (audited, its
+    tenant set from the user's): (token, its key). `kwargs` then set other fields
+    (revoked_at, last_used_at, ...) directly."""
+    token, key = ccadmin_actions.create_api_token(
+        user=user, name=name, expires_days=expires_days, actor=None
+    )
+    if kwargs:
+        for field, value in kwargs.items():
+            setattr(token, field, value)
+        token.save(update_fields=list(kwargs))
+    return token, key
+
+
 # A PDF-ish payload: the bytes a download must give back exactly.
 PDF_BYTES = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 

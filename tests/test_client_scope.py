@@ -265,6 +265,10 @@ def test_client_supervisors_role_permissions(db):
         "partitions.view_clientpartition",
         "services.view_service",
         "ccadmin.view_auditentry",
+        # their own personal API tokens (the tenant's: administrators only)
+        "ccadmin.add_apitoken",
+        "ccadmin.change_apitoken",
+        "ccadmin.view_apitoken",
         *contacts,
     }
 
