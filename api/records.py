@@ -94,6 +94,8 @@ class ServiceSerializer(serializers.ModelSerializer):
     client_partition = ScopedReference(
         ClientPartition, help_text="The client assigned; null to unassign."
     )
+    # A string, not format "email": it is empty for every service but email ones.
+    email_address = serializers.CharField(read_only=True)
 
     class Meta:
         model = Service
@@ -145,6 +147,11 @@ class ContactSerializer(serializers.ModelSerializer):
 
     partition = ScopedReference(ClientPartition, help_text="The client; null: none.")
     company = ScopedReference(Company, help_text="The company they work for.")
+    # A string, not format "email": many contacts have none (""); the model checks
+    # a given address (the same rule as the admin's form).
+    email = serializers.CharField(
+        required=False, allow_blank=True, max_length=254, help_text="Email address."
+    )
 
     class Meta:
         model = Contact

@@ -1,15 +1,22 @@
-"""How the API tests call the API: as a script holding a person's credentials."""
+"""How the API tests call the API: as a script holding a person's API token."""
 
 from django.test import Client
+
+from tests import factories
 
 API = "/api/v1"
 
 
+def bearer(user) -> dict[str, str]:
+    """The headers of a script holding a new personal API token of `user`."""
+    _token, key = factories.api_token(user)
+    return {"Authorization": f"Bearer {key}"}
+
+
 def api_client(user) -> Client:
-    """A client calling the API as `user`."""
-    client = Client()
-    client.force_login(user)
-    return client
+    """A client calling the API with a personal API token of `user` (no session,
+    no cookie: what a script sends)."""
+    return Client(headers=bearer(user))
 
 
 def problem(response, status: int) -> dict:

@@ -95,7 +95,9 @@ def test_create_and_change_are_audited_as_the_caller(tenant, admin_user):
     script = api_client(admin_user)
     created = post(script, PARTITIONS, {"name": "Acme"}).json()
     patch(script, f"{PARTITIONS}{created['id']}/", {"description": "Car insurance"})
-    entries = AuditEntry.objects.filter(object_id=str(created["id"]))
+    entries = AuditEntry.objects.filter(
+        object_id=str(created["id"]), content_type__model="clientpartition"
+    )
     assert {(e.user_id, e.action_flag) for e in entries} == {
         (admin_user.pk, ADDITION),
         (admin_user.pk, CHANGE),
@@ -227,6 +229,32 @@ def test_without_credentials_401_with_the_bearer_challenge(client, tenant):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
+@pytest.mark.parametrize("state", ["revoked", "expired", "wrong", "gateway"])
+def test_a_key_that_cannot_be_used_is_401(client, tenant, admin_user, state):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    past = timezone.now() - timedelta(days=1)
+    fields = {"revoked": {"revoked_at": past}, "expired": {"expires_at": past}}
+    _token, key = factories.api_token(admin_user, **fields.get(state, {}))
+    if state == "wrong":
+        key = key[:-4] + "0000"
+    if state == "gateway":
+        key = factories.gateway_token(tenant)[1]
+    response = client.get(PARTITIONS, headers={"Authorization": f"Bearer {key}"})
+    problem(response, 401)
+
+
+def test_a_token_acts_with_its_persons_permissions(tenant):
+    agent = factories.agent(tenant)
+    factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    script = api_client(agent)
+    assert script.get(PARTITIONS).status_code == 200
+    problem(post(script, PARTITIONS, {"name": "Globex"}), 403)
+    assert not ClientPartition.objects.filter(name="Globex").exists()
+
+
 def test_japanese_problems(tenant, admin_user):
     tenant.client_partition_limit = 0
     tenant.save()
@@ -244,6 +272,8 @@ def test_japanese_problems(tenant, admin_user):
 
 def test_list_costs_the_same_queries_for_3_or_30_partitions(tenant, admin_user):
     client = api_client(admin_user)
+    # The token's first use is noted (one UPDATE, then at most once a minute).
+    client.get(PARTITIONS)
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:

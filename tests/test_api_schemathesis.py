@@ -12,13 +12,13 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from ccadmin.wsgi import application
 from tests import factories
+from tests.api_helpers import bearer
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
 
 # Enough to reach every status an operation answers, few enough for the whole
 # file to run in well under a minute on the 2-core CI machine.
 EXAMPLES = 12
-CSRF = "a" * 32
 
 
 @pytest.fixture
@@ -37,18 +37,8 @@ def seeded(db):
 
 
 def credentials(user) -> dict[str, str]:
-    """Headers that authenticate as `user`."""
-    from django.conf import settings as django_settings
-    from django.test import Client
-
-    browser = Client()
-    browser.force_login(user)
-    session = browser.cookies[django_settings.SESSION_COOKIE_NAME].value
-    return {
-        "Cookie": f"{django_settings.SESSION_COOKIE_NAME}={session}; "
-        f"{django_settings.CSRF_COOKIE_NAME}={CSRF}",
-        "X-CSRFToken": CSRF,
-    }
+    """Headers that authenticate as `user`: a personal API token."""
+    return bearer(user)
 
 
 @schema.parametrize()
