@@ -22,7 +22,23 @@ EXAMPLES = 12
 
 
 @pytest.fixture
-def seeded(db):
+def in_test_transaction():
+    """Called straight through WSGI, Django would close the database connection at
+    the end of each request (close_old_connections: the test's transaction is not
+    autocommit), and with it the test's transaction on PostgreSQL. Django's test
+    client unhooks the same signal handler for the same reason."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def seeded(db, in_test_transaction):
     """A contact center with clients, their records and services, and the
     credentials of one of its administrators (as request headers)."""
     tenant = factories.TenantFactory(name="Sakura BPO", client_partition_limit=6)
