@@ -286,3 +286,29 @@ def test_list_costs_the_same_queries_for_3_or_30_partitions(tenant, admin_user):
     for i in range(27):
         factories.ClientPartitionFactory(tenant=tenant, name=f"B {i}")
     assert queries() == few
+
+
+def test_an_offboarding_client_is_read_only_409(tenant, admin_user):
+    from partitions import actions
+
+    acme = factories.client_with_data(tenant, "Acme", contacts=1)
+    actions.offboard_client_partition(acme, grace_days=5, actor=admin_user)
+    response = patch(api_client(admin_user), f"{PARTITIONS}{acme.pk}/", {"name": "B"})
+    assert "offboarded" in problem(response, 409)["detail"]
+    acme.refresh_from_db()
+    assert acme.name == "Acme"
+
+
+def test_usage_of_the_service_provider_names_the_tenant(tenant, provider):
+    factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    client = api_client(provider)
+    assert "tenant" in problem(client.get(f"{PARTITIONS}usage/"), 400)["errors"]
+    usage = client.get(f"{PARTITIONS}usage/", {"tenant": tenant.pk})
+    assert usage.json() == {"used": 1, "limit": 20}
+    problem(client.get(f"{PARTITIONS}usage/", {"tenant": 10**17}), 404)
+
+
+def test_usage_is_not_for_members_of_chosen_clients(tenant):
+    acme = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    supervisor = factories.client_supervisor(tenant, clients=[acme])
+    problem(api_client(supervisor).get(f"{PARTITIONS}usage/"), 403)
