@@ -6,13 +6,17 @@ accounts and groups are Django's own, saved and logged by Django's admin."""
 
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.db.models import Q
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +24,8 @@ from django.utils.translation import ngettext
 
 from ccadmin import actions, audit, people
 from ccadmin.admin_base import TenantScopedAdmin, Writers, WrittenByActions
-from ccadmin.models import AuditEntry, Membership, Tenant
+from ccadmin.api_tokens import AUTH_SCHEME
+from ccadmin.models import ApiToken, AuditEntry, Membership, Tenant
 from ccadmin.people_forms import LINK, PeopleImportForm, PersonForm
 from ccadmin.people_import import PeopleImportError, import_people
 from ccadmin.roles import ROLES
@@ -380,6 +385,236 @@ class PeopleAdmin(TenantScopedAdmin):
         level = messages.WARNING if result.refused else messages.SUCCESS
         self.message_user(request, result.describe(), level)
         return result
+
+
+class ApiTokenForm(forms.ModelForm):
+    """A new personal API token: its name and how many days it lasts."""
+
+    expires_days = forms.IntegerField(label=_("Expires after (days)"), required=False)
+
+    class Meta:
+        model = ApiToken
+        fields = ["name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expires_days"].help_text = _(
+            "Empty: the token never expires. At most %(max)s days."
+        ) % {"max": ApiToken.MAX_LIFETIME_DAYS}
+
+    def clean_expires_days(self):
+        days = self.cleaned_data.get("expires_days")
+        try:
+            # The model's rule, not a copy of it in the form.
+            ApiToken().set_lifetime(days)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["expires_days"]) from exc
+        return days
+
+
+class ApiTokenStatusFilter(admin.SimpleListFilter):
+    """Filter API tokens by status: active, expired or revoked."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return ApiToken.Status.choices
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        expired = Q(expires_at__isnull=False, expires_at__lte=now)
+        if self.value() == ApiToken.Status.REVOKED:
+            return queryset.filter(revoked_at__isnull=False)
+        if self.value() == ApiToken.Status.EXPIRED:
+            return queryset.filter(expired, revoked_at__isnull=True)
+        if self.value() == ApiToken.Status.ACTIVE:
+            return queryset.filter(revoked_at__isnull=True).exclude(expired)
+        return queryset
+
+
+class _TokenRefused(Exception):
+    """The action refused to make a token the form had accepted."""
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(TenantScopedAdmin):
+    """Tenancy > API tokens: personal keys for the administration API.
+
+    Everyone with admin access makes, lists and revokes their own tokens; a
+    tenant's administrators see and revoke every token of their tenant; superusers
+    see all (ApiToken.objects.visible_to). The key is shown once, on the page that
+    answers the "Save" (never stored, nor put in a message, a session or a cookie);
+    only its hash is kept. A token is never edited nor deleted: it is revoked, and
+    stays listed as revoked.
+    """
+
+    form = ApiTokenForm
+    list_display = [
+        "name",
+        "username",
+        "key_prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "status_label",
+    ]
+    list_filter = [ApiTokenStatusFilter]
+    search_fields = ["name", "key_prefix", "user__username"]
+    list_select_related = ["user"]
+    actions = ["revoke_selected"]
+    readonly_fields = [
+        "name",
+        "username",
+        "key_prefix",
+        "status_label",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+
+    def get_urls(self):
+        return [
+            *self.extra_page("<path:object_id>/revoke/", self.revoke_view),
+            *super().get_urls(),
+        ]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ["name", "expires_days"]})]
+        owner = ["name", "username"]
+        if request.user.is_superuser:
+            owner.append("tenant")
+        return [
+            (None, {"fields": owner}),
+            (
+                _("Usage"),
+                {
+                    "fields": [
+                        "key_prefix",
+                        "status_label",
+                        "created_at",
+                        "expires_at",
+                        "last_used_at",
+                        "revoked_at",
+                    ]
+                },
+            ),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else [*self.readonly_fields, "tenant"]
+
+    # Nothing of a token is edited (its page is read-only) nor deleted: revoking is
+    # the one change, with its own permission check (has_revoke_permission).
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_revoke_permission(self, request, obj=None):
+        """Revoking is changing the token: the change permission."""
+        return request.user.has_perm(f"{self.opts.app_label}.change_apitoken")
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def username(self, token: ApiToken) -> str:
+        return token.user.get_username()
+
+    @admin.display(description=_("status"))
+    def status_label(self, token: ApiToken) -> str:
+        return ApiToken.Status(token.status()).label
+
+    def save_model(self, request, obj, form, change):
+        # Only adds reach here (nothing is changed): made for the person signed in.
+        try:
+            token, key = actions.create_api_token(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                expires_days=form.cleaned_data["expires_days"],
+                actor=request.user,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            text = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            raise _TokenRefused(" ".join(text)) from exc
+        obj.pk, obj.user = token.pk, token.user
+        obj._state.adding = False
+        # Held by this request's object only, for response_add to show.
+        obj.shown_once = (token, key)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _TokenRefused as exc:
+            # Checked again by the action (a person deactivated meanwhile): said on
+            # the page, not answered with a 500.
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The key, shown this once, on the page answering the POST: a redirect
+        would have to carry it in the session until the next page."""
+        token, key = obj.shown_once
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Copy your new API token"),
+            "opts": self.opts,
+            "token": token,
+            "key": key,
+            "header": f"Authorization: {AUTH_SCHEME} {key}",
+        }
+        request.current_app = self.admin_site.name
+        # Neither the browser nor a proxy keeps the page: every admin view is
+        # never_cache ("no-store", checked by the tests).
+        return TemplateResponse(request, "admin/ccadmin/apitoken/key.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        token = self.get_object(request, unquote(object_id))
+        extra_context = {
+            **(extra_context or {}),
+            "can_revoke": token is not None
+            and token.revoked_at is None
+            and self.has_revoke_permission(request, token),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def revoke_view(self, request, object_id):
+        """The "Revoke" button of a token's page (POST with its CSRF token; a GET
+        changes nothing). Another tenant's token, or another person's for whoever
+        may not see it, is not found."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        token = self.get_object(request, unquote(object_id))
+        if token is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_revoke_permission(request, token):
+            raise PermissionDenied
+        self._revoke(request, [token])
+        return HttpResponseRedirect(
+            reverse(f"admin:{self.opts.app_label}_apitoken_change", args=[token.pk])
+        )
+
+    @admin.action(permissions=["revoke"], description=_("Revoke selected API tokens"))
+    def revoke_selected(self, request, queryset):
+        self._revoke(request, queryset)
+
+    def _revoke(self, request, tokens) -> None:
+        try:
+            count = actions.revoke_api_tokens(tokens, actor=request.user)
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            ngettext(
+                "Revoked %(count)s API token: its key is refused from now on.",
+                "Revoked %(count)s API tokens: their keys are refused from now on.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 admin.site.unregister(User)

@@ -3,17 +3,24 @@ tests/admin_cases.py: each model declares its objects and forms, and gets the li
 add, change, delete, permission, isolation and audit tests."""
 
 import pytest
+from django.contrib.admin.models import ADDITION, CHANGE
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from ccadmin import audit
-from ccadmin.models import AuditEntry, Membership, Tenant
+from ccadmin.models import ApiToken, AuditEntry, Membership, Tenant
 from ccadmin.roles import ADMINISTRATORS, AGENTS, ensure_roles
 from contacts.models import Activity, Company, Contact, Email
 from partitions.models import ClientPartition
 from services.models import GatewayToken, Service
 from tests import factories
-from tests.admin_cases import AdminModelCases, ProviderOnlyAdminCases
+from tests.admin_cases import (
+    AdminModelCases,
+    ProviderOnlyAdminCases,
+    assert_audited,
+    member_with,
+)
+from tests.factories import signed_in
 
 # ----- Case & Contact Management ----------------------------------------------------
 
@@ -141,6 +148,70 @@ class TestPeopleAdmin(AdminModelCases):
         response = admin_client.post(self.url("delete", foreign), {"post": "yes"})
         assert response.status_code == 403
         assert Membership.objects.filter(pk=foreign.pk).exists()
+
+
+# ----- Tenancy > API tokens (more in tests/test_api_tokens.py) ---------------------
+
+
+class TestApiTokenAdmin(AdminModelCases):
+    """Personal API tokens: added (the key shown on the page answering the POST),
+    revoked, never edited nor deleted."""
+
+    model = ApiToken
+    add_data = {"name": "CRM sync", "expires_days": "30"}
+    changed = ("name", "Renamed")  # refused: see test_change
+
+    def make(self, tenant):
+        return factories.api_token(factories.client_supervisor(tenant))[0]
+
+    def test_add(self, admin_client, admin_user, tenant):
+        assert admin_client.get(self.url("add")).status_code == 200
+        response = admin_client.post(self.url("add"), self.add_data)
+        assert response.status_code == 200  # the key's page, not a redirect
+        new = ApiToken.objects.get(user=admin_user)
+        assert new.tenant == tenant
+        assert response.context["key"].startswith(new.key_prefix)
+        assert_audited(new.pk, ApiToken, ADDITION, admin_user, tenant)
+
+    def test_change(self, admin_client, admin_user, tenant, own):
+        """Nothing of a token is edited: its page is read-only; it is revoked."""
+        assert admin_client.get(self.url("change", own)).status_code == 200
+        before = ApiToken.objects.filter(pk=own.pk).values().get()
+        edit = admin_client.post(self.url("change", own), self.change_data(own))
+        assert edit.status_code == 403
+        assert ApiToken.objects.filter(pk=own.pk).values().get() == before
+        revoked = admin_client.post(self.url("revoke", own))
+        assert revoked.status_code == 302
+        own.refresh_from_db()
+        assert own.revoked_at is not None
+        assert_audited(own.pk, ApiToken, CHANGE, admin_user, tenant)
+
+    def test_change_without_permission_is_403(self, tenant, own):
+        """With the view permission only, one's own token: nothing changes, and no
+        revocation (another person's token is not found: see the isolation)."""
+        member = member_with(tenant, ApiToken, ["view"])
+        mine = factories.api_token(member)[0]
+        client = signed_in(member)
+        before = ApiToken.objects.filter(pk=mine.pk).values().get()
+        assert client.post(self.url("change", mine), {"name": "X"}).status_code == 403
+        assert client.post(self.url("revoke", mine)).status_code == 403
+        assert ApiToken.objects.filter(pk=mine.pk).values().get() == before
+
+    def test_delete(self, admin_client, own):
+        """Nobody deletes a token (it is revoked, and stays listed): 403."""
+        assert admin_client.get(self.url("delete", own)).status_code == 403
+        deleted = admin_client.post(self.url("delete", own), {"post": "yes"})
+        assert deleted.status_code == 403
+        assert ApiToken.objects.filter(pk=own.pk).exists()
+
+    @pytest.mark.parametrize("view", ["change", "history"])
+    def test_other_tenants_object_is_not_found(self, admin_client, foreign, view):
+        super().test_other_tenants_object_is_not_found(admin_client, foreign, view)
+
+    def test_other_tenants_token_cannot_be_deleted(self, admin_client, foreign):
+        response = admin_client.post(self.url("delete", foreign), {"post": "yes"})
+        assert response.status_code == 403
+        assert ApiToken.objects.filter(pk=foreign.pk).exists()
 
 
 class TestUserAdmin(ProviderOnlyAdminCases):

@@ -3,12 +3,14 @@ shown once, a token expires and can be revoked, and a key works only for an acti
 person still standing where they stood; personal and gateway keys never cross."""
 
 import hashlib
+import io
 import json
 from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,6 +18,7 @@ from django.utils import timezone
 
 from ccadmin import actions, audit
 from ccadmin.api_tokens import AUTH_SCHEME, authenticate_bearer
+from ccadmin.cli import SYSTEM_USERNAME
 from ccadmin.keys import hash_key
 from ccadmin.models import ApiToken, AuditEntry, Membership
 from ccadmin.tenancy import client_scope, tenant_of
@@ -142,6 +145,7 @@ def test_a_valid_key_gives_its_token_with_user_membership_and_tenant(
         assert tenant_of(user) == tenant
         assert client_scope(user) is None
         assert user.membership.tenant.name == tenant.name
+        assert token.tenant == tenant
     assert user == admin_user
     # one SELECT, and the first use noted (one UPDATE)
     assert len(queries) == 2, [q["sql"] for q in queries]
@@ -344,3 +348,267 @@ def test_people_see_their_own_tokens_administrators_their_tenants(
     assert seen(limited_admin) == {limited}
     assert seen(provider) == {mine, theirs, limited, foreign, providers}
     assert seen(factories.agent(tenant)) == set()
+
+
+# ----- the admin: Tenancy > API tokens ----------------------------------------------
+
+TOKENS = reverse("admin:ccadmin_apitoken_changelist")
+ADD_TOKEN = reverse("admin:ccadmin_apitoken_add")
+
+
+def token_url(token, view: str = "change") -> str:
+    return reverse(f"admin:ccadmin_apitoken_{view}", args=[token.pk])
+
+
+def listed(client) -> set:
+    response = client.get(TOKENS)
+    assert response.status_code == 200
+    return set(response.context["cl"].result_list)
+
+
+def test_the_menu_shows_api_tokens_under_tenancy(admin_client):
+    response = admin_client.get(reverse("admin:index"))
+    tenancy = next(
+        app for app in response.context["app_list"] if app["app_label"] == "ccadmin"
+    )
+    assert str(tenancy["name"]) == "Tenancy"
+    assert "API tokens" in [str(model["name"]) for model in tenancy["models"]]
+
+
+def test_adding_shows_the_key_once_and_stores_only_its_hash(admin_client, admin_user):
+    # when
+    response = admin_client.post(ADD_TOKEN, {"name": "CRM sync", "expires_days": "90"})
+    # then: the key on the page answering the POST, kept by no cache
+    assert response.status_code == 200
+    key = response.context["key"]
+    assert key.startswith("cca_") and key in response.text
+    assert f"Authorization: Bearer {key}" in response.text
+    assert "no-store" in response["Cache-Control"]
+    token = ApiToken.objects.get()
+    assert (token.user, token.name) == (admin_user, "CRM sync")
+    assert token.key_hash == hash_key(key)
+    assert timedelta(days=89) < token.expires_at - timezone.now() <= timedelta(days=90)
+    # in no cookie, session or message, and never again on any page
+    assert not [m for m in response.cookies.values() if key in m.value]
+    assert key not in str(dict(admin_client.session))
+    for page in (TOKENS, token_url(token), token_url(token, "history")):
+        again = admin_client.get(page)
+        assert again.status_code == 200
+        assert key not in again.text
+        assert token.key_prefix in again.text or page.endswith("history/")
+    assert authenticate_bearer(bearer(key)).pk == token.pk
+
+
+def test_adding_without_expiry_never_expires(admin_client):
+    response = admin_client.post(ADD_TOKEN, {"name": "BI", "expires_days": ""})
+    assert response.status_code == 200
+    assert ApiToken.objects.get().expires_at is None
+    assert "never expires" in response.text
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"name": "", "expires_days": ""}, "name"),
+        ({"name": "CRM", "expires_days": "0"}, "expires_days"),
+        ({"name": "CRM", "expires_days": "3651"}, "expires_days"),
+        ({"name": "CRM", "expires_days": "9" * 30}, "expires_days"),
+        ({"name": "CRM", "expires_days": "ten"}, "expires_days"),
+        ({"name": "CRM\x00", "expires_days": ""}, "name"),
+    ],
+)
+def test_bad_input_is_a_form_error(admin_client, data, field):
+    response = admin_client.post(ADD_TOKEN, data)
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not ApiToken.objects.exists()
+
+
+def test_forged_user_or_tenant_in_the_add_form_is_ignored(
+    admin_client, admin_user, tenant, other_tenant
+):
+    colleague = factories.administrator(tenant)
+    admin_client.post(
+        ADD_TOKEN,
+        {"name": "CRM", "user": colleague.pk, "tenant": other_tenant.pk},
+    )
+    token = ApiToken.objects.get()
+    assert (token.user, token.tenant) == (admin_user, tenant)
+
+
+def test_who_sees_which_token_in_the_list(tenant, other_tenant, provider_client):
+    administrator = factories.administrator(tenant)
+    supervisor = factories.client_supervisor(tenant)
+    mine, _k = factories.api_token(administrator)
+    theirs, _k = factories.api_token(supervisor)
+    foreign, _k = factories.api_token(factories.administrator(other_tenant))
+    assert listed(factories.signed_in(administrator)) == {mine, theirs}
+    assert listed(factories.signed_in(supervisor)) == {theirs}
+    assert listed(provider_client) == {mine, theirs, foreign}
+    # the columns
+    page = factories.signed_in(administrator).get(TOKENS).text
+    for text in ("Key starts with", "Expires", "Last used", "Status", "active"):
+        assert text in page
+    assert mine.key_prefix in page and supervisor.username in page
+
+
+def test_status_column_and_filter(admin_client, admin_user):
+    active, _k = factories.api_token(admin_user, name="Active one")
+    expired, _k = factories.api_token(
+        admin_user, name="Expired one", expires_at=timezone.now() - timedelta(days=1)
+    )
+    revoked, _k = factories.api_token(
+        admin_user, name="Revoked one", revoked_at=timezone.now()
+    )
+    for status, token in [("active", active), ("expired", expired),
+                          ("revoked", revoked)]:  # fmt: skip
+        response = admin_client.get(TOKENS, {"status": status})
+        assert list(response.context["cl"].result_list) == [token]
+
+
+def test_a_supervisor_cannot_open_a_colleagues_token(tenant):
+    supervisor = factories.client_supervisor(tenant)
+    administrator = factories.administrator(tenant)
+    token, key = factories.api_token(administrator)
+    client = factories.signed_in(supervisor)
+    response = client.get(token_url(token), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("admin:index")
+    revoke = client.post(token_url(token, "revoke"), follow=True)
+    assert revoke.redirect_chain[-1][0] == reverse("admin:index")
+    assert authenticate_bearer(bearer(key)) is not None
+
+
+def test_revoke_button_on_the_tokens_page(admin_client, admin_user):
+    token, key = factories.api_token(admin_user)
+    page = admin_client.get(token_url(token))
+    assert token_url(token, "revoke") in page.text
+    assert 'name="name"' not in page.text  # nothing of a token is edited
+    # a GET never revokes
+    assert admin_client.get(token_url(token, "revoke")).status_code == 405
+    assert authenticate_bearer(bearer(key)) is not None
+    # when
+    response = admin_client.post(token_url(token, "revoke"), follow=True)
+    # then
+    assert response.redirect_chain[-1][0] == token_url(token)
+    assert "Revoked 1 API token" in response.text
+    assert token_url(token, "revoke") not in response.text  # no button any more
+    assert authenticate_bearer(bearer(key)) is None
+
+
+def test_an_administrator_revokes_tenant_tokens_with_the_action(tenant, admin_client):
+    supervisor = factories.client_supervisor(tenant)
+    theirs, key = factories.api_token(supervisor)
+    response = admin_client.post(
+        TOKENS, {"action": "revoke_selected", "_selected_action": [theirs.pk]}
+    )
+    assert response.status_code == 302
+    assert authenticate_bearer(bearer(key)) is None
+    entry = AuditEntry.objects.get(object_id=str(theirs.pk), action_flag=CHANGE)
+    assert entry.user.membership.tenant == tenant
+
+
+def test_no_delete_and_no_edit(admin_client, admin_user):
+    token, _key = factories.api_token(admin_user)
+    response = admin_client.get(TOKENS)
+    assert set(response.context["action_form"].fields["action"].choices) >= {
+        ("revoke_selected", "Revoke selected API tokens")
+    }
+    assert "delete_selected" not in str(response.context["action_form"])
+    assert (
+        admin_client.post(token_url(token, "delete"), {"post": "yes"}).status_code
+        == 403
+    )
+    edit = admin_client.post(token_url(token), {"name": "Renamed"})
+    assert edit.status_code == 403
+    token.refresh_from_db()
+    assert token.name == "CRM sync"
+
+
+# ----- manage.py api_token ----------------------------------------------------------
+
+
+def run(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("api_token", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_command_creates_a_token_and_prints_its_key(tenant, admin_user):
+    out, err = run(
+        "create", "--user", admin_user.username, "--name", "BI", "--expires-days", "7"
+    )
+    key = out.strip()
+    token = authenticate_bearer(bearer(key))
+    assert (token.user, token.name, token.tenant) == (admin_user, "BI", tenant)
+    assert timedelta(days=6) < token.expires_at - timezone.now() <= timedelta(days=7)
+    assert "BI" in err and key not in err
+    # audited under the system account
+    entry = AuditEntry.objects.get(object_id=str(token.pk), action_flag=ADDITION)
+    assert entry.user.username == SYSTEM_USERNAME
+
+
+def test_command_quiet_prints_the_key_only(admin_user):
+    out, err = run("create", "--user", admin_user.username, "-v", "0")
+    assert out.strip().startswith("cca_") and err == ""
+    assert ApiToken.objects.get().name == "command line"
+
+
+@pytest.mark.parametrize(
+    ("who", "args", "message"),
+    [
+        ("inactive", (), "inactive"),
+        ("unplaced", (), "works for no contact center"),
+        ("admin", ("--expires-days", "3651"), "1 to 3650"),
+        ("admin", ("--expires-days", "-5"), "1 to 3650"),
+        ("admin", ("--name", " "), "Name is mandatory"),
+    ],
+)
+def test_command_refusals_are_command_errors(tenant, who, args, message):
+    user = {
+        "inactive": lambda: factories.administrator(tenant, is_active=False),
+        "unplaced": factories.unplaced_administrator,
+        "admin": lambda: factories.administrator(tenant),
+    }[who]()
+    with pytest.raises(CommandError, match=message):
+        run("create", "--user", user.username, *args)
+    assert not ApiToken.objects.exists()
+
+
+def test_command_lists_and_revokes(tenant, admin_user, provider):
+    mine, key = factories.api_token(admin_user, name="CRM")
+    factories.api_token(provider, name="Provider script")
+    out, _err = run("list")
+    assert len(out.splitlines()) == 2
+    out, _err = run("list", "--user", admin_user.username)
+    assert out.split("\t")[:6] == [
+        str(mine.pk), admin_user.username, tenant.slug, "CRM", key[:8], "active"
+    ]  # fmt: skip
+    assert key not in out
+    # when
+    out, _err = run("revoke", str(mine.pk))
+    # then
+    assert "Revoked API token" in out
+    assert authenticate_bearer(bearer(key)) is None
+    out, _err = run("list", "--user", admin_user.username)
+    assert "\trevoked\t" in out
+    with pytest.raises(CommandError, match="already revoked"):
+        run("revoke", str(mine.pk))
+    with pytest.raises(CommandError, match="Unknown user"):
+        run("list", "--user", "nobody")
+
+
+def test_the_api_token_screens_speak_japanese(admin_client):
+    form = admin_client.get(ADD_TOKEN, HTTP_ACCEPT_LANGUAGE="ja")
+    assert "有効期限（日数）" in form.text
+    shown = admin_client.post(
+        ADD_TOKEN, {"name": "CRM", "expires_days": ""}, HTTP_ACCEPT_LANGUAGE="ja"
+    )
+    assert "表示はこの一度だけで" in shown.text
+    listing = admin_client.get(TOKENS, HTTP_ACCEPT_LANGUAGE="ja")
+    assert "API トークン" in listing.text and "有効" in listing.text
+
+
+def test_deleting_an_account_deletes_its_tokens_in_the_database(admin_user):
+    token, _key = factories.api_token(admin_user)
+    admin_user.delete()
+    assert not ApiToken.objects.filter(pk=token.pk).exists()

@@ -162,3 +162,37 @@ def test_an_agent_named_by_user_is_refused_in_one_line(shell):
     listed = json.loads(shell("partitions", "list", "--format", "json").stdout)
     names = {p["name"] for t in listed for p in t["client_partitions"]}
     assert "X" not in names
+
+
+def test_api_token_from_the_shell_prints_only_the_key(shell):
+    """`KEY=$(manage.py api_token create --user admin)` keeps the key alone; the
+    human line goes to stderr; errors are one line and a non-zero status."""
+    created = shell("api_token", "create", "--user", "admin", "--name", "CRM sync")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("cca_") and "\n" not in key
+    assert "CRM sync" in one_line(created) and key not in created.stderr
+
+    listed = shell("api_token", "list", "--user", "admin")
+    assert listed.returncode == 0
+    [row] = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert row[1:6] == ["admin", "sakura", "CRM sync", key[:8], "active"]
+    assert key not in listed.stdout
+
+    revoked = shell("api_token", "revoke", row[0])
+    assert revoked.returncode == 0
+    again = shell("api_token", "revoke", row[0])
+    assert again.returncode == 1
+    assert "already revoked" in one_line(again)
+
+    for args, status, text in [
+        (("create", "--user", "nobody"), 1, 'Unknown user "nobody"'),
+        (("create", "--user", "admin", "--expires-days", "0"), 1, "1 to 3650"),
+        (("create", "--user", "admin", "--expires-days", "ten"), 2, "invalid int"),
+        (("create",), 2, "--user"),
+        (("revoke", "999999"), 1, "No API token has the id 999999"),
+    ]:
+        result = shell("api_token", *args)
+        assert result.returncode == status, result.stderr
+        assert text in one_line(result)
+        assert result.stdout == ""

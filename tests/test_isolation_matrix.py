@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ccadmin import audit
-from ccadmin.models import AuditEntry
+from ccadmin.models import ApiToken, AuditEntry
 from contacts import actions as contact_actions
 from contacts.data_subject import subject_of
 from contacts.models import Activity, Company, Contact, Email
@@ -43,6 +43,7 @@ ADMIN_MODELS = {
     "activity": "contacts",
     "auditentry": "ccadmin",
     "membership": "ccadmin",
+    "apitoken": "ccadmin",
     "deletioncertificate": "partitions",
     "erasurecertificate": "contacts",
 }
@@ -123,6 +124,7 @@ def foreign(foreign_tenant):
     administrator = factories.administrator(
         foreign_tenant, username=f"{MARKER.lower()}-admin", first_name=MARKER
     )
+    api_token, _key = factories.api_token(administrator, name=f"{MARKER} CRM sync")
     entry = audit.log_addition(administrator, partition)
     gone = factories.ClientPartitionFactory(
         tenant=foreign_tenant, name=f"{MARKER} Gone"
@@ -144,6 +146,7 @@ def foreign(foreign_tenant):
         "activity": activity,
         "auditentry": AuditEntry.objects.get(pk=entry.pk),
         "membership": administrator.membership,
+        "apitoken": api_token,
         "deletioncertificate": DeletionCertificate.objects.get(
             client_partition_id=gone.pk
         ),
@@ -274,6 +277,7 @@ ACTIONS = [
     ("delete_selected", "activity"),
     ("deactivate", "membership"),
     ("set_password_links", "membership"),
+    ("revoke_selected", "apitoken"),
 ]
 
 
@@ -297,6 +301,21 @@ def test_admin_action_on_other_tenants_object_changes_nothing(
         return
     assert response.status_code == 200
     assert_no_foreign_data(response.text)
+    assert state_of(foreign) == before
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_revoking_a_foreign_api_token_is_not_found(admin_client, own, foreign, method):
+    """A personal API token of another tenant, or (client level) of a colleague a
+    client supervisor may not see, cannot be revoked: its key keeps working."""
+    before = state_of(foreign)
+    url = reverse("admin:ccadmin_apitoken_revoke", args=[foreign["apitoken"].pk])
+    response = getattr(admin_client, method.lower())(url, follow=True)
+    if method == "GET":
+        assert response.status_code == 405
+    else:
+        assert response.redirect_chain[-1][0] == reverse("admin:index")
+    assert_no_foreign_data(response.text.replace(NOT_FOUND, ""))
     assert state_of(foreign) == before
 
 
@@ -662,7 +681,11 @@ def test_matrix_covers_every_registered_tenant_model(foreign):
     # Read-only records (the audit trail, deletion certificates) have admins of their
     # own, scoped with visible_to as well.
     assert scoped | READ_ONLY_RECORDS == set(ADMIN_MODELS)
-    assert {type(obj) for obj in foreign.values()} >= {GatewayToken, AuditEntry}
+    assert {type(obj) for obj in foreign.values()} >= {
+        GatewayToken,
+        ApiToken,
+        AuditEntry,
+    }
 
 
 def test_raw_id_box_names_own_contact_but_not_another_tenants(

@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from ccadmin import people
-from ccadmin.models import Membership, Tenant
+from ccadmin.models import ApiToken, Membership, Tenant
 from ccadmin.roles import ADMINISTRATORS, AGENTS, ensure_roles
 from contacts.models import Contact
 from partitions.models import ClientAssignment, ClientPartition
@@ -133,6 +133,8 @@ AGENT_ADMIN_URLS = {
     "service-list": lambda p: reverse("admin:services_service_changelist"),
     "token-list": lambda p: reverse("admin:services_gatewaytoken_changelist"),
     "audit-trail": lambda p: reverse("admin:ccadmin_auditentry_changelist"),
+    "api-token-list": lambda p: reverse("admin:ccadmin_apitoken_changelist"),
+    "api-token-add": lambda p: reverse("admin:ccadmin_apitoken_add"),
     "signin-lockouts": lambda p: reverse("admin:axes_accessattempt_changelist"),
 }
 
@@ -823,3 +825,134 @@ def test_api_route_needs_the_admins_permission(tenant, route):
     model = needed.split("_", 1)[1]
     holder = _member_holding(tenant, sorted({needed, f"{app}.view_{model}"}))
     assert _api_call(holder, route, acme).status_code in (200, 201, 204)
+
+
+# ----- Tenancy > API tokens: personal keys ----------------------------------------
+
+API_TOKENS = reverse("admin:ccadmin_apitoken_changelist")
+API_TOKEN_ADD = reverse("admin:ccadmin_apitoken_add")
+
+
+def api_token_url(token, view: str = "change") -> str:
+    return reverse(f"admin:ccadmin_apitoken_{view}", args=[token.pk])
+
+
+def api_token_state() -> list:
+    return list(ApiToken.objects.order_by("pk").values())
+
+
+# role -> (list, add, own token's page): agents have no admin; client supervisors
+# and administrators make and revoke their own tokens.
+API_TOKEN_MATRIX = {
+    "agent": {"list": 302, "add": 302, "own": 302},
+    "supervisor": {"list": 200, "add": 200, "own": 200},
+    "administrator": {"list": 200, "add": 200, "own": 200},
+}
+
+
+@pytest.mark.parametrize("page", ["list", "add", "own"])
+@pytest.mark.parametrize("role", list(API_TOKEN_MATRIX))
+def test_api_token_pages_by_role(tenant, role, page):
+    user = role_member(role, tenant)
+    token, _key = factories.api_token(user)
+    client = signed_in(user)
+    url = {"list": API_TOKENS, "add": API_TOKEN_ADD, "own": api_token_url(token)}
+    response = client.get(url[page])
+    assert response.status_code == API_TOKEN_MATRIX[role][page]
+    if response.status_code == 302:
+        assert response.url.startswith(reverse("admin:login"))
+
+
+def test_agents_neither_add_nor_revoke_api_tokens(tenant):
+    agent = factories.agent(tenant)
+    token, _key = factories.api_token(agent)  # made for them by the operator
+    client = signed_in(agent)
+    before = api_token_state()
+    client.post(API_TOKEN_ADD, {"name": "Mine"})
+    client.post(api_token_url(token, "revoke"))
+    client.post(
+        API_TOKENS, {"action": "revoke_selected", "_selected_action": [token.pk]}
+    )
+    assert api_token_state() == before
+
+
+def staff_with_api_token_permissions(tenant, codenames: list[str]):
+    """A staff member of `tenant` holding only these ccadmin permissions."""
+    user = factories.client_supervisor(tenant)
+    user.groups.clear()
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="ccadmin", codename__in=codenames
+        )
+    )
+    return user
+
+
+def test_without_api_token_permissions_the_screens_are_forbidden(tenant):
+    user = staff_with_api_token_permissions(tenant, ["view_auditentry"])
+    token, _key = factories.api_token(user)
+    client = signed_in(user)
+    before = api_token_state()
+    assert client.get(API_TOKENS).status_code == 403
+    assert client.get(API_TOKEN_ADD).status_code == 403
+    assert client.post(API_TOKEN_ADD, {"name": "Mine"}).status_code == 403
+    assert client.post(api_token_url(token, "revoke")).status_code == 403
+    assert api_token_state() == before
+
+
+def test_viewing_own_api_tokens_without_change_permission_revokes_nothing(tenant):
+    user = staff_with_api_token_permissions(tenant, ["view_apitoken"])
+    token, _key = factories.api_token(user)
+    client = signed_in(user)
+    before = api_token_state()
+    listing = client.get(API_TOKENS)
+    assert listing.status_code == 200
+    assert offered_actions(listing) == set()
+    page = client.get(api_token_url(token))
+    assert api_token_url(token, "revoke") not in page.text
+    assert client.post(api_token_url(token, "revoke")).status_code == 403
+    client.post(
+        API_TOKENS, {"action": "revoke_selected", "_selected_action": [token.pk]}
+    )
+    assert api_token_state() == before
+
+
+def test_tenant_tokens_need_the_administrators_permission(tenant):
+    """Change permission alone revokes one's own tokens; the tenant's need
+    manage_tenant_api_tokens, which only administrators hold."""
+    supervisor = staff_with_api_token_permissions(
+        tenant, ["view_apitoken", "change_apitoken"]
+    )
+    colleagues, _key = factories.api_token(factories.client_supervisor(tenant))
+    client = signed_in(supervisor)
+    before = api_token_state()
+    assert colleagues not in client.get(API_TOKENS).context["cl"].result_list
+    client.post(api_token_url(colleagues, "revoke"))
+    client.post(
+        API_TOKENS, {"action": "revoke_selected", "_selected_action": [colleagues.pk]}
+    )
+    assert api_token_state() == before
+    assert (
+        ensure_roles()[ADMINISTRATORS]
+        .permissions.filter(codename="manage_tenant_api_tokens")
+        .exists()
+    )
+
+
+@pytest.mark.parametrize("case", ["add", "revoke", "revoke-action"])
+def test_api_token_posts_without_csrf_token_are_refused(tenant, admin_user, case):
+    token, _key = factories.api_token(admin_user)
+    url, data = {
+        "add": (API_TOKEN_ADD, {"name": "Forged"}),
+        "revoke": (api_token_url(token, "revoke"), {}),
+        "revoke-action": (
+            API_TOKENS,
+            {"action": "revoke_selected", "_selected_action": [token.pk]},
+        ),
+    }[case]
+    client = signed_in(admin_user, enforce_csrf_checks=True)
+    before = (api_token_state(), LogEntry.objects.count())
+    response = client.post(url, data)
+    assert response.status_code == 403
+    assert "CSRF" in response.text
+    assert (api_token_state(), LogEntry.objects.count()) == before

@@ -84,3 +84,21 @@ def test_the_decoding_finds_a_key_that_django_s_default_storage_puts_in_a_cookie
     settings.MESSAGE_STORAGE = COOKIE_STORAGE
     key, cookies, _page = add_token_and_read_cookies(admin_client)
     assert [c for c in cookies if key in c]
+
+
+def test_a_new_personal_api_key_is_in_no_cookie_nor_the_session(admin_client):
+    """A personal key is shown on the page answering the add form's POST: it is
+    never kept for a next page, in a message, the session or a cookie."""
+    added = admin_client.post("/admin/ccadmin/apitoken/add/", {"name": "CRM sync"})
+    assert added.status_code == 200
+    key = added.context["key"]
+    assert key in added.text
+    cookies = [
+        form
+        for morsel in added.cookies.values()
+        for form in readable_forms(morsel.value)
+    ]
+    assert not [c for c in cookies if key in c]
+    session = admin_client.session
+    assert not [v for v in session.values() if key in str(v)]
+    assert key not in admin_client.get("/admin/ccadmin/apitoken/").text
