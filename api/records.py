@@ -40,7 +40,13 @@ class ScopedReference(serializers.PrimaryKeyRelatedField):
         return self.model.objects.visible_to(user)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or (isinstance(data, int) and not 0 < data <= MAX_ID):
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            number = int(data)
+        except (TypeError, ValueError, OverflowError):
+            number = None  # DRF's own message for a value that is no id
+        if number is not None and not 0 < number <= MAX_ID:
             self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(data)
 

@@ -167,3 +167,19 @@ def test_a_personal_token_is_not_a_gateway_token(client, tenant, admin_user, acm
         headers={"Authorization": f"Bearer {personal}"},
     )
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "value", [10**30, "9" * 30, -1, 0, True, 1.5e300, "x", [1], {"id": 1}]
+)
+def test_references_out_of_range_or_of_the_wrong_type_are_400(
+    tenant, admin_user, acme, value
+):
+    service = acme.services.get()
+    response = send(
+        api_client(admin_user),
+        "patch",
+        f"{API}/services/{service.pk}/",
+        {"client_partition": value},
+    )
+    assert "client_partition" in problem(response, 400)["errors"]
