@@ -804,3 +804,34 @@ def test_api_cannot_point_own_records_at_foreign_clients(
         assert Contact.objects.count() == contacts
     assert response.status_code in (400, 403), response.content
     assert_no_foreign_data(response.content.decode())
+
+
+def test_api_v1_gateway_alias_cannot_record_into_tenant_b(
+    client, tenant, own, foreign, level
+):
+    if level == "client":
+        pytest.skip("routing is unchanged: gateways are not people, and route to all")
+    _token, key = factories.gateway_token(tenant)
+    target = foreign["service"]
+    activities = Activity.objects.filter(tenant=target.tenant).count()
+    response = client.post(
+        "/api/v1/interactions/",
+        json.dumps({"service": target.pk, "channel": "voice", "from": "+8190"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert response.status_code == 400
+    assert_no_foreign_data(response.content.decode())
+    assert Activity.objects.filter(tenant=target.tenant).count() == activities
+
+
+def test_api_usage_tells_a_client_supervisor_nothing(api_prober, level, foreign):
+    response = api_prober.get("/api/v1/client-partitions/usage/")
+    # A tenant's administrator sees their own tenant's count, never tenant B's;
+    # a member of chosen clients is refused (how many clients exist is not theirs).
+    assert response.status_code == (200 if level == "tenant" else 403)
+    if level == "tenant":
+        own_count = ClientPartition.objects.filter(
+            tenant=response.wsgi_request.user.membership.tenant
+        ).count()
+        assert response.json()["used"] == own_count
