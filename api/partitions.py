@@ -342,8 +342,16 @@ class ClientPartitionViewSet(
                     raise Problem(
                         404, "no-tenant", _("Not found"), _("There is no such tenant.")
                     )
-        elif request.query_params:
-            self.read_query(serializers.Serializer)
+        elif "tenant" in request.query_params:
+            # A member's usage is their own tenant's; asking for another is an error,
+            # not silently answered with theirs.
+            raise Problem(
+                400,
+                "invalid-parameter",
+                _("Invalid query parameter"),
+                _("Only the service provider's accounts choose the tenant."),
+                errors={"tenant": [_("Only the service provider's accounts.")]},
+            )
         if tenant is None:
             raise Problem(
                 400,

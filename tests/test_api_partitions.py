@@ -312,3 +312,12 @@ def test_usage_is_not_for_members_of_chosen_clients(tenant):
     acme = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
     supervisor = factories.client_supervisor(tenant, clients=[acme])
     problem(api_client(supervisor).get(f"{PARTITIONS}usage/"), 403)
+
+
+def test_a_member_cannot_ask_for_another_tenants_usage(
+    tenant, other_tenant, admin_user
+):
+    response = api_client(admin_user).get(
+        f"{PARTITIONS}usage/", {"tenant": other_tenant.pk}
+    )
+    assert "tenant" in problem(response, 400)["errors"]
