@@ -17,7 +17,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from api.base import ScopedViewSet, search_field
-from api.errors import Problem, ProblemSerializer
+from api.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSerializer
 from ccadmin.models import Tenant
 from ccadmin.tenancy import client_scope, tenant_of
 from partitions import actions
@@ -153,7 +153,11 @@ def _deletion_under_way(partition: ClientPartition) -> bool:
     return progress is not None and progress.status != "failed"
 
 
-CONFLICT = {409: OpenApiResponse(ProblemSerializer, "A state that refuses it.")}
+CONFLICT = {
+    (409, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+        ProblemSerializer, "A state that refuses it (problem details)."
+    )
+}
 
 
 @extend_schema(tags=["client-partitions"])

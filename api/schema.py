@@ -13,6 +13,16 @@ from api.errors import PROBLEM_CONTENT_TYPE, ProblemSerializer
 COMMON_ERRORS = ("400", "401", "403", "404", "405", "406")
 # Operations with a request body may also be sent something other than JSON.
 BODY_ERRORS = ("415",)
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input, query parameter or cursor (problem details, with "
+    "`errors` per field).",
+    "401": "No personal API token, or one that is wrong, expired or revoked.",
+    "403": "The token's person lacks the permission (the admin's).",
+    "404": "Not found, or not the caller's to see.",
+    "405": "Method not allowed.",
+    "406": "Not acceptable (Accept header).",
+    "415": "The body is not JSON.",
+}
 
 
 class ProblemAutoSchema(AutoSchema):
@@ -29,6 +39,7 @@ class ProblemAutoSchema(AutoSchema):
                 responses[code] = self._get_response_for_code(
                     ProblemSerializer, code, media_types=[PROBLEM_CONTENT_TYPE]
                 )
+                responses[code]["description"] = ERROR_DESCRIPTIONS[code]
         return responses
 
 
