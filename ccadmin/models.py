@@ -276,7 +276,7 @@ class ApiToken(TypedName, NormalizedModel):
         verbose_name_plural = _("API tokens")
         permissions = [
             (
-                "manage_tenant_api_tokens",
+                "manage_tenant_apitoken",
                 _("Can see and revoke every API token of the contact center"),
             )
         ]

@@ -31,7 +31,7 @@ _ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     ADMINISTRATORS: {
         "ccadmin.auditentry": ("view",),
         "ccadmin.membership": ("add", "change", "view"),
-        "ccadmin.apitoken": ("add", "change", "view", "manage_tenant_api_tokens"),
+        "ccadmin.apitoken": ("add", "change", "view", "manage_tenant"),
     },
     AGENTS: {},
     CLIENT_SUPERVISORS: {
@@ -42,8 +42,7 @@ _ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 
 
 def grant(role: str, model_label: str, verbs: tuple[str, ...]) -> None:
-    """Give a role these permissions ("add", "change", "delete", "view", or the
-    codename of one of the model's own permissions) on a model
+    """Give a role these permissions ("add", "change", "delete", "view") on a model
     ("app_label.modelname"); ensure_roles() writes them to the role's group."""
     _ROLE_PERMISSIONS[role][model_label] = verbs
 
@@ -56,7 +55,7 @@ def ensure_roles() -> dict[str, Group]:
         wanted = []
         for label, verbs in models.items():
             app_label, model = label.split(".")
-            codenames = [f"{verb}_{model}" if verb in ALL else verb for verb in verbs]
+            codenames = [f"{verb}_{model}" for verb in verbs]
             wanted += Permission.objects.filter(
                 content_type__app_label=app_label, codename__in=codenames
             )

@@ -132,7 +132,7 @@ class MembershipQuerySet(TenantScopedQuerySet):
 
 # The permission that lets a contact center's administrators see and revoke every
 # personal API token of their tenant, not only their own (ccadmin.roles grants it).
-TENANT_API_TOKENS_PERMISSION = "ccadmin.manage_tenant_api_tokens"
+TENANT_API_TOKENS_PERMISSION = "ccadmin.manage_tenant_apitoken"
 
 
 class ApiTokenQuerySet(TenantScopedQuerySet):

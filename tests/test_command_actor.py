@@ -228,8 +228,10 @@ def test_help_of_every_command_and_subcommand_formats(name, language):
                 texts += [sub.format_help() for sub in action.choices.values()]
     assert all(text.startswith("usage: manage.py") for text in texts)
     # partitions: itself and list, add, enable, disable, delete, export, offboard,
-    # purge-due, certificate; data_subject: itself, export, erase.
-    assert len(texts) == {"partitions": 10, "data_subject": 3}.get(name, 1)
+    # purge-due, certificate; data_subject: itself, export, erase; api_token:
+    # itself, create, list, revoke.
+    subcommands = {"partitions": 10, "data_subject": 3, "api_token": 4}
+    assert len(texts) == subcommands.get(name, 1)
 
 
 @pytest.mark.parametrize(

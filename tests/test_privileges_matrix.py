@@ -919,7 +919,7 @@ def test_viewing_own_api_tokens_without_change_permission_revokes_nothing(tenant
 
 def test_tenant_tokens_need_the_administrators_permission(tenant):
     """Change permission alone revokes one's own tokens; the tenant's need
-    manage_tenant_api_tokens, which only administrators hold."""
+    manage_tenant_apitoken, which only administrators hold."""
     supervisor = staff_with_api_token_permissions(
         tenant, ["view_apitoken", "change_apitoken"]
     )
@@ -934,7 +934,7 @@ def test_tenant_tokens_need_the_administrators_permission(tenant):
     assert api_token_state() == before
     assert (
         ensure_roles()[ADMINISTRATORS]
-        .permissions.filter(codename="manage_tenant_api_tokens")
+        .permissions.filter(codename="manage_tenant_apitoken")
         .exists()
     )
 

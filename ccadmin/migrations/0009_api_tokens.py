@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'API token',
                 'verbose_name_plural': 'API tokens',
                 'ordering': ['-created_at', '-pk'],
-                'permissions': [('manage_tenant_api_tokens', 'Can see and revoke every API token of the contact center')],
+                'permissions': [('manage_tenant_apitoken', 'Can see and revoke every API token of the contact center')],
             },
             bases=(ccadmin.text.TypedName, models.Model),
         ),
