@@ -144,7 +144,9 @@ class ApiTokenQuerySet(TenantScopedQuerySet):
     client_field = NO_CLIENT
 
     def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> Self:
-        """The tokens `user` may see and revoke (see the class)."""
+        """The tokens `user` may see and revoke (see the class). Asks the user's
+        permissions, read once per request and cached on the user object, as every
+        admin page and the API read them anyway."""
         rows = super().visible_to(user)
         if getattr(user, "is_superuser", False) or user.has_perm(
             TENANT_API_TOKENS_PERMISSION

@@ -383,6 +383,7 @@ def test_adding_shows_the_key_once_and_stores_only_its_hash(admin_client, admin_
     key = response.context["key"]
     assert key.startswith("cca_") and key in response.text
     assert f"Authorization: Bearer {key}" in response.text
+    assert "Expires: " in response.text
     assert "no-store" in response["Cache-Control"]
     token = ApiToken.objects.get()
     assert (token.user, token.name) == (admin_user, "CRM sync")

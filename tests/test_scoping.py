@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from ccadmin import audit
-from ccadmin.models import AuditEntry, Membership
+from ccadmin.models import ApiToken, AuditEntry, Membership
 from contacts import actions
 from contacts.data_subject import subject_of
 from contacts.models import Activity, Company, Contact, Email, ErasureCertificate
@@ -26,6 +26,7 @@ SCOPED_MODELS = [
     AuditEntry,
     DeletionCertificate,
     ErasureCertificate,
+    ApiToken,
 ]
 
 
@@ -38,6 +39,7 @@ def rows(tenant, other_tenant):
         factories.ServiceFactory(tenant=owner)
         factories.gateway_token(owner)
         actor = factories.administrator(owner)
+        factories.api_token(actor)
         audit.log_addition(actor, partition)
         gone = factories.ClientPartitionFactory(tenant=owner, name=f"Gone of {owner}")
         delete_client_partition(gone, actor=actor)  # leaves a DeletionCertificate
@@ -67,6 +69,9 @@ def test_superuser_sees_every_tenant(rows, tenant, other_tenant, model):
 @pytest.mark.parametrize("role", ["administrator", "agent"])
 def test_member_sees_only_own_tenant(rows, tenant, model, role):
     member = getattr(factories, role)(tenant)
+    if model is ApiToken:
+        # An agent sees their own tokens only: give them one.
+        factories.api_token(member)
     assert visible_tenants(model, member) == {tenant.pk}
 
 
@@ -101,6 +106,9 @@ def test_costs_no_query_once_the_tenant_is_known(
 ):
     member = factories.agent(tenant)
     Contact.objects.visible_to(member).count()  # the tenant is looked up once
+    # and the permissions (API tokens ask whether the member sees the tenant's), as
+    # every admin page and API request reads them anyway
+    member.get_all_permissions()
     with django_assert_num_queries(0):
         for model in SCOPED_MODELS:
             model.objects.visible_to(member)
