@@ -17,6 +17,7 @@ import django
 from bench.cases import (
     admin_lists,
     agent_json,
+    api_list,
     confirmation,
     contact_import,
     delete,
@@ -34,7 +35,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--only",
-        default="delete,confirm,lists,agent,import,routing,receive,retention",
+        default="delete,confirm,lists,agent,api,import,routing,receive,retention",
     )
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
     parser.add_argument(
@@ -58,6 +59,8 @@ def main() -> None:
         rows += admin_lists.bench_lists(ctx, args.runs)
     if "agent" in only:
         rows += agent_json.bench_agent_json(ctx, args.runs)
+    if "api" in only:
+        rows += api_list.bench_api_list(ctx, args.runs)
     if "import" in only:
         rows += contact_import.bench_import(
             ctx, args.runs, rows=int(100_000 * args.scale)

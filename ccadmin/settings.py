@@ -63,6 +63,12 @@ INSTALLED_APPS = [
     "services",
     "contacts",
     "interactions",
+    # The administration API v1 (/api/v1/): Django REST framework, its OpenAPI 3
+    # schema (drf-spectacular) and the docs page's assets served from here (sidecar).
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
     "demo",
 ]
 
@@ -314,3 +320,45 @@ EMAIL_STORE_ATTACHMENTS = env.bool("EMAIL_STORE_ATTACHMENTS", default=True)
 EMAIL_ATTACHMENT_MAX_BYTES = env.int(
     "EMAIL_ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024
 )
+
+# The administration API v1 (api/): personal API tokens (Authorization: Bearer), the
+# user's model permissions as the admin checks them, cursor pagination, RFC 9457
+# problem details for every error, JSON only (no browsable API: /api/v1/docs/ is the
+# human page). See docs/design.md, "The administration API".
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ModelPermissions"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ProblemAutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.problem_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Contact Center Administrator API",
+    "DESCRIPTION": (
+        "Client partitions (BPO clients), services, contacts and their records, "
+        "and the audit trail of one contact center, as its administrators see "
+        "them in the admin. Authenticate with `Authorization: Bearer <key>` "
+        "(`manage.py api_token create --user U`). Errors are RFC 9457 problem "
+        "details (application/problem+json)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page's JavaScript and CSS from this server (machines have no
+    # internet, and the CSP allows scripts from 'self' only).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_interactions_alias",
+    ],
+}

@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("agent/", include("contacts.urls")),
+    path("api/v1/", include("api.urls")),
     path("api/", include("interactions.urls")),
     # Django's set_language view: the language switch in the admin and agent pages.
     path("i18n/", include("django.conf.urls.i18n")),

@@ -21,7 +21,7 @@ from tests import factories
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "locale" / "ja" / "LC_MESSAGES" / "django.po"
 # What `makemessages` reads: the project's apps and templates (not tests, not bench).
-APPS = ["ccadmin", "partitions", "services", "contacts", "interactions", "demo"]
+APPS = ["ccadmin", "partitions", "services", "contacts", "interactions", "api", "demo"]
 SOURCES = [*APPS, "templates", "manage.py"]
 PLACEHOLDER = re.compile(r"%(?:\([a-z_]+\))?[-#0 +]*\d*(?:\.\d+)?[sdrfx]")
 

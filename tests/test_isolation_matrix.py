@@ -701,3 +701,137 @@ def test_raw_id_box_names_own_contact_but_not_another_tenants(
             {"channel": "voice", "direction": "inbound", "contact": contact.pk},
         )
         assert (str(contact) in response.text) is shown
+
+
+# ----- administration API v1 (issue 15) ---------------------------------------------
+
+
+@pytest.fixture
+def api_prober(level, tenant, own):
+    """A script with a personal API token of tenant A's administrator, or of a
+    client supervisor of A's client Acme only."""
+    from django.test import Client
+
+    if level == "tenant":
+        user = factories.administrator(tenant)
+    else:
+        user = factories.client_supervisor(tenant, clients=[own])
+    _token, key = factories.api_token(user)
+    return Client(headers={"Authorization": f"Bearer {key}"})
+
+
+# The API's resources by the model each serves.
+API_RESOURCES = {
+    "clientpartition": "client-partitions",
+    "service": "services",
+    "contact": "contacts",
+    "company": "companies",
+    "email": "emails",
+    "activity": "activities",
+}
+
+# probe: (method, path after /api/v1/ with {pk} of the foreign object, JSON body)
+API_OBJECT_PROBES = {
+    **{f"get-{model}": ("get", f"{path}/{{pk}}/", None)
+       for model, path in API_RESOURCES.items()},
+    "patch-clientpartition": ("patch", "client-partitions/{pk}/", {"enabled": False}),
+    "patch-service": ("patch", "services/{pk}/", {"client_partition": None}),
+    "patch-contact": ("patch", "contacts/{pk}/", {"first_name": "Eve"}),
+    "delete-clientpartition": (
+        "delete", "client-partitions/{pk}/?confirm={name}", None,
+    ),
+    "deletion-preview": ("get", "client-partitions/{pk}/deletion-preview/", None),
+    "export": ("post", "client-partitions/{pk}/export/", None),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("probe", list(API_OBJECT_PROBES))
+def test_api_object_of_other_tenant_or_client_is_not_found(api_prober, foreign, probe):
+    method, path, body = API_OBJECT_PROBES[probe]
+    model = next((m for m in API_RESOURCES if m in probe), "clientpartition")
+    target = foreign[model]
+    before = state_of(foreign)
+    entries = LogEntry.objects.count()
+    url = "/api/v1/" + path.format(pk=target.pk, name=getattr(target, "name", ""))
+    kwargs = {"content_type": "application/json"}
+    response = getattr(api_prober, method)(
+        url, json.dumps(body) if body is not None else None, **kwargs
+    )
+    verb = {"patch": "change", "delete": "delete"}.get(method, "view")
+    if probe == "deletion-preview":
+        verb = "delete"  # the admin's delete confirmation page
+    assert response.status_code == 404 or lacks_permission(
+        response, foreign[model]._meta.app_label, model, verb
+    ), (response.status_code, response.content)
+    assert_no_foreign_data(response.content.decode())
+    assert state_of(foreign) == before
+    assert LogEntry.objects.count() == entries
+
+
+@pytest.mark.parametrize(
+    "path", [*(f"{p}/" for p in API_RESOURCES.values()), "audit-entries/"]
+)
+def test_api_lists_show_nothing_of_other_tenant_or_client(api_prober, foreign, path):
+    for query in [{}, {"client": foreign["clientpartition"].pk}]:
+        if path in ("client-partitions/", "audit-entries/") and query:
+            continue
+        response = api_prober.get(f"/api/v1/{path}", query)
+        assert response.status_code in (200, 403), response.content
+        assert_no_foreign_data(response.content.decode())
+
+
+@pytest.mark.parametrize("what", ["service-to-foreign-client", "contact-in-foreign"])
+def test_api_cannot_point_own_records_at_foreign_clients(
+    api_prober, own, foreign, what
+):
+    target = foreign["clientpartition"].pk
+    if what == "service-to-foreign-client":
+        service = own.services.get()
+        response = api_prober.patch(
+            f"/api/v1/services/{service.pk}/",
+            json.dumps({"client_partition": target}),
+            content_type="application/json",
+        )
+        service.refresh_from_db()
+        assert service.client_partition == own
+    else:
+        contacts = Contact.objects.count()
+        response = api_prober.post(
+            "/api/v1/contacts/",
+            json.dumps({"partition": target, "first_name": "Eve"}),
+            content_type="application/json",
+        )
+        assert Contact.objects.count() == contacts
+    assert response.status_code in (400, 403), response.content
+    assert_no_foreign_data(response.content.decode())
+
+
+def test_api_v1_gateway_alias_cannot_record_into_tenant_b(
+    client, tenant, own, foreign, level
+):
+    if level == "client":
+        pytest.skip("routing is unchanged: gateways are not people, and route to all")
+    _token, key = factories.gateway_token(tenant)
+    target = foreign["service"]
+    activities = Activity.objects.filter(tenant=target.tenant).count()
+    response = client.post(
+        "/api/v1/interactions/",
+        json.dumps({"service": target.pk, "channel": "voice", "from": "+8190"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert response.status_code == 400
+    assert_no_foreign_data(response.content.decode())
+    assert Activity.objects.filter(tenant=target.tenant).count() == activities
+
+
+def test_api_usage_tells_a_client_supervisor_nothing(api_prober, level, foreign):
+    response = api_prober.get("/api/v1/client-partitions/usage/")
+    # A tenant's administrator sees their own tenant's count, never tenant B's;
+    # a member of chosen clients is refused (how many clients exist is not theirs).
+    assert response.status_code == (200 if level == "tenant" else 403)
+    if level == "tenant":
+        own_count = ClientPartition.objects.filter(
+            tenant=response.wsgi_request.user.membership.tenant
+        ).count()
+        assert response.json()["used"] == own_count

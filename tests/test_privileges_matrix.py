@@ -683,6 +683,150 @@ def test_people_posts_without_csrf_token_are_refused(tenant, admin_user, page):
     assert people_state() == before
 
 
+# ----- administration API v1 (issue 15) ---------------------------------------------
+
+# route: (method, path after /api/v1/ with {pk}, JSON body, the permission needed),
+# the admin's permission for the same screen.
+API_ROUTES = {
+    "partition-list": (
+        "get",
+        "client-partitions/",
+        None,
+        "partitions.view_clientpartition",
+    ),
+    "partition-get": (
+        "get",
+        "client-partitions/{pk}/",
+        None,
+        "partitions.view_clientpartition",
+    ),
+    "partition-usage": (
+        "get",
+        "client-partitions/usage/",
+        None,
+        "partitions.view_clientpartition",
+    ),
+    "partition-add": (
+        "post",
+        "client-partitions/",
+        {"name": "New"},
+        "partitions.add_clientpartition",
+    ),
+    "partition-change": (
+        "patch",
+        "client-partitions/{pk}/",
+        {"enabled": False},
+        "partitions.change_clientpartition",
+    ),
+    "partition-delete": (
+        "delete",
+        "client-partitions/{pk}/?confirm=Acme",
+        None,
+        "partitions.delete_clientpartition",
+    ),
+    "partition-preview": (
+        "get",
+        "client-partitions/{pk}/deletion-preview/",
+        None,
+        "partitions.delete_clientpartition",
+    ),
+    "partition-export": (
+        "post",
+        "client-partitions/{pk}/export/",
+        None,
+        "partitions.view_clientpartition",
+    ),
+    "service-list": ("get", "services/", None, "services.view_service"),
+    "service-get": ("get", "services/{service}/", None, "services.view_service"),
+    "service-assign": (
+        "patch",
+        "services/{service}/",
+        {"client_partition": None},
+        "services.change_service",
+    ),
+    "contact-list": ("get", "contacts/", None, "contacts.view_contact"),
+    "contact-get": ("get", "contacts/{contact}/", None, "contacts.view_contact"),
+    "contact-add": (
+        "post",
+        "contacts/",
+        {"first_name": "Eve", "partition": "{pk}"},
+        "contacts.add_contact",
+    ),
+    "contact-change": (
+        "patch",
+        "contacts/{contact}/",
+        {"first_name": "Eve"},
+        "contacts.change_contact",
+    ),
+    "company-list": ("get", "companies/", None, "contacts.view_company"),
+    "email-list": ("get", "emails/", None, "contacts.view_email"),
+    "activity-list": ("get", "activities/", None, "contacts.view_activity"),
+    "audit-list": ("get", "audit-entries/", None, "ccadmin.view_auditentry"),
+}
+
+
+def _api_call(user, route, acme):
+    import json
+
+    method, path, body, _perm = API_ROUTES[route]
+    ids = {
+        "pk": acme.pk,
+        "service": acme.services.get().pk,
+        "contact": acme.contacts.first().pk,
+    }
+    _token, key = factories.api_token(user)
+    client = Client(headers={"Authorization": f"Bearer {key}"})
+    if body is not None:
+        body = json.loads(json.dumps(body).replace('"{pk}"', str(acme.pk)))
+    return getattr(client, method)(
+        "/api/v1/" + path.format(**ids),
+        json.dumps(body) if body is not None else None,
+        content_type="application/json",
+    )
+
+
+def _member_holding(tenant, perms: list[str]):
+    """A member of `tenant` (for every client) with exactly these permissions."""
+    user = factories.administrator(tenant)
+    user.groups.clear()
+    user.user_permissions.set(
+        Permission.objects.get(content_type__app_label=app, codename=codename)
+        for app, codename in (perm.split(".") for perm in perms)
+    )
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.mark.parametrize("route", list(API_ROUTES))
+def test_api_route_needs_the_admins_permission(tenant, route):
+    acme = factories.client_with_data(tenant, "Acme", contacts=1)
+    factories.ServiceFactory(tenant=tenant, name="Acme Line", client_partition=acme)
+    needed = API_ROUTES[route][3]
+    every = [
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in Permission.objects.filter(
+            content_type__app_label__in=[
+                "partitions",
+                "services",
+                "contacts",
+                "ccadmin",
+            ]
+        ).select_related("content_type")
+    ]
+    without = _member_holding(tenant, [p for p in every if p != needed])
+    entries = LogEntry.objects.count()
+    before = list(ClientPartition.objects.values())
+    response = _api_call(without, route, acme)
+    assert response.status_code == 403, (response.status_code, response.content)
+    assert response["Content-Type"] == "application/problem+json"
+    assert list(ClientPartition.objects.values()) == before
+    assert LogEntry.objects.count() == entries + 1  # the token's own creation
+    # and the permission alone is enough (with "view" to find the object)
+    app = needed.split(".")[0]
+    model = needed.split("_", 1)[1]
+    holder = _member_holding(tenant, sorted({needed, f"{app}.view_{model}"}))
+    assert _api_call(holder, route, acme).status_code in (200, 201, 204)
+
+
 # ----- Tenancy > API tokens: personal keys ----------------------------------------
 
 API_TOKENS = reverse("admin:ccadmin_apitoken_changelist")

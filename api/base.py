@@ -1,0 +1,101 @@
+"""What every resource of the API shares: rows scoped exactly as in the admin
+(`visible_to`), ids that cannot overflow, and query parameters checked, not
+guessed: an unknown or malformed one is a 400 problem, never ignored or a 500."""
+
+from django.utils.translation import gettext as _
+from rest_framework import serializers, viewsets
+
+from api.errors import Problem, field_errors
+
+# Primary keys in a URL: at most 18 digits, below a bigint's largest value (and
+# SQLite's), so a huge id is simply not found instead of overflowing.
+ID_PATTERN = r"[0-9]{1,18}"
+# Query parameters of the cursor pagination (api.pagination), on every list.
+PAGE_PARAMETERS = frozenset({"cursor", "limit"})
+SEARCH_MAX_LENGTH = 200
+
+
+class PageParameters(serializers.Serializer):
+    """`limit`, checked, for the lists' documentation and validation."""
+
+    limit = serializers.IntegerField(
+        required=False, min_value=1, max_value=500, help_text="Rows per page (50)."
+    )
+    cursor = serializers.CharField(
+        required=False, help_text="From the previous page's next or previous link."
+    )
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """A viewset over the rows of `model` the caller may see (visible_to), read
+    with the caller's model permissions (api.permissions).
+
+    `filters` is a serializer of the list's query parameters; `query_parameters`
+    names the other actions' ones. Anything else in the query string is refused.
+    """
+
+    model = None
+    filters: type[serializers.Serializer] | None = None
+    query_parameters: dict[str, frozenset[str]] = {}
+    lookup_value_regex = ID_PATTERN
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return self.model.objects.visible_to(self.request.user).order_by("pk")
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        allowed = set(self.query_parameters.get(self.action, frozenset()))
+        if self.action == "list":
+            allowed |= PAGE_PARAMETERS
+            if self.filters is not None:
+                allowed |= set(self.filters().fields)
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise Problem(
+                400,
+                "unknown-parameter",
+                _("Unknown query parameter"),
+                _("This address takes no parameter named %(names)s.")
+                % {"names": ", ".join(unknown)},
+                errors={name: [_("Unknown query parameter.")] for name in unknown[:20]},
+            )
+        if self.action == "list":
+            self.validated_filters = self.read_query(
+                self.filters or serializers.Serializer, with_pages=True
+            )
+
+    def read_query(self, serializer_class, *, with_pages: bool = False) -> dict:
+        """The query string checked by `serializer_class`: 400 with the messages
+        per parameter when a value is wrong or given twice."""
+        data = {}
+        errors = {}
+        for name, values in self.request.query_params.lists():
+            if len(values) > 1:
+                errors[name] = [_("Give this parameter once.")]
+            data[name] = values[-1]
+        checked = serializer_class(data=data)
+        valid = checked.is_valid()
+        if with_pages:
+            pages = PageParameters(data=data)
+            if not pages.is_valid():
+                errors.update(field_errors(pages.errors))
+        if not valid:
+            errors.update(field_errors(checked.errors))
+        if errors:
+            raise Problem(
+                400,
+                "invalid-parameter",
+                _("Invalid query parameter"),
+                _("Some query parameters are not valid: %(names)s.")
+                % {"names": ", ".join(sorted(errors))},
+                errors=errors,
+            )
+        return checked.validated_data
+
+
+def search_field(help_text: str) -> serializers.CharField:
+    """A `search` query parameter: words to look for, at most 200 characters."""
+    return serializers.CharField(
+        required=False, max_length=SEARCH_MAX_LENGTH, help_text=help_text
+    )

@@ -1,0 +1,329 @@
+"""`/api/v1/client-partitions/`: a contact center's BPO clients, as the admin's
+Client Partitions screens and the `partitions` command handle them, through the
+same actions (partitions.actions, .limit, .export) and so with the same limit,
+locks, refusals, messages and audit entries."""
+
+import json
+import tempfile
+
+from django.core.exceptions import ValidationError
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from api.base import ScopedViewSet
+from api.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSerializer
+from api.partition_serializers import (
+    ClientPartitionFilters,
+    ClientPartitionSerializer,
+    DeletionPreviewSerializer,
+    ScheduledDeletionSerializer,
+    UsageParameters,
+    UsageSerializer,
+)
+from ccadmin.models import Tenant
+from ccadmin.tenancy import client_scope, tenant_of
+from partitions import actions
+from partitions.export import export_client_partition, export_filename
+from partitions.limit import ClientPartitionLimitReached, partition_usage
+from partitions.models import ClientPartition
+from partitions.selectors import deletion_progress
+
+
+class ZipRenderer(BaseRenderer):
+    """Lets a client ask for the export with `Accept: application/zip`; the body is
+    the FileResponse's own, and an error still goes out as a JSON problem."""
+
+    media_type = "application/zip"
+    format = "zip"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        # Only errors reach a renderer (the zip is a FileResponse); their response
+        # says application/problem+json itself.
+        return json.dumps(data, ensure_ascii=False).encode()
+
+
+def preview(summary: actions.DeletionSummary) -> dict:
+    """The counts of a deletion, as the preview and the refused delete give them."""
+    return {
+        "id": summary.partition_id,
+        "name": summary.name,
+        "question": summary.question,
+        "contacts": summary.contacts,
+        "companies": summary.companies,
+        "emails": summary.emails,
+        "activities": summary.activities,
+        "services_unassigned": [{"id": s.pk, "name": s.name} for s in summary.services],
+    }
+
+
+def _deletion_under_way(partition: ClientPartition) -> bool:
+    """Whether the client's background deletion is queued or running (a failed one
+    may be started again), as the admin's and the command's delete ask."""
+    progress = deletion_progress(partition)
+    return progress is not None and progress.status != "failed"
+
+
+CONFLICT = {
+    (409, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+        ProblemSerializer, "A state that refuses it (problem details)."
+    )
+}
+
+
+@extend_schema(tags=["client-partitions"])
+class ClientPartitionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ScopedViewSet,
+):
+    """A contact center's BPO clients."""
+
+    model = ClientPartition
+    serializer_class = ClientPartitionSerializer
+    filters = ClientPartitionFilters
+    query_parameters = {"destroy": frozenset({"confirm"}), "usage": {"tenant"}}
+    action_permissions = {
+        "usage": ["view"],
+        "deletion_preview": ["delete"],
+        "export": ["view"],
+    }
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_renderers(self):
+        if getattr(self, "action", None) == "export":
+            return [JSONRenderer(), ZipRenderer()]
+        return super().get_renderers()
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        enabled = self.validated_filters.get("enabled")
+        if enabled is not None:
+            queryset = queryset.filter(enabled=enabled)
+        search = self.validated_filters.get("search")
+        if search:
+            queryset = queryset.filter(name__icontains=search)
+        return queryset
+
+    @extend_schema(parameters=[ClientPartitionFilters])
+    def list(self, request, *args, **kwargs):
+        """Client partitions the caller may see, with filters."""
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses={201: ClientPartitionSerializer, **CONFLICT})
+    def create(self, request, *args, **kwargs):
+        """Add a client partition within the tenant's limit (409 at the limit, with
+        the admin's message "N of N client partitions used")."""
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        tenant = tenant_of(self.request.user)
+        if tenant is None:
+            raise Problem(
+                400,
+                "no-tenant",
+                _("No contact center"),
+                _(
+                    "This account belongs to no contact center: add client "
+                    "partitions as one of its members."
+                ),
+            )
+        partition = ClientPartition(tenant=tenant, **serializer.validated_data)
+        try:
+            actions.create_client_partition(partition, actor=self.request.user)
+        except ClientPartitionLimitReached as exc:
+            raise Problem(
+                409,
+                "limit-reached",
+                _("Client partition limit reached"),
+                str(exc),
+                used=exc.usage.used,
+                limit=exc.usage.limit,
+            ) from exc
+        serializer.instance = partition
+
+    @extend_schema(responses={200: ClientPartitionSerializer, **CONFLICT})
+    def partial_update(self, request, *args, **kwargs):
+        """Change the name, description or enabled state (enabled: false hides
+        the client from agents and stops assigning interactions to it)."""
+        return super().partial_update(request, *args, **kwargs)
+
+    def perform_update(self, serializer):
+        partition = serializer.instance
+        changed = [
+            name
+            for name, value in serializer.validated_data.items()
+            if getattr(partition, name) != value
+        ]
+        for name in changed:
+            setattr(partition, name, serializer.validated_data[name])
+        try:
+            actions.update_client_partition(
+                partition, actor=self.request.user, changed=changed
+            )
+        except actions.ClientPartitionAlreadyDeleted as exc:
+            raise Problem(404, "deleted", _("Not found"), str(exc)) from exc
+        except ValidationError as exc:
+            if getattr(exc, "code", None) in ("deleting", "offboarding"):
+                raise Problem(
+                    409, exc.code, _("Client partition read-only"), exc.messages[0]
+                ) from exc
+            raise
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "confirm",
+                str,
+                description="The client partition's exact name.",
+            )
+        ],
+        responses={
+            204: OpenApiResponse(description="Deleted now."),
+            202: ScheduledDeletionSerializer,
+            **CONFLICT,
+        },
+    )
+    def destroy(self, request, *args, **kwargs):
+        """Delete a client with its contacts, companies, emails and activity
+        history (its services are unassigned). Without `?confirm=<exact name>`:
+        400 with the spec's question and the counts. A large client is disabled
+        at once and deleted by the background worker: 202."""
+        partition = self.get_object()
+        if partition.is_deleting and _deletion_under_way(partition):
+            return Response(
+                {
+                    "status": "deleting",
+                    "detail": _('"%(name)s" is already being deleted.')
+                    % {"name": partition.name},
+                    "task_id": partition.deletion_task_id,
+                    "expected_seconds": None,
+                },
+                status=status.HTTP_202_ACCEPTED,
+            )
+        summary = actions.deletion_summary(partition)
+        if request.query_params.get("confirm") != partition.name:
+            raise Problem(
+                400,
+                "confirmation-required",
+                _("Confirmation required"),
+                f"{summary.question} {summary.describe()}",
+                errors={
+                    "confirm": [
+                        _("Give the client partition's exact name to delete it.")
+                    ]
+                },
+                **preview(summary),
+            )
+        try:
+            outcome = actions.delete_or_schedule_client_partition(
+                partition, actor=request.user
+            )
+        except actions.ClientPartitionAlreadyDeleted as exc:
+            raise Problem(404, "deleted", _("Not found"), str(exc)) from exc
+        except actions.DeletionRefused as exc:
+            raise Problem(
+                409, "deletion-refused", _("Deletion refused"), str(exc)
+            ) from exc
+        if isinstance(outcome, actions.DeletionSummary):
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(
+            {
+                "status": "deleting",
+                "detail": _(
+                    'Client partition "%(name)s" is being deleted in the background: '
+                    "%(what)s. It is disabled meanwhile."
+                )
+                % {"name": outcome.summary.name, "what": outcome.summary.describe()},
+                "task_id": outcome.task_id,
+                "expected_seconds": outcome.expected_seconds,
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(parameters=[UsageParameters], responses=UsageSerializer)
+    @action(detail=False, methods=["get"])
+    def usage(self, request):
+        """How many client partitions the tenant uses, of its limit."""
+        tenant = tenant_of(request.user)
+        if request.user.is_superuser:
+            chosen = self.read_query(UsageParameters).get("tenant")
+            if chosen is not None:
+                tenant = Tenant.objects.filter(pk=chosen).first()
+                if tenant is None:
+                    raise Problem(
+                        404, "no-tenant", _("Not found"), _("There is no such tenant.")
+                    )
+        elif "tenant" in request.query_params:
+            # A member's usage is their own tenant's; asking for another is an error,
+            # not silently answered with theirs.
+            raise Problem(
+                400,
+                "invalid-parameter",
+                _("Invalid query parameter"),
+                _("Only the service provider's accounts choose the tenant."),
+                errors={"tenant": [_("Only the service provider's accounts.")]},
+            )
+        if tenant is None:
+            raise Problem(
+                400,
+                "no-tenant",
+                _("No contact center"),
+                _("Give ?tenant=<id>: this account belongs to no contact center."),
+                errors={"tenant": [_("This field is required.")]},
+            )
+        if client_scope(request.user) is not None:
+            # As in the admin: how many clients the tenant has is not for a member
+            # who works for chosen clients.
+            raise Problem(
+                403,
+                "chosen-clients",
+                _("Permission denied"),
+                _("The usage is shown to members who work for every client."),
+            )
+        usage = partition_usage(tenant)
+        return Response({"used": usage.used, "limit": usage.limit})
+
+    @extend_schema(responses=DeletionPreviewSerializer)
+    @action(detail=True, methods=["get"], url_path="deletion-preview")
+    def deletion_preview(self, request, pk=None):
+        """What deleting the client removes (COUNTs, never a walk over rows)."""
+        return Response(preview(actions.deletion_summary(self.get_object())))
+
+    @extend_schema(
+        request=None,
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY, "The zip of CSV files with its manifest."
+            )
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def export(self, request, pk=None):
+        """The client's data as the zip of `partitions export` and the admin's
+        "Export data" button, audited the same way. A POST: exporting writes the
+        audit trail, and a GET never changes anything."""
+        partition = self.get_object()
+        # On disk, not in memory: a large client's zip runs to gigabytes. Deleted
+        # when the response closes it.
+        archive = tempfile.TemporaryFile()
+        try:
+            export_client_partition(partition, archive, actor=request.user)
+        except BaseException:
+            archive.close()
+            raise
+        archive.seek(0)
+        return FileResponse(
+            archive,
+            as_attachment=True,
+            filename=export_filename(partition),
+            content_type="application/zip",
+        )

@@ -1,0 +1,33 @@
+"""What a caller of the API may do: their Django model permissions, as the admin
+checks them (view to read, add, change, delete), on the model the view serves."""
+
+from rest_framework.permissions import DjangoModelPermissions
+
+
+class ModelPermissions(DjangoModelPermissions):
+    """DRF's model permissions, with "view" needed to read (DRF's default lets anyone
+    authenticated read). A view names other permissions for one of its actions in
+    `action_permissions` ({"export": ["view"], "deletion_preview": ["delete"]}).
+    """
+
+    perms_map = {
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "POST": ["%(app_label)s.add_%(model_name)s"],
+        "PUT": ["%(app_label)s.change_%(model_name)s"],
+        "PATCH": ["%(app_label)s.change_%(model_name)s"],
+        "DELETE": ["%(app_label)s.delete_%(model_name)s"],
+    }
+
+    def has_permission(self, request, view):
+        verbs = getattr(view, "action_permissions", {}).get(getattr(view, "action", ""))
+        if verbs is None:
+            return super().has_permission(request, view)
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        opts = view.get_queryset().model._meta
+        return user.has_perms(
+            [f"{opts.app_label}.{verb}_{opts.model_name}" for verb in verbs]
+        )
