@@ -25,7 +25,11 @@ class PartitionsConfig(AppConfig):
         from partitions import signals  # noqa: F401  (connects the receivers)
         from partitions.admin_fields import ClientPartitionChoiceField
 
-        register_choice_field("partitions.ClientPartition", ClientPartitionChoiceField)
+        register_choice_field(
+            "partitions.ClientPartition",
+            ClientPartitionChoiceField,
+            related_links=False,
+        )
         # An offboarding client is read-only: every write of its rows is refused.
         from ccadmin.writes import register_client_write_check
         from partitions.offboarding import refuse_offboarding_writes
