@@ -20,7 +20,9 @@ from ccadmin.cli import (
     ContactCenterCommand,
     OneLineErrorParser,
     actor_from_option,
+    is_terminal,
     tenant_from_option,
+    zip_output,
 )
 from contacts import actions
 from contacts.data_subject import (
@@ -122,6 +124,7 @@ class Command(ContactCenterCommand):
             raise CommandError(str(exc)) from None
 
     def handle_export(self, subject, actor, output: Path) -> None:
+        zip_output(output)
         if output.exists():
             raise CommandError(
                 _("%(path)s exists: give another file name.") % {"path": output}
@@ -149,7 +152,7 @@ class Command(ContactCenterCommand):
         )
 
     def handle_erase(self, subject, actor, interactive: bool) -> None:
-        if interactive and not _is_terminal(self.stdin):
+        if interactive and not is_terminal(self.stdin):
             raise CommandError(
                 _(
                     "Refusing to erase without a terminal to confirm on: "
@@ -167,11 +170,11 @@ class Command(ContactCenterCommand):
                 % {"kind": subject.describe_kind()}
             )
             self.stdout.write("  " + records.describe())
-            self.stdout.write(_("Type 'yes' to erase, or 'no' to cancel: "), ending="")
-            self.stdout.flush()
-            if self.stdin.readline().strip().lower() != "yes":
-                self.stdout.write(_("Erasure cancelled: nothing was erased."))
-                return
+            self.confirm(
+                self.stdin,
+                _("Type 'yes' to erase, or 'no' to cancel: "),
+                _("Erasure cancelled: nothing was erased."),
+            )
         certificate = actions.erase_data_subject(subject, actor=actor)
         self.say(
             _(
@@ -187,8 +190,3 @@ class Command(ContactCenterCommand):
             self.verbosity,
             self.style.SUCCESS,
         )
-
-
-def _is_terminal(stream) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())

@@ -206,11 +206,13 @@ class Command(ContactCenterCommand):
         record's `load`, so a record that cannot be parsed is refused like any bad
         record."""
 
-        def email_of(data: bytes) -> dict:
+        def email_of(data: bytes, _number: int = 0) -> dict:
             return interaction_from_email(data, service=service)
 
-        def json_of(data: bytes) -> dict:
-            return interaction_from_json(load_json(data), default_service=service)
+        def json_of(data: bytes, number: int) -> dict:
+            return interaction_from_json(
+                load_json(data, line=number), default_service=service
+            )
 
         for path in paths:
             suffix = path.suffix.lower()
@@ -228,7 +230,7 @@ class Command(ContactCenterCommand):
                 yield Record(
                     f"{path}{place}{raw.number}",
                     raw.size,
-                    lambda d=raw.data, parse=parse: parse(d),
+                    lambda d=raw.data, n=raw.number, parse=parse: parse(d, n),
                 )
 
     def _progress_bar(self, paths: list[Path]) -> tqdm | None:

@@ -25,7 +25,9 @@ from ccadmin.cli import (
     ContactCenterCommand,
     OneLineErrorParser,
     actor_from_option,
+    is_terminal,
     tenant_from_option,
+    zip_output,
 )
 from ccadmin.models import Tenant
 from partitions import actions
@@ -385,15 +387,16 @@ class Command(ContactCenterCommand):
             if options["wait"]:
                 self._wait_until_deleted(partition, _task_result(partition), summary)
             return
-        if options["interactive"] and not _is_terminal(self.stdin):
+        if options["interactive"] and not is_terminal(self.stdin):
             raise CommandError(
                 _(
                     "Refusing to delete without a terminal to confirm on: "
                     "run with --noinput to delete from a script."
                 )
             )
-        if options["interactive"] or self.verbosity >= 1:
-            # The question is shown even with -v 0 when an answer is awaited.
+        if options["interactive"]:
+            # The question only when an answer is awaited (even with -v 0): with
+            # --noinput nobody answers it, and the outcome line says what went.
             self.stdout.write(summary.question)
             self.stdout.write(
                 _(
@@ -407,13 +410,11 @@ class Command(ContactCenterCommand):
             )
             services = ", ".join(s.name for s in summary.services) or _("none")
             self.stdout.write(_("  Services unassigned (not deleted): %s") % services)
-        if options["interactive"]:
-            self.stdout.write(_("Type 'yes' to delete, or 'no' to cancel: "), ending="")
-            self.stdout.flush()
-            answer = self.stdin.readline().strip().lower()
-            if answer != "yes":
-                self.stdout.write(_("Deletion cancelled: nothing was deleted."))
-                return
+            self.confirm(
+                self.stdin,
+                _("Type 'yes' to delete, or 'no' to cancel: "),
+                _("Deletion cancelled: nothing was deleted."),
+            )
         try:
             # The admin's policy: small clients now, large ones by the worker.
             outcome = actions.delete_or_schedule_client_partition(
@@ -476,7 +477,7 @@ class Command(ContactCenterCommand):
         partition = partition_from_option(
             tenant, options["name"], user=self.person(actor, options)
         )
-        output: Path = options["output"]
+        output: Path = zip_output(options["output"])
         if output.exists() and not options["overwrite"]:
             raise CommandError(
                 _("%(path)s already exists: give another --output or --overwrite.")
@@ -526,7 +527,7 @@ class Command(ContactCenterCommand):
             raise CommandError(
                 _("Give the zip file to write with --output (or --cancel).")
             )
-        _check_output(output, options["overwrite"])
+        _check_output(zip_output(output), options["overwrite"])
         try:
             done = actions.offboard_client_partition(
                 partition, grace_days=options["grace_days"], actor=actor
@@ -659,11 +660,6 @@ def _task_error(result: TaskResult | None) -> str:
         return _("the task is gone")
     lines = result.errors[-1].traceback.strip().splitlines()
     return lines[-1] if lines else result.errors[-1].exception_class_path
-
-
-def _is_terminal(stream) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
 
 
 def _width(text: str) -> int:
