@@ -115,6 +115,19 @@ def register_choice_field(
         WITHOUT_RELATED_LINKS.add(model_label)
 
 
+# How the service provider's Tenants screen learns each tenant's use of what a feature
+# app limits (partitions: "17 of 10 client partitions used"), registered from that
+# app's ready() so that ccadmin names no feature app: `every()` gives
+# {tenant id: usage} for the list, `one(tenant)` the usage of one tenant. A usage
+# prints as its count and has `warning`: what it means when over the limit, or None.
+TENANT_USAGES: list[tuple[Callable, Callable]] = []
+
+
+def register_tenant_usage(every: Callable, one: Callable) -> None:
+    """Show a feature's usage per tenant on the Tenants screen (see TENANT_USAGES)."""
+    TENANT_USAGES.append((every, one))
+
+
 def drop_related_links(db_field, formfield):
     """Remove the add / change / delete / view links the admin puts beside the
     select of `db_field` when its model is registered without them
