@@ -48,7 +48,10 @@ run: demo
 	@echo "    Sakura BPO agent (no admin access): agent / ccadmin-demo"
 	@echo
 	@echo "  (a background worker runs beside the server, for very large deletions)"
-	@DEBUG=$${DEBUG:-true} $(PY) manage.py db_worker -v 0 & worker=$$!; \
+	@# Only runserver watches for file changes: the worker's own reloader (on by
+	@# default with DEBUG) printed "Watching for file changes" a second time. Restart
+	@# `make run` after changing a task's code.
+	@DEBUG=$${DEBUG:-true} $(PY) manage.py db_worker -v 0 --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
