@@ -10,6 +10,7 @@ import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from wcwidth import wcswidth
 
 from ccadmin.audit import change_message_fields
 from ccadmin.cli import SYSTEM_USERNAME, system_user
@@ -81,6 +82,25 @@ def test_list_table_shows_each_partition_with_counts_and_usage(
     assert lines[3].split() == ["さくら銀行", "no", "0", "0"]
     assert lines[4].strip() == "2 of 5 client partitions used"
     assert "Contoso" not in out
+
+
+def test_list_aligns_columns_by_display_width(tenant):
+    # Wide Japanese, half-width katakana, Thai with combining marks (no width) and
+    # plain Latin: each column starts at the same terminal column on every line.
+    names = ["さくら銀行コールセンター", "ｻｸﾗ ﾃﾚｺﾑ", "สุขสันต์ Travel", "Acme"]
+    for name in names:
+        factories.ClientPartitionFactory(tenant=tenant, name=name)
+
+    out, _err = run("list", "--tenant", "sakura")
+
+    table = out.splitlines()[1:6]
+    starts = set()
+    for line in table:
+        for word in ("Enabled", "yes"):
+            if word in line:
+                starts.add(wcswidth(line[: line.index(word)]))
+    assert len(starts) == 1, table
+    assert starts == {2 + wcswidth("さくら銀行コールセンター") + 2}
 
 
 def test_list_json_covers_every_tenant(tenant, other_tenant):

@@ -11,7 +11,6 @@ import os
 import shutil
 import sys
 import time
-import unicodedata
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -20,6 +19,7 @@ from django.tasks import TaskResult, TaskResultStatus, default_task_backend
 from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from wcwidth import wcwidth
 
 from ccadmin.cli import (
     ContactCenterCommand,
@@ -663,8 +663,11 @@ def _task_error(result: TaskResult | None) -> str:
 
 
 def _width(text: str) -> int:
-    """Columns a string takes on a terminal: Japanese (wide) characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    """Columns a string takes on a terminal: Japanese (wide) characters take two,
+    combining marks (the dakuten of a decomposed "ガ") and zero-width characters
+    none. wcwidth's table, rather than east_asian_width alone, which counts a
+    combining mark as a column and misaligns every column after such a name."""
+    return sum(max(wcwidth(c), 0) for c in text)
 
 
 def _pad(text: str, width: int) -> str:
