@@ -178,3 +178,15 @@ def test_agent_desktop_in_japanese(tenant, client):
     assert "エージェントデスクトップ" in html
     assert "BPOクライアント" in html
     assert 'action="/i18n/setlang/"' in html
+
+
+def test_selects_and_the_import_page_have_no_english_left_in_japanese(
+    admin_client, tenant
+):
+    # Django 6.1's empty choice, and the import page's encoding label.
+    service = _ja(admin_client, reverse("admin:services_service_add")).text
+    assert "- Select an option -" not in service
+    assert "- 選択してください -" in service
+    page = _ja(admin_client, reverse("admin:contacts_contact_import")).text
+    assert "Encoding" not in page
+    assert "文字コード" in page
