@@ -437,7 +437,7 @@ def test_erase_asks_on_a_terminal_and_erases_on_yes(tenant, taro):
         "erase", "--tenant", "sakura", "--email", EMAIL, stdin=FakeTerminal("yes\n")
     )
 
-    assert "2 contacts, 2 emails (1 original messages), 4 activity entries" in out
+    assert "2 contacts, 2 emails (1 original message), 4 activity entries" in out
     assert "Type 'yes' to erase" in out
     assert not Contact.objects.filter(email=EMAIL, tenant=tenant).exists()
 
@@ -629,7 +629,7 @@ def test_admin_get_shows_counts_and_changes_nothing(admin_client, taro, step):
 
     assert response.status_code == 200
     text = response.content.decode()
-    assert "2 contacts, 2 emails (1 original messages), 4 activity entries" in text
+    assert "2 contacts, 2 emails (1 original message), 4 activity entries" in text
     assert per_contact_counts() == before
     assert LogEntry.objects.count() == entries
 

@@ -303,7 +303,7 @@ def test_text_that_is_not_an_mbox_is_refused_not_ignored(tmp_path, tenant):
     path = tmp_path / "notes.mbox"
     path.write_text("just some notes\n")
     out = StringIO()
-    with pytest.raises(CommandError, match="1 of 1 records rejected"):
+    with pytest.raises(CommandError, match="1 of 1 record rejected"):
         call_command(
             "receive_interactions", "--tenant", tenant.slug, "--service", "Mail",
             str(path), stdout=out,

@@ -24,6 +24,7 @@ from ccadmin.cli import (
     tenant_from_option,
     zip_output,
 )
+from ccadmin.counts import counts_in_words
 from contacts import actions
 from contacts.data_subject import (
     DataSubjectRefused,
@@ -38,6 +39,10 @@ PERMISSIONS = {
     "export": "contacts.view_contact",
     "erase": "contacts.delete_contact",
 }
+
+
+# The counts the command's messages give.
+KINDS = ("contacts", "emails", "activities")
 
 
 class Command(ContactCenterCommand):
@@ -140,13 +145,9 @@ class Command(ContactCenterCommand):
                 _("Cannot write %(path)s: %(reason)s")
                 % {"path": output, "reason": exc.strerror or exc}
             ) from None
-        counts = manifest.counts
         self.say(
-            _(
-                "Exported %(contacts)s contacts, %(emails)s emails, %(activities)s "
-                "activity entries to %(path)s."
-            )
-            % {**counts, "path": output},
+            _("Exported %(what)s to %(path)s.")
+            % {"what": counts_in_words(manifest.counts, KINDS), "path": output},
             self.verbosity,
             self.style.SUCCESS,
         )
@@ -177,14 +178,9 @@ class Command(ContactCenterCommand):
             )
         certificate = actions.erase_data_subject(subject, actor=actor)
         self.say(
-            _(
-                "Erased %(contacts)s contacts, %(emails)s emails, %(activities)s "
-                "activity entries. Erasure certificate %(number)s."
-            )
+            _("Erased %(what)s. Erasure certificate %(number)s.")
             % {
-                "contacts": certificate.contacts,
-                "emails": certificate.emails,
-                "activities": certificate.activities,
+                "what": counts_in_words(certificate.counts(), KINDS),
                 "number": certificate.pk,
             },
             self.verbosity,

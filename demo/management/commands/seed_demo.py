@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from ccadmin import actions as ccadmin_actions
 from ccadmin.cli import ContactCenterCommand, tenant_from_option
+from ccadmin.counts import count_of
 from ccadmin.models import Membership, Tenant
 from ccadmin.roles import ADMINISTRATORS, AGENTS, CLIENT_SUPERVISORS, ensure_roles
 from ccadmin.text import name_key
@@ -153,10 +154,10 @@ class Command(ContactCenterCommand):
             )
             if options["verbosity"]:
                 self.stdout.write(
-                    _('"%(name)s" holds %(contacts)s contacts (%(added)s added).')
+                    _('"%(name)s" holds %(contacts)s (%(added)s added).')
                     % {
                         "name": partition.name,
-                        "contacts": f"{contacts:,}",
+                        "contacts": count_of("contacts", contacts),
                         "added": f"{added:,}",
                     }
                 )

@@ -19,10 +19,11 @@ from typing import NamedTuple
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from tqdm import tqdm
 
 from ccadmin.cli import ContactCenterCommand, actor_from_option, tenant_from_option
+from ccadmin.counts import count_of
 from interactions.input import (
     interaction_from_json,
     load_json,
@@ -153,7 +154,12 @@ class Command(ContactCenterCommand):
         self._summary(tally)
         if tally.rejected:
             raise CommandError(
-                _("%(rejected)s of %(total)s records rejected (valid ones were kept).")
+                ngettext(
+                    "%(rejected)s of %(total)s record rejected (valid ones were kept).",
+                    "%(rejected)s of %(total)s records rejected (valid ones were "
+                    "kept).",
+                    tally.received,
+                )
                 % {"rejected": tally.rejected, "total": tally.received}
             )
 
@@ -266,11 +272,11 @@ class Command(ContactCenterCommand):
         write = self.stdout.write
         write(
             _(
-                "Received %(received)s records: %(recorded)s recorded, "
+                "Received %(received)s: %(recorded)s recorded, "
                 "%(rejected)s rejected, duplicates skipped: %(duplicates)s."
             )
             % {
-                "received": tally.received,
+                "received": count_of("records", tally.received),
                 "recorded": tally.recorded,
                 "duplicates": tally.duplicates,
                 "rejected": tally.rejected,
