@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from ccadmin.counts import count_of, counts_in_words, refused_rows
+from ccadmin.import_report import ImportReport
 from contacts.data_subject import describe_counts
 from partitions.deletion import DeletionSummary
 from tests import factories
@@ -65,3 +66,8 @@ def test_audit_trail_list_counts_entries(admin_client, tenant):
     body = admin_client.get(reverse("admin:ccadmin_auditentry_changelist")).text
     assert re.search(r"\b0 audit trail entries\b", body)
     assert not re.search(r"\b0 audit trail\b(?! entries)", body)
+
+
+def test_an_all_or_nothing_import_of_one_row_says_row():
+    report = ImportReport(rows=1, refused=1, atomic=True)
+    assert report.describe() == "Nothing imported (all or nothing): 1 of 1 row refused."
