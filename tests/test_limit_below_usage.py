@@ -1,7 +1,10 @@
 """The service provider lowers a tenant's limit below what it already has: the
 Tenants screen and the tenant's own list say "17 of 10 used" and what it means."""
 
+import io
+
 from django.contrib.messages import get_messages
+from django.core.management import call_command
 from django.urls import reverse
 
 from partitions.models import ClientPartition
@@ -75,3 +78,11 @@ def test_tenants_own_list_says_what_the_lowered_limit_means(admin_client, tenant
     body = admin_client.get(reverse("admin:partitions_clientpartition_changelist")).text
     assert "3 of 2 client partitions used" in body
     assert MEANING in body
+
+
+def test_partitions_list_says_what_the_lowered_limit_means(tenant):
+    over_limit_tenant(tenant)
+    out = io.StringIO()
+    call_command("partitions", "list", stdout=out)
+    assert "3 of 2 client partitions used: the limit is below" in out.getvalue()
+    assert MEANING in out.getvalue()

@@ -284,6 +284,8 @@ class Command(ContactCenterCommand):
                     "used": usage.used,
                     "limit": usage.limit,
                     "usage": str(usage),
+                    # What a limit set below the usage means; null within it.
+                    "warning": usage.warning,
                     "client_partitions": [
                         {
                             "name": p.name,
@@ -321,7 +323,7 @@ class Command(ContactCenterCommand):
                     _pad(cell, width) for cell, width in zip(row, widths, strict=True)
                 ]
                 self.stdout.write("  " + "  ".join(cells).rstrip())
-            self.stdout.write("  " + entry["usage"])
+            self.stdout.write("  " + (entry["warning"] or entry["usage"]))
 
     # ----- add / enable / disable -----------------------------------------------------
 
