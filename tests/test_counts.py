@@ -71,3 +71,12 @@ def test_audit_trail_list_counts_entries(admin_client, tenant):
 def test_an_all_or_nothing_import_of_one_row_says_row():
     report = ImportReport(rows=1, refused=1, atomic=True)
     assert report.describe() == "Nothing imported (all or nothing): 1 of 1 row refused."
+
+
+def test_a_capped_list_of_activity_counts_entries(admin_client, tenant, monkeypatch):
+    from ccadmin import paginators
+
+    monkeypatch.setattr(paginators, "COUNT_CAP", 1)
+    factories.ActivityFactory.create_batch(3, tenant=tenant)
+    body = admin_client.get(reverse("admin:contacts_activity_changelist")).text
+    assert "More than 1 activity entry" in body
