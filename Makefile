@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test setup migrate demo lint format clean bench
+.PHONY: run serve test setup migrate demo lint format clean bench check-run check-test
 WORKERS ?= 2
 
 $(STAMP): requirements.txt
@@ -26,6 +26,14 @@ $(STAMP): requirements.txt
 PO := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO := $(PO:.po=.mo)
 
+# What the machine lacks for each target, said before anything is built: errors for
+# what the target needs, warnings for what only part of it needs.
+check-run:
+	@scripts/check_system.sh run
+
+check-test:
+	@scripts/check_system.sh test
+
 %.mo: %.po $(STAMP)
 	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install GNU gettext (Debian: apt-get install gettext) to compile $<" >&2; exit 1; }
 	env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/django-admin compilemessages --ignore=.venv -v 0
@@ -38,7 +46,7 @@ migrate: setup
 demo: migrate
 	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
 
-run: demo
+run: check-run demo
 	@echo
 	@echo "  Contact Center Administrator: http://$(HOST):$(PORT)/admin/"
 	@echo "  Agent desktop:                http://$(HOST):$(PORT)/agent/"
@@ -48,7 +56,10 @@ run: demo
 	@echo "    Sakura BPO agent (no admin access): agent / ccadmin-demo"
 	@echo
 	@echo "  (a background worker runs beside the server, for very large deletions)"
-	@DEBUG=$${DEBUG:-true} $(PY) manage.py db_worker -v 0 & worker=$$!; \
+	@# Only runserver watches for file changes: the worker's own reloader (on by
+	@# default with DEBUG) printed "Watching for file changes" a second time. Restart
+	@# `make run` after changing a task's code.
+	@DEBUG=$${DEBUG:-true} $(PY) manage.py db_worker -v 0 --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -79,7 +90,7 @@ bench: setup
 	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=bench.settings \
 		$(PY) -m bench.run $(BENCH_ARGS)
 
-test: setup
+test: check-test setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

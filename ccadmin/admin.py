@@ -18,12 +18,17 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ccadmin import actions, audit, people
-from ccadmin.admin_base import TenantScopedAdmin, Writers, WrittenByActions
+from ccadmin.admin_base import (
+    TENANT_USAGES,
+    TenantScopedAdmin,
+    Writers,
+    WrittenByActions,
+)
 from ccadmin.api_tokens import AUTH_SCHEME
 from ccadmin.models import ApiToken, AuditEntry, Membership, Tenant
 from ccadmin.people_forms import LINK, PeopleImportForm, PersonForm
@@ -85,13 +90,69 @@ class TenantAdmin(
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+    readonly_fields = ["usage"]
     writers = Writers(add=actions.add_tenant, change=actions.change_tenant)
+
+    def get_list_display(self, request):
+        # Each feature's usage counted once for the whole list (one query), not
+        # once per row.
+        counted = [None] * len(TENANT_USAGES)
+
+        def usage(tenant: Tenant):
+            parts = []
+            for i, (every, _one) in enumerate(TENANT_USAGES):
+                if counted[i] is None:
+                    counted[i] = every()
+                found = counted[i].get(tenant.pk)
+                if found is not None:
+                    parts.append(found)
+            return _usage_html(parts)
+
+        usage.short_description = _("used")
+        return [*super().get_list_display(request), usage]
+
+    @admin.display(description=_("used"))
+    def usage(self, tenant: Tenant):
+        """How much of each limit the tenant uses, and what an over-limit means."""
+        if tenant is None or tenant.pk is None:
+            return "-"
+        return _usage_html([one(tenant) for _every, one in TENANT_USAGES])
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A limit set below what the tenant has is allowed (nothing is deleted): the
+        # service provider is told what it means at once.
+        for _every, one in TENANT_USAGES:
+            warning = one(obj).warning
+            if warning:
+                self.message_user(request, warning, messages.WARNING)
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a whole contact center is not an admin click: the stock confirmation
         # would walk every row of every client (docs/design.md, "Never list what is
         # deleted").
         return False
+
+
+def _usage_html(usages: list) -> str:
+    """Usages for the Tenants screen: each count, and an over-limit's warning."""
+    return (
+        format_html_join(
+            "",
+            "{}",
+            (
+                (
+                    format_html(
+                        '<strong class="usage-over-limit">{}</strong>', u.warning
+                    )
+                    if u.warning
+                    else format_html("<span>{}</span>", u),
+                )
+                for u in usages
+            ),
+        )
+        or "-"
+    )
 
 
 class RoleFilter(admin.SimpleListFilter):

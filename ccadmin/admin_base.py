@@ -12,7 +12,10 @@ from typing import NamedTuple
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.contrib.admin.widgets import (
+    ForeignKeyRawIdWidget,
+    RelatedFieldWidgetWrapper,
+)
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.forms import ModelChoiceField
@@ -91,12 +94,56 @@ def _is_tenant_scoped(model: type[models.Model]) -> bool:
 # app. A registered field takes `show_tenant`: a superuser picks among every tenant's
 # rows and needs the tenant in each label.
 CHOICE_FIELDS: dict[str, type[ModelChoiceField]] = {}
+# Models whose selects get none of the stock add / change / delete / view links
+# beside them (by model label). Beside a client partition select, the stock delete
+# link (an "x") reads as "clear the selection" but opens the deletion of the whole
+# client and all its data.
+WITHOUT_RELATED_LINKS: set[str] = set()
 
 
-def register_choice_field(model_label: str, form_class: type[ModelChoiceField]) -> None:
+def register_choice_field(
+    model_label: str,
+    form_class: type[ModelChoiceField],
+    *,
+    related_links: bool = True,
+) -> None:
     """Offer foreign keys to `model_label` ("app.Model") with `form_class` in every
-    tenant-scoped admin form."""
+    tenant-scoped admin form; with `related_links=False`, without the stock links
+    to add, change, delete or view the chosen object beside the select."""
     CHOICE_FIELDS[model_label] = form_class
+    if not related_links:
+        WITHOUT_RELATED_LINKS.add(model_label)
+
+
+# How the service provider's Tenants screen learns each tenant's use of what a feature
+# app limits (partitions: "17 of 10 client partitions used"), registered from that
+# app's ready() so that ccadmin names no feature app: `every()` gives
+# {tenant id: usage} for the list, `one(tenant)` the usage of one tenant. A usage
+# prints as its count and has `warning`: what it means when over the limit, or None.
+TENANT_USAGES: list[tuple[Callable, Callable]] = []
+
+
+def register_tenant_usage(every: Callable, one: Callable) -> None:
+    """Show a feature's usage per tenant on the Tenants screen (see TENANT_USAGES)."""
+    TENANT_USAGES.append((every, one))
+
+
+def drop_related_links(db_field, formfield):
+    """Remove the add / change / delete / view links the admin puts beside the
+    select of `db_field` when its model is registered without them
+    (register_choice_field). Returns `formfield`."""
+    widget = getattr(formfield, "widget", None)
+    related = getattr(db_field, "related_model", None)
+    if (
+        isinstance(widget, RelatedFieldWidgetWrapper)
+        and related is not None
+        and related._meta.label in WITHOUT_RELATED_LINKS
+    ):
+        widget.can_add_related = False
+        widget.can_change_related = False
+        widget.can_delete_related = False
+        widget.can_view_related = False
+    return formfield
 
 
 def _offer_only_tenant(form, tenant_id: int) -> None:
@@ -306,6 +353,13 @@ class TenantScopedAdmin(WrittenByActions, admin.ModelAdmin):
 
         TenantBoundForm.__name__ = form.__name__
         return TenantBoundForm
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # The stock admin wraps the select in its related-links widget here, after
+        # formfield_for_foreignkey / formfield_for_manytomany.
+        return drop_related_links(
+            db_field, super().formfield_for_dbfield(db_field, request, **kwargs)
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model

@@ -12,6 +12,15 @@ class CcadminConfig(AppConfig):
     name = "ccadmin"
     verbose_name = _("Tenancy")
 
+    def ready(self) -> None:
+        # The empty choice of every select (Django 6.1's BLANK_CHOICE_LABEL, which
+        # an app's ready() may set): the same words, marked here so the project's
+        # catalogue translates them. Django's own Japanese catalogue does not yet,
+        # and a Japanese page showed "- Select an option -".
+        from django.db.models import fields
+
+        fields.BLANK_CHOICE_LABEL = _("- Select an option -")
+
 
 class ContactCenterAdminConfig(admin_apps.AdminConfig):
     """Installs the Contact Center Administrator as Django's default admin site."""

@@ -8,6 +8,7 @@ exit status, never a traceback or a screen of usage text.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -109,6 +110,27 @@ def tenant_from_option(value: str | None) -> Tenant:
     return matches[0]
 
 
+def zip_output(path: Path, option: str = "--output") -> Path:
+    """`path` when it names a zip file: an export is a zip of CSV files, and
+    "x.csv" would hold a zip under a name that every spreadsheet opens as garbage.
+    Raises CommandError, one line, otherwise."""
+    if path.suffix.lower() != ".zip":
+        raise CommandError(
+            _(
+                "%(path)s: the export is a zip file of CSV files; give %(option)s a "
+                "name ending in .zip."
+            )
+            % {"path": path, "option": option}
+        )
+    return path
+
+
+def is_terminal(stream) -> bool:
+    """Whether `stream` (a command's standard input) is a terminal to ask on."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
 class OneLineErrorParser(CommandParser):
     """A command parser whose usage errors are one line on stderr, exit status 2.
 
@@ -173,3 +195,15 @@ class ContactCenterCommand(BaseCommand):
         """Write a line to stdout unless -v 0 asked for errors only."""
         if verbosity >= 1:
             self.stdout.write(style(message) if style else message)
+
+    def confirm(self, stdin, prompt: str, cancelled: str) -> None:
+        """Ask `prompt` on the terminal and return when the answer is "yes".
+
+        Any other answer raises CommandError(`cancelled`): the command exits
+        non-zero, so a script or an operator's `&&` does not go on as if the
+        destructive step had been done.
+        """
+        self.stdout.write(prompt, ending="")
+        self.stdout.flush()
+        if stdin.readline().strip().lower() != "yes":
+            raise CommandError(cancelled)

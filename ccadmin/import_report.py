@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 # Refused rows an import may skip and still keep the good ones: each is listed, so the
 # report stays small and says exactly which rows were kept.
@@ -85,18 +86,25 @@ class ImportReport:
         }
         if self.atomic and self.refused:
             return (
-                _(
+                ngettext(
+                    "Nothing imported (all or nothing): %(refused)s of %(rows)s row "
+                    "refused.",
                     "Nothing imported (all or nothing): %(refused)s of %(rows)s rows "
-                    "refused."
+                    "refused.",
+                    self.rows,
                 )
                 % counts
             )
         if self.kept_nothing:
             return (
-                _(
+                ngettext(
+                    "Nothing imported: %(refused)s of %(rows)s row refused, more than "
+                    "the %(limit)s an import may skip. Correct them and import the "
+                    "file again.",
                     "Nothing imported: %(refused)s of %(rows)s rows refused, more than "
                     "the %(limit)s an import may skip. Correct them and import the "
-                    "file again."
+                    "file again.",
+                    self.rows,
                 )
                 % counts
             )

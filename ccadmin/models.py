@@ -193,6 +193,8 @@ class AuditEntry(LogEntry):
     admin's History and the Audit trail read the same rows)."""
 
     objects = AuditTrailManager()
+    # Counted as "entries" (ccadmin.counts): "audit trail" has no plural.
+    count_kind = "audit_entries"
 
     class Meta:
         proxy = True

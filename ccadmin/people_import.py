@@ -36,6 +36,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ccadmin import actions, people
+from ccadmin.counts import count_of, refused_rows
 from ccadmin.import_report import (
     MAX_REPORTED_ERRORS,
     ImportReport,
@@ -78,9 +79,9 @@ class ImportResult(ImportReport):
 
     def done(self) -> str:
         """What the kept import made."""
-        return _("Imported %(imported)s people; %(refused)s rows refused.") % {
-            "imported": f"{self.imported:,}",
-            "refused": f"{self.refused:,}",
+        return _("Imported %(imported)s; %(refused)s.") % {
+            "imported": count_of("people", self.imported),
+            "refused": refused_rows(self.refused),
         }
 
     def audit_message(self, source: str) -> str:

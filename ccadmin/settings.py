@@ -295,10 +295,17 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# Every record is written once, by the root's console handler. Django's default
+# config also gives the "django" logger a console handler of its own (when DEBUG is
+# on): with the root's, each of its records (a 401's "Unauthorized", the
+# autoreloader's "Watching for file changes") was printed twice. Emptied here, so
+# they only propagate to the root. runserver's request lines ("django.server") keep
+# their own handler and do not propagate.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 

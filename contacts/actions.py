@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from ccadmin import audit, writes
 from ccadmin.bulk import insert_all
 from ccadmin.cli import system_user
+from ccadmin.counts import count_of
 from ccadmin.locks import lock_senders, sender_lock_key
 from ccadmin.models import Tenant
 from ccadmin.tenancy import chosen_clients
@@ -607,14 +608,14 @@ class MoveResult:
         """The move in one or two sentences, for the administrator and the audit."""
         target = str(self.target) if self.target else _("No client")
         text = _(
-            "Moved %(contacts)s contacts to %(target)s with %(emails)s emails and "
-            "%(activities)s activity entries; %(companies)s companies followed."
+            "Moved %(contacts)s to %(target)s with %(emails)s and %(activities)s; "
+            "%(companies)s followed."
         ) % {
-            "contacts": self.contacts,
+            "contacts": count_of("contacts", self.contacts),
             "target": target,
-            "emails": self.emails,
-            "activities": self.activities,
-            "companies": self.companies_moved,
+            "emails": count_of("emails", self.emails),
+            "activities": count_of("activities", self.activities),
+            "companies": count_of("companies", self.companies_moved),
         }
         if self.companies_kept:
             text += " " + _(
@@ -763,12 +764,12 @@ class MergeResult:
     def describe(self) -> str:
         """The merge in one sentence, for the administrator and the audit."""
         return _(
-            "Merged contacts %(ids)s into this one, with %(emails)s emails and "
-            "%(activities)s activity entries; fields taken from them: %(fields)s."
+            "Merged contacts %(ids)s into this one, with %(emails)s and "
+            "%(activities)s; fields taken from them: %(fields)s."
         ) % {
             "ids": ", ".join(f"#{pk}" for pk in self.merged_ids),
-            "emails": self.emails,
-            "activities": self.activities,
+            "emails": count_of("emails", self.emails),
+            "activities": count_of("activities", self.activities),
             "fields": ", ".join(audit.field_labels(Contact, self.filled)) or "—",
         }
 

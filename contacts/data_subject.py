@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ccadmin import audit
+from ccadmin.counts import count_of
 from ccadmin.models import Tenant
 from ccadmin.tenancy import chosen_clients
 from contacts.models import Activity, Contact, Email, EmailSource, ErasureCertificate
@@ -148,11 +149,10 @@ class SubjectRecords:
 
 def describe_counts(counts: dict[str, int]) -> str:
     """Rows per kind (contacts, emails, email_sources, activities) in one
-    sentence: "2 contacts, 3 emails (1 original messages), 5 activity entries"."""
-    return _(
-        "%(contacts)s contacts, %(emails)s emails (%(email_sources)s original "
-        "messages), %(activities)s activity entries"
-    ) % {key: f"{value:,}" for key, value in counts.items()}
+    sentence: "2 contacts, 3 emails (1 original message), 5 activity entries"."""
+    return _("%(contacts)s, %(emails)s (%(email_sources)s), %(activities)s") % {
+        kind: count_of(kind, count) for kind, count in counts.items()
+    }
 
 
 def records_of(subject: Subject, *, for_update: bool = False) -> SubjectRecords:

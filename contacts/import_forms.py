@@ -35,7 +35,9 @@ class ContactImportForm(forms.Form):
             "company, title."
         ),
     )
-    encoding = forms.ChoiceField(choices=ENCODINGS, initial="utf-8-sig")
+    encoding = forms.ChoiceField(
+        label=_("Encoding"), choices=ENCODINGS, initial="utf-8-sig"
+    )
     atomic = forms.BooleanField(
         required=False,
         label=_("All or nothing"),

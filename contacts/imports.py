@@ -42,6 +42,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ccadmin import writes
+from ccadmin.counts import count_of, refused_rows
 from ccadmin.csvsafe import unescape_cell
 from ccadmin.import_report import (
     MAX_REPORTED_ERRORS,
@@ -100,13 +101,10 @@ class ImportResult(ImportReport):
 
     def done(self) -> str:
         """What the kept import made."""
-        return _(
-            "Imported %(imported)s contacts (%(companies)s companies created); "
-            "%(refused)s rows refused."
-        ) % {
-            "imported": f"{self.imported:,}",
-            "companies": f"{self.companies_created:,}",
-            "refused": f"{self.refused:,}",
+        return _("Imported %(imported)s (%(companies)s created); %(refused)s.") % {
+            "imported": count_of("contacts", self.imported),
+            "companies": count_of("companies", self.companies_created),
+            "refused": refused_rows(self.refused),
         }
 
     def audit_message(self, source: str) -> str:

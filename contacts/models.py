@@ -421,6 +421,9 @@ class EmailSource(models.Model):
 class Activity(PartitionedRecord):
     """One entry of activity history: a call, chat or email handled for a contact."""
 
+    # Counted as "entries" (ccadmin.counts): "activity history" has no plural.
+    count_kind = "activities"
+
     class Channel(models.TextChoices):
         VOICE = "voice", _("Voice")
         EMAIL = "email", _("Email")

@@ -63,8 +63,11 @@ NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _FIELD_OF_ARGUMENT = {"sender": "from", "sender_name": "from", "recipients": "to"}
 
 
-def load_json(raw: bytes | str, *, max_bytes: int | None = None) -> object:
-    """The JSON value of `raw` (a request body or one line of a JSON Lines file).
+def load_json(
+    raw: bytes | str, *, max_bytes: int | None = None, line: int | None = None
+) -> object:
+    """The JSON value of `raw` (a request body or one line of a JSON Lines file,
+    `line` being that line's number in the file).
 
     Raises InteractionRejected when it is larger than `max_bytes` (default: the
     DATA_UPLOAD_MAX_MEMORY_SIZE the HTTP API accepts), not UTF-8, not JSON, or nested
@@ -102,6 +105,21 @@ def load_json(raw: bytes | str, *, max_bytes: int | None = None) -> object:
     except RecursionError as exc:
         # The decoder recurses once per level: thousands of "[" exhaust the stack.
         raise too_deep from exc
+    except json.JSONDecodeError as exc:
+        # json counts lines within `raw`: for a line of a file that is always
+        # "line 1", so the file's own line number is given instead.
+        raise InteractionRejected(
+            {
+                "__all__": [
+                    _("Not valid JSON (line %(line)s, column %(column)s): %(error)s.")
+                    % {
+                        "line": exc.lineno if line is None else line,
+                        "column": exc.colno,
+                        "error": exc.msg,
+                    }
+                ]
+            }
+        ) from exc
     except ValueError as exc:
         raise InteractionRejected(
             {"__all__": [_("Not valid JSON: %(error)s.") % {"error": exc}]}

@@ -265,11 +265,7 @@ def _save_unique(
         with transaction.atomic():
             partition.save(update_fields=update_fields)
     except IntegrityError as exc:
-        if partition.name_already_used():
-            raise ValidationError(
-                {
-                    "name": _('A client partition named "%(name)s" already exists.')
-                    % {"name": partition.name}
-                }
-            ) from exc
+        taken = partition.name_taken_message()
+        if taken:
+            raise ValidationError({"name": taken}, code="unique") from exc
         raise

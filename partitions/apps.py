@@ -13,7 +13,7 @@ class PartitionsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: models and admin classes load only once the
         # app registry is ready.
-        from ccadmin.admin_base import register_choice_field
+        from ccadmin.admin_base import register_choice_field, register_tenant_usage
         from ccadmin.roles import (
             ADMINISTRATORS,
             AGENTS,
@@ -25,7 +25,11 @@ class PartitionsConfig(AppConfig):
         from partitions import signals  # noqa: F401  (connects the receivers)
         from partitions.admin_fields import ClientPartitionChoiceField
 
-        register_choice_field("partitions.ClientPartition", ClientPartitionChoiceField)
+        register_choice_field(
+            "partitions.ClientPartition",
+            ClientPartitionChoiceField,
+            related_links=False,
+        )
         # An offboarding client is read-only: every write of its rows is refused.
         from ccadmin.writes import register_client_write_check
         from partitions.offboarding import refuse_offboarding_writes
@@ -37,6 +41,13 @@ class PartitionsConfig(AppConfig):
 
         register_entry_link(certificate_link)
         menu_group("partitions")
+        # The limit on the service provider's Tenants screen.
+        from partitions.limit import partition_usage, partition_usages
+
+        register_tenant_usage(
+            lambda: {usage.tenant.pk: usage for usage in partition_usages()},
+            partition_usage,
+        )
         # Retention and legal hold: administrators only (not client supervisors).
         grant(ADMINISTRATORS, "partitions.clientpartition", (*ALL, "set_retention"))
         grant(AGENTS, "partitions.clientpartition", ("view",))

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from ccadmin import audit
 from ccadmin.cli import system_user
+from ccadmin.counts import count_of
 from ccadmin.locks import lock_tenant
 from partitions import registry
 from partitions.export_store import discard_export_on_commit
@@ -78,34 +79,16 @@ class DeletionSummary:
         return _(
             "%(contacts)s, %(companies)s, %(emails)s, %(activities)s; %(services)s"
         ) % {
-            "contacts": _counted(
-                ngettext("%(count)s contact", "%(count)s contacts", self.contacts),
-                self.contacts,
-            ),
-            "companies": _counted(
-                ngettext("%(count)s company", "%(count)s companies", self.companies),
-                self.companies,
-            ),
-            "emails": _counted(
-                ngettext("%(count)s email", "%(count)s emails", self.emails),
-                self.emails,
-            ),
-            "activities": _counted(
-                ngettext(
-                    "%(count)s activity entry",
-                    "%(count)s activity entries",
-                    self.activities,
-                ),
-                self.activities,
-            ),
-            "services": _counted(
-                ngettext(
-                    "%(count)s service unassigned",
-                    "%(count)s services unassigned",
-                    len(self.services),
-                ),
+            **{
+                kind: count_of(kind, getattr(self, kind))
+                for kind in ("contacts", "companies", "emails", "activities")
+            },
+            "services": ngettext(
+                "%(count)s service unassigned",
+                "%(count)s services unassigned",
                 len(self.services),
-            ),
+            )
+            % {"count": f"{len(self.services):,}"},
         }
 
     @property
@@ -119,11 +102,6 @@ class DeletionSummary:
             "name": self.name,
             "what": self.describe(),
         }
-
-
-def _counted(template: str, count: int) -> str:
-    """Fill a counted phrase with the count written with thousands separators."""
-    return template % {"count": f"{count:,}"}
 
 
 def deletion_summary(partition: ClientPartition) -> DeletionSummary:

@@ -36,6 +36,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from ccadmin import audit
+from ccadmin.counts import counts_in_words
 from ccadmin.csvsafe import escape_cell
 from partitions import registry
 from partitions.models import ClientPartition
@@ -91,10 +92,9 @@ class ExportManifest:
 
     def describe(self) -> str:
         """One sentence for messages and the audit trail."""
-        return _(
-            "%(contacts)s contacts, %(companies)s companies, %(emails)s emails, "
-            "%(activities)s activity entries, %(services)s services"
-        ) % {key: f"{value:,}" for key, value in self.counts.items()}
+        return counts_in_words(
+            self.counts, ("contacts", "companies", "emails", "activities", "services")
+        )
 
 
 def export_client_partition(

@@ -58,6 +58,24 @@ class PartitionUsage:
             return False
         return self.remaining <= NEAR_LIMIT_REMAINING or self.used * 5 >= self.limit * 4
 
+    @property
+    def over_limit(self) -> bool:
+        """Whether the tenant has more partitions than its limit: the service
+        provider lowered the limit below what the tenant already had."""
+        return self.used > self.limit
+
+    @property
+    def warning(self) -> str | None:
+        """What an over-limit means, for the service provider's and the tenant's
+        screens; None when the tenant is within its limit."""
+        if not self.over_limit:
+            return None
+        return _(
+            "%(usage)s: the limit is below what this tenant already has. Nothing is "
+            "deleted, but no new client partition can be added until fewer than "
+            "%(limit)s remain."
+        ) % {"usage": self, "limit": self.limit}
+
     def __str__(self) -> str:
         return _("%(used)s of %(limit)s client partitions used") % {
             "used": self.used,

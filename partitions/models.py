@@ -158,13 +158,16 @@ class ClientPartition(TypedName, NormalizedModel):
                 code="reason_required",
             )
 
-    def name_taken_message(self, name: str) -> str | None:
-        """Unique per tenant, ignoring case and width: "ＡＣＭＥ" is "Acme"."""
-        if self.tenant_id and self.name_already_used():
-            return _('A client partition named "%(name)s" already exists.') % {
-                "name": name
-            }
-        return None
+    def name_taken_message(self, name: str | None = None) -> str | None:
+        """Unique per tenant, ignoring case and width: "ＡＣＭＥ" is "Acme". The
+        message names the existing client as it is stored ("Acme"), so the
+        administrator who typed "ACME" finds it in the list."""
+        existing = self.same_name() if self.tenant_id else None
+        if existing is None:
+            return None
+        return _('A client partition named "%(name)s" already exists.') % {
+            "name": existing.name
+        }
 
     @property
     def is_deleting(self) -> bool:
@@ -196,15 +199,21 @@ class ClientPartition(TypedName, NormalizedModel):
             exclude = {*exclude, "name_key"}
         super().validate_constraints(exclude=exclude)
 
-    def name_already_used(self) -> bool:
-        """Whether another partition of the tenant has this name, ignoring case."""
+    def same_name(self) -> "ClientPartition | None":
+        """The tenant's other partition with this name (ignoring case and width),
+        or None."""
         return (
             ClientPartition.objects.filter(
                 tenant_id=self.tenant_id, name_key=name_key(self.name)
             )
             .exclude(pk=self.pk)
-            .exists()
+            .only("pk", "name")
+            .first()
         )
+
+    def name_already_used(self) -> bool:
+        """Whether another partition of the tenant has this name, ignoring case."""
+        return self.same_name() is not None
 
 
 class ClientAssignment(models.Model):

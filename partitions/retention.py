@@ -22,9 +22,9 @@ from django.contrib.admin.models import CHANGE
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from ccadmin import audit
+from ccadmin.counts import counts_in_words
 from partitions import registry
 from partitions.models import ClientPartition
 
@@ -59,19 +59,7 @@ class ClientRetention:
 
     def describe(self) -> str:
         """The counts in words: "7 activity entries, 1 email"."""
-        return ", ".join(_counted(kind, count) for kind, count in self.counts.items())
-
-
-def _counted(kind: str, count: int) -> str:
-    """ "1 email", "1,204 activity entries"; an unknown kind by its key."""
-    number = f"{count:,}"
-    if kind == "emails":
-        text = ngettext("%(count)s email", "%(count)s emails", count)
-    elif kind == "activities":
-        text = ngettext("%(count)s activity entry", "%(count)s activity entries", count)
-    else:
-        return f"{number} {kind}"
-    return text % {"count": number}
+        return counts_in_words(self.counts)
 
 
 def cutoff_of(partition: ClientPartition, now: datetime) -> datetime:

@@ -437,7 +437,7 @@ def test_erase_asks_on_a_terminal_and_erases_on_yes(tenant, taro):
         "erase", "--tenant", "sakura", "--email", EMAIL, stdin=FakeTerminal("yes\n")
     )
 
-    assert "2 contacts, 2 emails (1 original messages), 4 activity entries" in out
+    assert "2 contacts, 2 emails (1 original message), 4 activity entries" in out
     assert "Type 'yes' to erase" in out
     assert not Contact.objects.filter(email=EMAIL, tenant=tenant).exists()
 
@@ -446,13 +446,26 @@ def test_erase_asks_on_a_terminal_and_erases_on_yes(tenant, taro):
 def test_erase_keeps_everything_unless_the_answer_is_yes(tenant, taro, answer):
     before = per_contact_counts()
 
-    out = run(
-        "erase", "--tenant", "sakura", "--email", EMAIL, stdin=FakeTerminal(answer)
-    )
+    # A cancelled erasure exits non-zero (CommandError), so a script stops there.
+    with pytest.raises(CommandError, match="Erasure cancelled: nothing was erased"):
+        run("erase", "--tenant", "sakura", "--email", EMAIL, stdin=FakeTerminal(answer))
 
-    assert "Erasure cancelled: nothing was erased." in out
     assert per_contact_counts() == before
     assert not ErasureCertificate.objects.exists()
+
+
+def test_noinput_erase_does_not_print_the_question(tenant, taro):
+    out = run("erase", "--tenant", "sakura", "--email", EMAIL, "--noinput")
+    assert "Erased 2 contacts" in out
+    assert "Erase everything" not in out
+    assert "Type 'yes'" not in out
+
+
+def test_export_must_be_written_to_a_zip(tenant, taro, tmp_path):
+    with pytest.raises(CommandError, match=r"name ending in \.zip"):
+        run("export", "--tenant", "sakura", "--email", EMAIL, "--output",
+            str(tmp_path / "taro.csv"))  # fmt: skip
+    assert not (tmp_path / "taro.csv").exists()
 
 
 def test_erase_without_a_terminal_refuses_unless_noinput(tenant, taro):
@@ -616,7 +629,7 @@ def test_admin_get_shows_counts_and_changes_nothing(admin_client, taro, step):
 
     assert response.status_code == 200
     text = response.content.decode()
-    assert "2 contacts, 2 emails (1 original messages), 4 activity entries" in text
+    assert "2 contacts, 2 emails (1 original message), 4 activity entries" in text
     assert per_contact_counts() == before
     assert LogEntry.objects.count() == entries
 

@@ -178,3 +178,52 @@ def test_agent_desktop_in_japanese(tenant, client):
     assert "エージェントデスクトップ" in html
     assert "BPOクライアント" in html
     assert 'action="/i18n/setlang/"' in html
+
+
+def test_selects_and_the_import_page_have_no_english_left_in_japanese(
+    admin_client, tenant
+):
+    # Django 6.1's empty choice, and the import page's encoding label.
+    service = _ja(admin_client, reverse("admin:services_service_add")).text
+    assert "- Select an option -" not in service
+    assert "- 選択してください -" in service
+    page = _ja(admin_client, reverse("admin:contacts_contact_import")).text
+    assert "Encoding" not in page
+    assert "文字コード" in page
+
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+# A Western full stop ending a Japanese sentence: at the end of the text, or before
+# the next sentence ("…使用. 上限…").
+WESTERN_STOP = re.compile(r"\.\s*$|[\u3040-\u30ff\u4e00-\u9fff）」]\. ")
+
+
+def western_stops(po: polib.POFile) -> list[str]:
+    """The Japanese translations in `po` with a sentence ending in "." not "。"."""
+    found = []
+    for entry in po.translated_entries():
+        texts = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+        found += [t for t in texts if JAPANESE.search(t) and WESTERN_STOP.search(t)]
+    return found
+
+
+def test_japanese_sentences_end_with_a_japanese_full_stop():
+    """ "…しました." reads as a typo: a Japanese sentence ends with "。"."""
+    assert western_stops(polib.pofile(str(CATALOGUE))) == []
+    # The check itself finds both kinds.
+    sample = polib.POFile()
+    for msgid, msgstr in [("a", "削除しました."), ("b", "使用. 上限"), ("c", "OK.")]:
+        sample.append(polib.POEntry(msgid=msgid, msgstr=msgstr))
+    assert western_stops(sample) == ["削除しました.", "使用. 上限"]
+
+
+def test_limit_notices_read_as_japanese_sentences(admin_client, tenant, settings):
+    settings.CLIENT_PARTITION_LIMIT = 3
+    for name in ("A", "B"):
+        factories.ClientPartitionFactory(tenant=tenant, name=name)
+    url = reverse("admin:partitions_clientpartition_changelist")
+    near = _ja(admin_client, url).text
+    assert "クライアントパーティション 3 件中 2 件使用。あと 1 件" in near
+    factories.ClientPartitionFactory(tenant=tenant, name="C")
+    full = _ja(admin_client, url).text
+    assert "クライアントパーティション 3 件中 3 件使用。上限に達しました。" in full

@@ -56,7 +56,7 @@ def test_good_rows_are_imported_into_the_partition_with_companies(
     out, err = import_file(path, "--tenant", "sakura", "--partition", "Acme")
 
     assert err == ""
-    assert out.strip() == "Imported 4 contacts (1 companies created); 0 rows refused."
+    assert out.strip() == "Imported 4 contacts (1 company created); 0 rows refused."
     contacts = {c.first_name: c for c in Contact.objects.filter(tenant=tenant)}
     assert set(contacts) == {"Aiko", "Ben", "Chloe", ""}
     assert all(c.partition == acme for c in contacts.values())

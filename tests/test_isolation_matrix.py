@@ -450,7 +450,7 @@ def test_data_subject_of_own_contact_never_counts_or_shows_foreign_records(
     assert_no_foreign_data(shown.text)
     assert state_of(foreign) == before
     if level == "tenant":
-        assert "1 contacts, 1 emails" in shown.text
+        assert "1 contact, 1 email" in shown.text
         assert posted.status_code == 302
         assert not Contact.objects.filter(pk=mine.pk).exists()
     else:

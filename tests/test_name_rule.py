@@ -2,9 +2,14 @@
 partitions, services and companies normalise, then require, then ask their own
 uniqueness question."""
 
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.forms import modelform_factory
+from django.urls import reverse
 
 from contacts.models import Company
 from partitions.models import ClientPartition
@@ -56,8 +61,31 @@ def test_each_model_asks_its_own_uniqueness_question(tenant):
     service = form_for("service", tenant, "Acme")
     company = form_for("company", tenant, "Acme")
 
+    # The existing client as stored, so it can be found in the list.
     assert partition.errors["name"] == [
-        'A client partition named "ACME" already exists.'
+        'A client partition named "Acme" already exists.'
     ]
     assert service.errors["__all__"] == ["A service with this name already exists."]
     assert company.is_valid(), company.errors  # companies may share a name
+
+
+def test_duplicate_name_names_the_stored_partition_in_the_command_and_admin(
+    tenant, admin_client
+):
+    tenant.slug = "sakura"
+    tenant.save()
+    factories.ClientPartitionFactory(tenant=tenant, name="さくら銀行 Acme")
+    message = 'A client partition named "さくら銀行 Acme" already exists.'
+
+    with pytest.raises(CommandError) as refused:
+        call_command("partitions", "add", "--name", "さくら銀行 ＡＣＭＥ",
+                     "--tenant", "sakura", stdout=io.StringIO())  # fmt: skip
+    assert str(refused.value) == message
+
+    response = admin_client.post(
+        reverse("admin:partitions_clientpartition_add"),
+        {"name": "  さくら銀行 acme ", "description": "", "enabled": "on"},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["name"] == [message]
+    assert ClientPartition.objects.filter(tenant=tenant).count() == 1

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from wcwidth import wcswidth
 
 from ccadmin.audit import change_message_fields
 from ccadmin.cli import SYSTEM_USERNAME, system_user
@@ -81,6 +82,25 @@ def test_list_table_shows_each_partition_with_counts_and_usage(
     assert lines[3].split() == ["さくら銀行", "no", "0", "0"]
     assert lines[4].strip() == "2 of 5 client partitions used"
     assert "Contoso" not in out
+
+
+def test_list_aligns_columns_by_display_width(tenant):
+    # Wide Japanese, half-width katakana, Thai with combining marks (no width) and
+    # plain Latin: each column starts at the same terminal column on every line.
+    names = ["さくら銀行コールセンター", "ｻｸﾗ ﾃﾚｺﾑ", "สุขสันต์ Travel", "Acme"]
+    for name in names:
+        factories.ClientPartitionFactory(tenant=tenant, name=name)
+
+    out, _err = run("list", "--tenant", "sakura")
+
+    table = out.splitlines()[1:6]
+    starts = set()
+    for line in table:
+        for word in ("Enabled", "yes"):
+            if word in line:
+                starts.add(wcswidth(line[: line.index(word)]))
+    assert len(starts) == 1, table
+    assert starts == {2 + wcswidth("さくら銀行コールセンター") + 2}
 
 
 def test_list_json_covers_every_tenant(tenant, other_tenant):
@@ -276,9 +296,10 @@ def test_delete_asks_and_deletes_on_yes(tenant):
 def test_delete_keeps_everything_unless_the_answer_is_yes(tenant, answer):
     acme = factories.client_with_data(tenant, "Acme", contacts=2)
 
-    out, _ = run("delete", "Acme", "--tenant", "sakura", stdin=FakeTerminal(answer))
+    # Cancelled is a non-zero exit (CommandError), so `&&` in a script stops.
+    with pytest.raises(CommandError, match="Deletion cancelled: nothing was deleted"):
+        run("delete", "Acme", "--tenant", "sakura", stdin=FakeTerminal(answer))
 
-    assert "Deletion cancelled: nothing was deleted." in out
     assert ClientPartition.objects.filter(pk=acme.pk).exists()
     assert Contact.objects.filter(partition=acme).count() == 2
     assert not LogEntry.objects.filter(action_flag=DELETION).exists()
@@ -308,6 +329,9 @@ def test_delete_noinput_deletes_from_a_script(tenant, admin_user):
     assert not ClientPartition.objects.filter(pk=acme.pk).exists()
     assert not Contact.objects.filter(tenant=tenant).exists()
     assert 'Client partition "Acme" deleted: 2 contacts' in out
+    # Nobody answers with --noinput: no question, no prompt.
+    assert "Are you absolutely sure" not in out
+    assert "Type 'yes'" not in out
     assert entries_for(acme.pk)[0].user == admin_user
 
 
@@ -448,6 +472,16 @@ def test_export_reads_every_table_in_chunks(tenant, tmp_path, monkeypatch):
     with zipfile.ZipFile(tmp_path / "a.zip") as archive:
         assert len(read_csv(archive, "contacts.csv")) == 5
         assert len(read_csv(archive, "activity_history.csv")) == 10
+
+
+@pytest.mark.parametrize("name", ["acme.csv", "acme", "acme.zip.tmp"])
+def test_export_and_offboard_write_only_to_a_zip(tenant, tmp_path, name):
+    factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    for subcommand in ("export", "offboard"):
+        with pytest.raises(CommandError, match=r"name ending in \.zip"):
+            run(subcommand, "Acme", "--tenant", "sakura", "-o", str(tmp_path / name))
+    assert not list(tmp_path.iterdir())
+    assert ClientPartition.objects.get(name="Acme").enabled  # not offboarded
 
 
 def test_export_refuses_to_overwrite_and_bad_paths(tenant, tmp_path):

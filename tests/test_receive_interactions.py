@@ -113,7 +113,8 @@ def test_bad_records_are_rejected_with_reasons_and_good_ones_kept(demo):
         "bad-records.jsonl:4: service: The service is missing.; from: The sender "
         "is missing." in output
     )
-    assert "bad-records.jsonl:5: Not valid JSON" in output
+    # The file's line, not json's "line 1" of the one line it was given.
+    assert "bad-records.jsonl:5: Not valid JSON (line 5, column " in output
     kept = Activity.objects.get(summary="A good call, kept.")
     assert kept.partition.name == "Acme Insurance"
     assert not Contact.objects.filter(phone="+819055556666").exists()
@@ -302,7 +303,7 @@ def test_text_that_is_not_an_mbox_is_refused_not_ignored(tmp_path, tenant):
     path = tmp_path / "notes.mbox"
     path.write_text("just some notes\n")
     out = StringIO()
-    with pytest.raises(CommandError, match="1 of 1 records rejected"):
+    with pytest.raises(CommandError, match="1 of 1 record rejected"):
         call_command(
             "receive_interactions", "--tenant", tenant.slug, "--service", "Mail",
             str(path), stdout=out,

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.admin.models import ADDITION
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from ccadmin.models import AuditEntry, Membership, Tenant
 from contacts.models import Activity, Company, Contact, Email
@@ -40,7 +41,10 @@ def test_contacts_option_fills_one_client_and_tops_up_only(monkeypatch):
     assert contacts.count() == 40
     assert Activity.objects.filter(partition=acme).count() == 6 * 2 + 34 * 5
 
-    call_command("seed_demo", "--contacts", "12", "--partition", "Bench B", stdout=out)
+    call_command("partitions", "add", "--name", "Bench B", "--tenant", "sakura",
+                 stdout=out)  # fmt: skip
+    call_command("seed_demo", "--contacts", "12", "--partition", "bench b", stdout=out)
+    assert '"Bench B" holds 12 contacts (12 added).' in out.getvalue()
     bench = ClientPartition.objects.get(name="Bench B")
     assert Contact.objects.filter(partition=bench).count() == 12
     assert Contact.objects.filter(partition=acme).count() == 40
@@ -69,3 +73,22 @@ def test_demo_rows_are_written_through_the_actions_and_audited():
         assert sorted(added.values_list("object_id", flat=True)) == sorted(
             str(pk) for pk in rows.values_list("pk", flat=True)
         ), model
+
+
+@pytest.mark.django_db
+def test_partition_option_refuses_a_client_that_does_not_exist():
+    call_command("seed_demo", stdout=io.StringIO())
+    with pytest.raises(CommandError, match='no client partition named "Nope"'):
+        call_command(
+            "seed_demo", "--contacts", "5", "--partition", "Nope", stdout=io.StringIO()
+        )
+    assert not ClientPartition.objects.filter(name="Nope").exists()
+
+
+@pytest.mark.django_db
+def test_at_the_limit_the_demo_answers_with_the_limits_message(settings):
+    # Sakura BPO's demo has four clients; a limit of two refuses the third.
+    settings.CLIENT_PARTITION_LIMIT = 2
+    with pytest.raises(CommandError, match="2 of 2 client partitions used"):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert not ClientPartition.objects.exists()  # all or nothing

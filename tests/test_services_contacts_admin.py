@@ -148,3 +148,27 @@ def test_lists_under_the_cap_show_the_exact_count(admin_client, tenant):
     response = admin_client.get(reverse("admin:contacts_contact_changelist"))
     assert not response.context["cl"].paginator.capped
     assert "3 contacts" in response.text
+
+
+@pytest.mark.parametrize(
+    "model, field, make",
+    [
+        ("services_service", "client_partition", factories.ServiceFactory),
+        ("contacts_contact", "partition", factories.ContactFactory),
+        ("contacts_company", "partition", factories.CompanyFactory),
+    ],
+)
+def test_client_partition_select_has_no_add_change_or_delete_link(
+    admin_client, tenant, model, field, make
+):
+    # The stock "x" beside the select opened the deletion of the whole client.
+    acme = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    obj = make(tenant=tenant, **{field: acme})
+    body = admin_client.get(reverse(f"admin:{model}_change", args=[obj.pk])).text
+    assert "Acme" in body  # the select is there
+    # The page's menu links to "Add client partition"; the select's own links
+    # carry the popup's parameters and the widget's ids.
+    assert "clientpartition/__fk__/" not in body
+    assert "clientpartition/add/?_to_field" not in body
+    for link in ("add", "change", "delete", "view"):
+        assert f'id="{link}_id_{field}"' not in body

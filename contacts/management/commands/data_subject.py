@@ -20,8 +20,11 @@ from ccadmin.cli import (
     ContactCenterCommand,
     OneLineErrorParser,
     actor_from_option,
+    is_terminal,
     tenant_from_option,
+    zip_output,
 )
+from ccadmin.counts import counts_in_words
 from contacts import actions
 from contacts.data_subject import (
     DataSubjectRefused,
@@ -36,6 +39,10 @@ PERMISSIONS = {
     "export": "contacts.view_contact",
     "erase": "contacts.delete_contact",
 }
+
+
+# The counts the command's messages give.
+KINDS = ("contacts", "emails", "activities")
 
 
 class Command(ContactCenterCommand):
@@ -122,6 +129,7 @@ class Command(ContactCenterCommand):
             raise CommandError(str(exc)) from None
 
     def handle_export(self, subject, actor, output: Path) -> None:
+        zip_output(output)
         if output.exists():
             raise CommandError(
                 _("%(path)s exists: give another file name.") % {"path": output}
@@ -137,19 +145,15 @@ class Command(ContactCenterCommand):
                 _("Cannot write %(path)s: %(reason)s")
                 % {"path": output, "reason": exc.strerror or exc}
             ) from None
-        counts = manifest.counts
         self.say(
-            _(
-                "Exported %(contacts)s contacts, %(emails)s emails, %(activities)s "
-                "activity entries to %(path)s."
-            )
-            % {**counts, "path": output},
+            _("Exported %(what)s to %(path)s.")
+            % {"what": counts_in_words(manifest.counts, KINDS), "path": output},
             self.verbosity,
             self.style.SUCCESS,
         )
 
     def handle_erase(self, subject, actor, interactive: bool) -> None:
-        if interactive and not _is_terminal(self.stdin):
+        if interactive and not is_terminal(self.stdin):
             raise CommandError(
                 _(
                     "Refusing to erase without a terminal to confirm on: "
@@ -167,28 +171,18 @@ class Command(ContactCenterCommand):
                 % {"kind": subject.describe_kind()}
             )
             self.stdout.write("  " + records.describe())
-            self.stdout.write(_("Type 'yes' to erase, or 'no' to cancel: "), ending="")
-            self.stdout.flush()
-            if self.stdin.readline().strip().lower() != "yes":
-                self.stdout.write(_("Erasure cancelled: nothing was erased."))
-                return
+            self.confirm(
+                self.stdin,
+                _("Type 'yes' to erase, or 'no' to cancel: "),
+                _("Erasure cancelled: nothing was erased."),
+            )
         certificate = actions.erase_data_subject(subject, actor=actor)
         self.say(
-            _(
-                "Erased %(contacts)s contacts, %(emails)s emails, %(activities)s "
-                "activity entries. Erasure certificate %(number)s."
-            )
+            _("Erased %(what)s. Erasure certificate %(number)s.")
             % {
-                "contacts": certificate.contacts,
-                "emails": certificate.emails,
-                "activities": certificate.activities,
+                "what": counts_in_words(certificate.counts(), KINDS),
                 "number": certificate.pk,
             },
             self.verbosity,
             self.style.SUCCESS,
         )
-
-
-def _is_terminal(stream) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())

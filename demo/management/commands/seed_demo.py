@@ -8,6 +8,7 @@ import unicodedata
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -16,12 +17,15 @@ from django.utils.translation import gettext_lazy
 
 from ccadmin import actions as ccadmin_actions
 from ccadmin.cli import ContactCenterCommand, tenant_from_option
+from ccadmin.counts import count_of
 from ccadmin.models import Membership, Tenant
 from ccadmin.roles import ADMINISTRATORS, AGENTS, CLIENT_SUPERVISORS, ensure_roles
 from ccadmin.text import name_key
 from contacts import actions as contact_actions
 from contacts.models import Activity, Company, Contact, Direction, Email
 from partitions.actions import create_client_partition
+from partitions.cli import partition_from_option
+from partitions.limit import ClientPartitionLimitReached
 from partitions.models import ClientPartition
 from services import actions as service_actions
 from services.models import Service
@@ -115,35 +119,45 @@ class Command(ContactCenterCommand):
             "--partition",
             default="Acme Insurance",
             help=gettext_lazy(
-                "The client to fill with --contacts (default Acme Insurance); "
-                "created if missing."
+                "The client to fill with --contacts (default Acme Insurance). It "
+                "must exist: add it with 'partitions add' first."
             ),
         )
 
     def handle(self, *args, contacts: int | None, **options):
         if contacts is not None and contacts < 0:
             raise CommandError(_("--contacts must be 0 or more."))
-        with transaction.atomic():
-            created = self._seed(DEMO_CONTACTS_PER_CLIENT)
+        try:
+            with transaction.atomic():
+                created = self._seed(DEMO_CONTACTS_PER_CLIENT)
+        except ClientPartitionLimitReached as exc:
+            # A tenant whose limit is below the demo's clients: the limit's own
+            # words, one line, and nothing of the demo is kept.
+            raise CommandError(str(exc)) from None
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
         if options["verbosity"]:
             self.stdout.write(
                 _("Demo data loaded.") if created else _("Demo data already present.")
             )
         if contacts is not None:
             tenant = tenant_from_option(options["tenant"])
+            # Refused in one line before any row is written; the limit is the
+            # `partitions add` command's to enforce, not a side effect of filling.
+            partition = partition_from_option(tenant, options["partition"])
             added = bulk_fill_client(
                 tenant,
-                options["partition"],
+                partition.name,
                 contacts,
                 actor=User.objects.get(username="provider"),
                 progress=options["verbosity"] >= 1 and sys.stderr.isatty(),
             )
             if options["verbosity"]:
                 self.stdout.write(
-                    _('"%(name)s" holds %(contacts)s contacts (%(added)s added).')
+                    _('"%(name)s" holds %(contacts)s (%(added)s added).')
                     % {
-                        "name": options["partition"],
-                        "contacts": f"{contacts:,}",
+                        "name": partition.name,
+                        "contacts": count_of("contacts", contacts),
                         "added": f"{added:,}",
                     }
                 )

@@ -19,10 +19,11 @@ from typing import NamedTuple
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from tqdm import tqdm
 
 from ccadmin.cli import ContactCenterCommand, actor_from_option, tenant_from_option
+from ccadmin.counts import count_of
 from interactions.input import (
     interaction_from_json,
     load_json,
@@ -153,7 +154,12 @@ class Command(ContactCenterCommand):
         self._summary(tally)
         if tally.rejected:
             raise CommandError(
-                _("%(rejected)s of %(total)s records rejected (valid ones were kept).")
+                ngettext(
+                    "%(rejected)s of %(total)s record rejected (valid ones were kept).",
+                    "%(rejected)s of %(total)s records rejected (valid ones were "
+                    "kept).",
+                    tally.received,
+                )
                 % {"rejected": tally.rejected, "total": tally.received}
             )
 
@@ -206,11 +212,13 @@ class Command(ContactCenterCommand):
         record's `load`, so a record that cannot be parsed is refused like any bad
         record."""
 
-        def email_of(data: bytes) -> dict:
+        def email_of(data: bytes, _number: int = 0) -> dict:
             return interaction_from_email(data, service=service)
 
-        def json_of(data: bytes) -> dict:
-            return interaction_from_json(load_json(data), default_service=service)
+        def json_of(data: bytes, number: int) -> dict:
+            return interaction_from_json(
+                load_json(data, line=number), default_service=service
+            )
 
         for path in paths:
             suffix = path.suffix.lower()
@@ -228,7 +236,7 @@ class Command(ContactCenterCommand):
                 yield Record(
                     f"{path}{place}{raw.number}",
                     raw.size,
-                    lambda d=raw.data, parse=parse: parse(d),
+                    lambda d=raw.data, n=raw.number, parse=parse: parse(d, n),
                 )
 
     def _progress_bar(self, paths: list[Path]) -> tqdm | None:
@@ -264,11 +272,11 @@ class Command(ContactCenterCommand):
         write = self.stdout.write
         write(
             _(
-                "Received %(received)s records: %(recorded)s recorded, "
+                "Received %(received)s: %(recorded)s recorded, "
                 "%(rejected)s rejected, duplicates skipped: %(duplicates)s."
             )
             % {
-                "received": tally.received,
+                "received": count_of("records", tally.received),
                 "recorded": tally.recorded,
                 "duplicates": tally.duplicates,
                 "rejected": tally.rejected,

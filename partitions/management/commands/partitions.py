@@ -11,7 +11,6 @@ import os
 import shutil
 import sys
 import time
-import unicodedata
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -20,12 +19,15 @@ from django.tasks import TaskResult, TaskResultStatus, default_task_backend
 from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from wcwidth import wcwidth
 
 from ccadmin.cli import (
     ContactCenterCommand,
     OneLineErrorParser,
     actor_from_option,
+    is_terminal,
     tenant_from_option,
+    zip_output,
 )
 from ccadmin.models import Tenant
 from partitions import actions
@@ -282,6 +284,8 @@ class Command(ContactCenterCommand):
                     "used": usage.used,
                     "limit": usage.limit,
                     "usage": str(usage),
+                    # What a limit set below the usage means; null within it.
+                    "warning": usage.warning,
                     "client_partitions": [
                         {
                             "name": p.name,
@@ -319,7 +323,7 @@ class Command(ContactCenterCommand):
                     _pad(cell, width) for cell, width in zip(row, widths, strict=True)
                 ]
                 self.stdout.write("  " + "  ".join(cells).rstrip())
-            self.stdout.write("  " + entry["usage"])
+            self.stdout.write("  " + (entry["warning"] or entry["usage"]))
 
     # ----- add / enable / disable -----------------------------------------------------
 
@@ -385,15 +389,16 @@ class Command(ContactCenterCommand):
             if options["wait"]:
                 self._wait_until_deleted(partition, _task_result(partition), summary)
             return
-        if options["interactive"] and not _is_terminal(self.stdin):
+        if options["interactive"] and not is_terminal(self.stdin):
             raise CommandError(
                 _(
                     "Refusing to delete without a terminal to confirm on: "
                     "run with --noinput to delete from a script."
                 )
             )
-        if options["interactive"] or self.verbosity >= 1:
-            # The question is shown even with -v 0 when an answer is awaited.
+        if options["interactive"]:
+            # The question only when an answer is awaited (even with -v 0): with
+            # --noinput nobody answers it, and the outcome line says what went.
             self.stdout.write(summary.question)
             self.stdout.write(
                 _(
@@ -407,13 +412,11 @@ class Command(ContactCenterCommand):
             )
             services = ", ".join(s.name for s in summary.services) or _("none")
             self.stdout.write(_("  Services unassigned (not deleted): %s") % services)
-        if options["interactive"]:
-            self.stdout.write(_("Type 'yes' to delete, or 'no' to cancel: "), ending="")
-            self.stdout.flush()
-            answer = self.stdin.readline().strip().lower()
-            if answer != "yes":
-                self.stdout.write(_("Deletion cancelled: nothing was deleted."))
-                return
+            self.confirm(
+                self.stdin,
+                _("Type 'yes' to delete, or 'no' to cancel: "),
+                _("Deletion cancelled: nothing was deleted."),
+            )
         try:
             # The admin's policy: small clients now, large ones by the worker.
             outcome = actions.delete_or_schedule_client_partition(
@@ -476,7 +479,7 @@ class Command(ContactCenterCommand):
         partition = partition_from_option(
             tenant, options["name"], user=self.person(actor, options)
         )
-        output: Path = options["output"]
+        output: Path = zip_output(options["output"])
         if output.exists() and not options["overwrite"]:
             raise CommandError(
                 _("%(path)s already exists: give another --output or --overwrite.")
@@ -526,7 +529,7 @@ class Command(ContactCenterCommand):
             raise CommandError(
                 _("Give the zip file to write with --output (or --cancel).")
             )
-        _check_output(output, options["overwrite"])
+        _check_output(zip_output(output), options["overwrite"])
         try:
             done = actions.offboard_client_partition(
                 partition, grace_days=options["grace_days"], actor=actor
@@ -661,14 +664,12 @@ def _task_error(result: TaskResult | None) -> str:
     return lines[-1] if lines else result.errors[-1].exception_class_path
 
 
-def _is_terminal(stream) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
 def _width(text: str) -> int:
-    """Columns a string takes on a terminal: Japanese (wide) characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    """Columns a string takes on a terminal: Japanese (wide) characters take two,
+    combining marks (the dakuten of a decomposed "ガ") and zero-width characters
+    none. wcwidth's table, rather than east_asian_width alone, which counts a
+    combining mark as a column and misaligns every column after such a name."""
+    return sum(max(wcwidth(c), 0) for c in text)
 
 
 def _pad(text: str, width: int) -> str:
