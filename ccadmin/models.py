@@ -1,5 +1,7 @@
 """Tenancy: the contact centers hosted by the service provider and their people."""
 
+import zoneinfo
+
 import phonenumbers
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
@@ -23,6 +25,29 @@ def validate_phone_region(value: str) -> None:
         raise ValidationError(
             _("%(value)s is not a region code such as JP or US.") % {"value": value},
             code="invalid_region",
+        )
+
+
+def default_time_zone() -> str:
+    """A new tenant's time zone: the TIME_ZONE setting ("UTC" unless set)."""
+    return settings.TIME_ZONE
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA time zone this machine knows (zoneinfo), sorted, as choices.
+
+    A callable, so the list is read from the system's database when a form asks
+    for it, never frozen into a migration."""
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name ("Asia/Tokyo", "UTC", "Europe/London")."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a time zone such as Asia/Tokyo or UTC.")
+            % {"value": value},
+            code="invalid_time_zone",
         )
 
 
@@ -58,6 +83,18 @@ class Tenant(NormalizedModel):
         ),
     )
 
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        choices=time_zone_choices,
+        validators=[validate_time_zone],
+        help_text=_(
+            "The contact center's local time: every time its people see (lists, "
+            "pages, the audit trail) and every export is in this zone."
+        ),
+    )
+
     # Bumped in the same transaction as every change to the tenant's client
     # partitions (partitions.actions): cached lists are keyed by it, so no process
     # ever serves a stale drop-down, with no shared cache to invalidate.
@@ -74,12 +111,19 @@ class Tenant(NormalizedModel):
     def normalize(self) -> None:
         """The name NFKC-normalised and trimmed; the slug trimmed and lower-cased, as
         `--tenant` options look it up; the phone region upper-cased, the
-        PHONE_DEFAULT_REGION setting when left empty."""
+        PHONE_DEFAULT_REGION setting when left empty; the time zone trimmed, the
+        TIME_ZONE setting when left empty."""
         self.name = normalize_name(self.name or "")
         self.slug = (self.slug or "").strip().lower()
         self.default_phone_region = (
             self.default_phone_region or ""
         ).strip().upper() or default_phone_region()
+        self.time_zone = (self.time_zone or "").strip() or default_time_zone()
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The tenant's time zone as a tzinfo (what timezone.activate takes)."""
+        return zoneinfo.ZoneInfo(self.time_zone)
 
 
 class Membership(models.Model):
