@@ -31,12 +31,33 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import translation
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy
 
 from ccadmin.cli import system_user
 from ccadmin.models import AuditScope, Tenant
 from ccadmin.scoping import client_id_of
 
 Snapshot = dict[str, Any]
+
+# A copy of a client's or a person's data leaving the system (a client's export, a
+# data subject's export, a download of an offboarding export): its own action, not
+# a "Change", since nothing changed. Beside Django's ADDITION (1), CHANGE (2) and
+# DELETION (3) in LogEntry.action_flag, a small integer column that takes it as it is.
+EXPORT = 4
+
+# What each action reads as in the Audit trail (its list, its filter, its pages).
+ACTION_LABELS = {
+    ADDITION: gettext_lazy("Added"),
+    CHANGE: gettext_lazy("Changed"),
+    DELETION: gettext_lazy("Deleted"),
+    EXPORT: gettext_lazy("Exported"),
+}
+
+
+def action_label(flag: int) -> str:
+    """An entry's action in words ("Added", "Exported"), or its number if unknown."""
+    label = ACTION_LABELS.get(flag)
+    return str(label) if label is not None else str(flag)
 
 
 def _actor_id(actor) -> int:
@@ -255,10 +276,32 @@ def describe(entry: LogEntry) -> str:
     return f"{text} {shown}"
 
 
+def lines(entry: LogEntry) -> list[str]:
+    """What an entry says, line by line, for its page: the summary ("Changed Email
+    and Phone."), then one line per changed field with its values before and after
+    ('email: "a@example.com" → "b@example.com"')."""
+    summary = str(entry.get_change_message()) or action_label(entry.action_flag)
+    return [
+        summary,
+        *(
+            f"{name}: {json.dumps(old, ensure_ascii=False)} → "
+            f"{json.dumps(new, ensure_ascii=False)}"
+            for name, (old, new) in change_values(entry).items()
+        ),
+    ]
+
+
 def log_event(actor, obj: models.Model, message: str) -> LogEntry:
-    """Record something done with `obj` that changes none of its fields (an export
-    of a client's data, an import of contacts into it), in the words given."""
+    """Record something done with `obj` that changes none of its fields (an import
+    of contacts into it, an offboarding cancelled), in the words given."""
     return _write(actor, [(obj, message)], CHANGE)[0]
+
+
+def log_export(actor, obj: models.Model, message: str) -> LogEntry:
+    """Record that `actor` took a copy of data out of the system (a client's
+    export, a data subject's export, an offboarding export downloaded again), as
+    an EXPORT entry, in the words given. Every export writes its entry here."""
+    return _write(actor, [(obj, message)], EXPORT)[0]
 
 
 # Documents an entry points to (a deletion certificate), found by functions a feature

@@ -87,11 +87,14 @@ class Tenant(NormalizedModel):
         _("time zone"),
         max_length=64,
         default=default_time_zone,
+        # Empty: the TIME_ZONE setting (normalize), as for the phone region.
+        blank=True,
         choices=time_zone_choices,
         validators=[validate_time_zone],
         help_text=_(
             "The contact center's local time: every time its people see (lists, "
-            "pages, the audit trail) and every export is in this zone."
+            "pages, the audit trail) and every export is in this zone. Empty: the "
+            "TIME_ZONE setting."
         ),
     )
 

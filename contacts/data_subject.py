@@ -347,7 +347,7 @@ def export_subject(subject: Subject, fileobj: IO[bytes], *, actor) -> SubjectMan
             zip_entry(MANIFEST_NAME),
             json.dumps(manifest.as_dict(), ensure_ascii=False, indent=2),
         )
-    audit.log_event(
+    audit.log_export(
         actor,
         subject.tenant,
         _("Exported a data subject's data (found by %(kind)s): %(counts)s")

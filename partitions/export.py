@@ -136,7 +136,7 @@ def export_client_partition(
                 json.dumps(manifest.as_dict(), ensure_ascii=False, indent=2),
             )
     # After the read-only snapshot: the audit entry is a write.
-    audit.log_event(
+    audit.log_export(
         actor, partition, _("Exported the client's data: %s") % manifest.describe()
     )
     return manifest

@@ -64,6 +64,9 @@ def test_a_tenant_zone_defaults_to_the_setting_and_must_be_an_iana_zone(db, sett
     assert "time_zone" in refused.value.message_dict
     tenant.time_zone = "Asia/Tokyo"
     tenant.full_clean()
+    tenant.time_zone = "  "  # left empty on the provider's form: the setting
+    tenant.normalize()
+    assert tenant.time_zone == "Europe/London"
 
 
 def test_a_tokyo_member_reads_0945_labelled(call, tokyo):
