@@ -57,6 +57,10 @@ class ObjectTypeFilter(admin.RelatedOnlyFieldListFilter):
 
     include_empty_choice = False
 
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.title = _("object type")
+
     def field_choices(self, field, request, model_admin):
         present = (
             model_admin.get_queryset(request)
@@ -289,7 +293,7 @@ class AuditTrailAdmin(admin.ModelAdmin):
             Truncator(text).chars(LIST_MESSAGE_CHARS),
         )
 
-    @admin.display(description=_("what was done"))
+    @admin.display(description=_("details"))
     def changes(self, entry: AuditEntry) -> str:
         """The message as a list: the summary, then one line per changed field
         with its value before and after."""

@@ -242,3 +242,11 @@ class AuditEntry(LogEntry):
         ordering = ["-action_time", "-pk"]
         verbose_name = _("audit trail entry")
         verbose_name_plural = _("audit trail")
+
+    def __str__(self) -> str:
+        """What the entry's page is titled: 'Exported: Acme Insurance'. (LogEntry's
+        own reads "LogEntry Object" for any action but add, change and delete.)"""
+        # ccadmin.audit imports this module: read its labels when called.
+        from ccadmin.audit import action_label
+
+        return f"{action_label(self.action_flag)}: {self.object_repr}"

@@ -58,7 +58,7 @@ def test_the_object_type_filter_offers_only_kinds_present_and_no_empty_choice(
     audit.log_addition(admin_user, contact)
     page = admin_client.get(TRAIL)
     assert "content_type__isnull" not in page.text
-    spec = next(f for f in page.context["cl"].filter_specs if f.title == "content type")
+    spec = next(f for f in page.context["cl"].filter_specs if f.title == "object type")
     offered = dict(spec.lookup_choices)
     assert set(offered.values()) == {"Client partitions", "Contacts"}
     kind = ContentType.objects.get_for_model(Contact).pk
