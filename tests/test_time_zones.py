@@ -10,10 +10,11 @@ import urllib.request
 import zipfile
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from ccadmin.models import Tenant
 from ccadmin.zones import SESSION_KEY, TimeZoneMiddleware
 from contacts.data_subject import export_subject, subject_of
 from partitions.export import export_client_partition
+from partitions.retention import apply_retention
 from tests.factories import (
     ActivityFactory,
     ClientPartitionFactory,
@@ -193,3 +195,28 @@ def test_the_favicon_every_page_links_is_served(live_server):
     assert fallback.headers["Content-Type"] == "image/svg+xml"
     agent_page = _fetch(f"{live_server.url}/accounts/login/")
     assert href in agent_page.read().decode()
+
+
+def test_retentions_cutoff_is_written_in_the_tenants_zone(tokyo):
+
+    partition = ClientPartitionFactory(
+        tenant=tokyo, name="Kept a day", retention_days=1
+    )
+    ActivityFactory(tenant=tokyo, partition=partition, occurred_at=CALL_AT)
+    apply_retention()
+    entry = LogEntry.objects.filter(object_id=str(partition.pk)).latest("pk")
+    assert "older than" in entry.change_message
+    assert entry.change_message.endswith(" JST.")
+
+
+def test_the_time_zone_page_offers_a_choice_to_superusers_only(tokyo):
+    page = signed_in(superuser()).get("/time-zone/?next=/admin/")
+    assert page.status_code == 200
+    assert '<option value="Asia/Tokyo">' in page.text
+    assert '<option value="UTC" selected>' in page.text
+    member = signed_in(administrator(tokyo)).get("/time-zone/")
+    assert member.status_code == 200
+    assert "<select" not in member.text.split('id="content-main"')[1]
+    assert "time zone, Asia/Tokyo (JST)" in member.text
+    assert signed_in(superuser()).get("/time-zone/").status_code == 200
+    assert Client().get("/time-zone/")["Location"].startswith("/admin/login/")
