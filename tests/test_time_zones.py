@@ -12,6 +12,7 @@ import zipfile
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import connection
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
@@ -220,3 +221,8 @@ def test_the_time_zone_page_offers_a_choice_to_superusers_only(tokyo):
     assert "time zone, Asia/Tokyo (JST)" in member.text
     assert signed_in(superuser()).get("/time-zone/").status_code == 200
     assert Client().get("/time-zone/")["Location"].startswith("/admin/login/")
+
+
+def test_the_demo_contact_centers_work_in_tokyo(db):
+    call_command("seed_demo", stdout=io.StringIO())
+    assert set(Tenant.objects.values_list("time_zone", flat=True)) == {"Asia/Tokyo"}
