@@ -31,33 +31,17 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import translation
 from django.utils.text import capfirst
-from django.utils.translation import gettext_lazy
 
+# The actions an entry records, EXPORT among them: defined in ccadmin.audit_flags
+# (which ccadmin.models reads too), offered here with the writers.
+from ccadmin.audit_flags import ACTION_LABELS as ACTION_LABELS
+from ccadmin.audit_flags import EXPORT as EXPORT
+from ccadmin.audit_flags import action_label as action_label
 from ccadmin.cli import system_user
 from ccadmin.models import AuditScope, Tenant
 from ccadmin.scoping import client_id_of
 
 Snapshot = dict[str, Any]
-
-# A copy of a client's or a person's data leaving the system (a client's export, a
-# data subject's export, a download of an offboarding export): its own action, not
-# a "Change", since nothing changed. Beside Django's ADDITION (1), CHANGE (2) and
-# DELETION (3) in LogEntry.action_flag, a small integer column that takes it as it is.
-EXPORT = 4
-
-# What each action reads as in the Audit trail (its list, its filter, its pages).
-ACTION_LABELS = {
-    ADDITION: gettext_lazy("Added"),
-    CHANGE: gettext_lazy("Changed"),
-    DELETION: gettext_lazy("Deleted"),
-    EXPORT: gettext_lazy("Exported"),
-}
-
-
-def action_label(flag: int) -> str:
-    """An entry's action in words ("Added", "Exported"), or its number if unknown."""
-    label = ACTION_LABELS.get(flag)
-    return str(label) if label is not None else str(flag)
 
 
 def _actor_id(actor) -> int:

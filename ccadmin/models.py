@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ccadmin.audit_flags import action_label
 from ccadmin.normalized import NormalizedModel
 from ccadmin.scoping import AuditTrailManager, MembershipQuerySet
 from ccadmin.text import normalize_name
@@ -246,7 +247,4 @@ class AuditEntry(LogEntry):
     def __str__(self) -> str:
         """What the entry's page is titled: 'Exported: Acme Insurance'. (LogEntry's
         own reads "LogEntry Object" for any action but add, change and delete.)"""
-        # ccadmin.audit imports this module: read its labels when called.
-        from ccadmin.audit import action_label
-
         return f"{action_label(self.action_flag)}: {self.object_repr}"
