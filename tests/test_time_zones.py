@@ -58,6 +58,7 @@ def call(tokyo):
 
 
 def test_a_tenant_zone_defaults_to_the_setting_and_must_be_an_iana_zone(db, settings):
+    assert settings.USE_TZ  # stored in UTC, shown in a zone
     settings.TIME_ZONE = "Europe/London"
     tenant = Tenant(name="New", slug="new")
     assert tenant.time_zone == "Europe/London"
