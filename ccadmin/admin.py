@@ -22,7 +22,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ccadmin import actions, audit, people
+from ccadmin import actions, people
 from ccadmin.admin_base import (
     TENANT_USAGES,
     TenantScopedAdmin,
@@ -30,6 +30,7 @@ from ccadmin.admin_base import (
     WrittenByActions,
 )
 from ccadmin.api_tokens import AUTH_SCHEME
+from ccadmin.audit_admin import AuditTrailAdmin
 from ccadmin.models import ApiToken, AuditEntry, Membership, Tenant
 from ccadmin.people_forms import LINK, PeopleImportForm, PersonForm
 from ccadmin.people_import import PeopleImportError, import_people
@@ -694,64 +695,8 @@ class ContactCenterGroupAdmin(SuperuserOnlyMixin, GroupAdmin):
     """Roles (groups of permissions), managed by the service provider."""
 
 
-@admin.register(AuditEntry)
-class AuditTrailAdmin(admin.ModelAdmin):
-    """The Audit trail: every add, change, enable, disable, delete, export and import
-    of a tenant's objects, from the admin or the command line, read-only.
-
-    A tenant's administrators read their own tenant's entries, those of deleted
-    client partitions included (ccadmin.AuditScope); the service provider reads all.
-    """
-
-    list_display = [
-        "action_time",
-        "user",
-        "action_flag",
-        "content_type",
-        "object_repr",
-        "what",
-    ]
-    list_filter = ["action_flag", ("content_type", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["object_repr", "change_message", "user__username"]
-    date_hierarchy = "action_time"
-    list_select_related = ["user", "content_type"]
-    fields = [
-        "action_time",
-        "user",
-        "action_flag",
-        "content_type",
-        "object_id",
-        "object_repr",
-        "what",
-        "documents",
-    ]
-    readonly_fields = fields
-
-    @admin.display(description=_("documents"))
-    def documents(self, entry: AuditEntry) -> str:
-        """Links to what the entry left behind (a deletion's certificate)."""
-        links = audit.entry_links(entry)
-        if not links:
-            return "-"
-        return format_html_join(" · ", '<a href="{}">{}</a>', links)
-
-    @admin.display(description=_("what was done"))
-    def what(self, entry: AuditEntry) -> str:
-        """The stock message, with the values before and after a change."""
-        return audit.describe(entry)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
-
-    # The trail is a record: nobody adds, edits or deletes its entries here.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# The Audit trail's list, filters and pages (ccadmin.audit_admin).
+admin.site.register(AuditEntry, AuditTrailAdmin)
 
 
 # Sign-in lockouts (django-axes). The records name usernames and addresses of every

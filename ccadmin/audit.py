@@ -32,6 +32,11 @@ from django.db import models
 from django.utils import translation
 from django.utils.text import capfirst
 
+# The actions an entry records, EXPORT among them: defined in ccadmin.audit_flags
+# (which ccadmin.models reads too), offered here with the writers.
+from ccadmin.audit_flags import ACTION_LABELS as ACTION_LABELS
+from ccadmin.audit_flags import EXPORT as EXPORT
+from ccadmin.audit_flags import action_label as action_label
 from ccadmin.cli import system_user
 from ccadmin.models import AuditScope, Tenant
 from ccadmin.scoping import client_id_of
@@ -255,10 +260,32 @@ def describe(entry: LogEntry) -> str:
     return f"{text} {shown}"
 
 
+def lines(entry: LogEntry) -> list[str]:
+    """What an entry says, line by line, for its page: the summary ("Changed Email
+    and Phone."), then one line per changed field with its values before and after
+    ('email: "a@example.com" → "b@example.com"')."""
+    summary = str(entry.get_change_message()) or action_label(entry.action_flag)
+    return [
+        summary,
+        *(
+            f"{name}: {json.dumps(old, ensure_ascii=False)} → "
+            f"{json.dumps(new, ensure_ascii=False)}"
+            for name, (old, new) in change_values(entry).items()
+        ),
+    ]
+
+
 def log_event(actor, obj: models.Model, message: str) -> LogEntry:
-    """Record something done with `obj` that changes none of its fields (an export
-    of a client's data, an import of contacts into it), in the words given."""
+    """Record something done with `obj` that changes none of its fields (an import
+    of contacts into it, an offboarding cancelled), in the words given."""
     return _write(actor, [(obj, message)], CHANGE)[0]
+
+
+def log_export(actor, obj: models.Model, message: str) -> LogEntry:
+    """Record that `actor` took a copy of data out of the system (a client's
+    export, a data subject's export, an offboarding export downloaded again), as
+    an EXPORT entry, in the words given. Every export writes its entry here."""
+    return _write(actor, [(obj, message)], EXPORT)[0]
 
 
 # Documents an entry points to (a deletion certificate), found by functions a feature

@@ -1,5 +1,6 @@
 """Tenancy: the contact centers hosted by the service provider and their people."""
 
+import zoneinfo
 from datetime import datetime, timedelta
 
 import phonenumbers
@@ -10,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ccadmin.audit_flags import action_label
 from ccadmin.keys import hash_key, new_key
 from ccadmin.normalized import NormalizedModel
 from ccadmin.scoping import ApiTokenQuerySet, AuditTrailManager, MembershipQuerySet
@@ -27,6 +29,29 @@ def validate_phone_region(value: str) -> None:
         raise ValidationError(
             _("%(value)s is not a region code such as JP or US.") % {"value": value},
             code="invalid_region",
+        )
+
+
+def default_time_zone() -> str:
+    """A new tenant's time zone: the TIME_ZONE setting ("UTC" unless set)."""
+    return settings.TIME_ZONE
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA time zone this machine knows (zoneinfo), sorted, as choices.
+
+    A callable, so the list is read from the system's database when a form asks
+    for it, never frozen into a migration."""
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name ("Asia/Tokyo", "UTC", "Europe/London")."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a time zone such as Asia/Tokyo or UTC.")
+            % {"value": value},
+            code="invalid_time_zone",
         )
 
 
@@ -62,6 +87,21 @@ class Tenant(NormalizedModel):
         ),
     )
 
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        # Empty: the TIME_ZONE setting (normalize), as for the phone region.
+        blank=True,
+        choices=time_zone_choices,
+        validators=[validate_time_zone],
+        help_text=_(
+            "The contact center's local time: every time its people see (lists, "
+            "pages, the audit trail) and every export is in this zone. Empty: the "
+            "TIME_ZONE setting."
+        ),
+    )
+
     # Bumped in the same transaction as every change to the tenant's client
     # partitions (partitions.actions): cached lists are keyed by it, so no process
     # ever serves a stale drop-down, with no shared cache to invalidate.
@@ -78,12 +118,19 @@ class Tenant(NormalizedModel):
     def normalize(self) -> None:
         """The name NFKC-normalised and trimmed; the slug trimmed and lower-cased, as
         `--tenant` options look it up; the phone region upper-cased, the
-        PHONE_DEFAULT_REGION setting when left empty."""
+        PHONE_DEFAULT_REGION setting when left empty; the time zone trimmed, the
+        TIME_ZONE setting when left empty."""
         self.name = normalize_name(self.name or "")
         self.slug = (self.slug or "").strip().lower()
         self.default_phone_region = (
             self.default_phone_region or ""
         ).strip().upper() or default_phone_region()
+        self.time_zone = (self.time_zone or "").strip() or default_time_zone()
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The tenant's time zone as a tzinfo (what timezone.activate takes)."""
+        return zoneinfo.ZoneInfo(self.time_zone)
 
 
 class Membership(models.Model):
@@ -201,6 +248,11 @@ class AuditEntry(LogEntry):
         ordering = ["-action_time", "-pk"]
         verbose_name = _("audit trail entry")
         verbose_name_plural = _("audit trail")
+
+    def __str__(self) -> str:
+        """What the entry's page is titled: 'Exported: Acme Insurance'. (LogEntry's
+        own reads "LogEntry Object" for any action but add, change and delete.)"""
+        return f"{action_label(self.action_flag)}: {self.object_repr}"
 
 
 class ApiToken(TypedName, NormalizedModel):

@@ -84,6 +84,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The user's time zone (their contact center's; a superuser's choice, else UTC)
+    # for every time shown in the request: after the user is known.
+    "ccadmin.zones.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
@@ -104,6 +107,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # The CSP nonce ({% csp_nonce_attr %}) of Django's admin templates.
                 "django.template.context_processors.csp",
+                # The zone times are shown in, labelled on every page's header.
+                "ccadmin.zones.time_zone",
             ],
         },
     },

@@ -9,8 +9,10 @@ lists that row answers 500 (issue 10). Input refuses such times
 """
 
 import datetime
+import zoneinfo
 
 from django.db import models
+from django.utils import timezone
 
 # No time zone is a whole day away from UTC: a day's margin at each end leaves room
 # for any conversion (historical local mean times included).
@@ -46,3 +48,15 @@ class DisplayableDateTimeField(models.DateTimeField):
         # switching a field to this one needs none.
         name, _path, args, kwargs = super().deconstruct()
         return name, "django.db.models.DateTimeField", args, kwargs
+
+
+def local_iso(value: datetime.datetime | None, zone: str | None = None) -> str:
+    """`value` as ISO 8601 with its offset, in `zone` (an IANA name; None: the active
+    zone): 2026-12-01T09:45:00+09:00. What exports write, so a spreadsheet shows
+    the contact center's own time and any tool reads the exact instant back."""
+    if value is None:
+        return ""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, datetime.UTC)
+    tz = zoneinfo.ZoneInfo(zone) if zone else timezone.get_current_timezone()
+    return value.astimezone(tz).isoformat()

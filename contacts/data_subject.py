@@ -41,6 +41,7 @@ from ccadmin import audit
 from ccadmin.counts import count_of
 from ccadmin.models import Tenant
 from ccadmin.tenancy import chosen_clients
+from ccadmin.times import local_iso
 from contacts.models import Activity, Contact, Email, EmailSource, ErasureCertificate
 from contacts.partition_data import EXPORTS
 
@@ -282,7 +283,7 @@ class SubjectManifest:
             "version": FORMAT_VERSION,
             "tenant": self.tenant_slug,
             "identified_by": self.identifier_kind,
-            "exported_at": self.exported_at.isoformat(),
+            "exported_at": local_iso(self.exported_at),
             "exported_by": self.exported_by,
             "encoding": "UTF-8 with BOM, RFC 4180 CSV; JSON in UTF-8",
             "files": {key: [f"{name}.csv", f"{name}.json"] for key, name in _TABLES},
@@ -311,7 +312,11 @@ def export_subject(subject: Subject, fileobj: IO[bytes], *, actor) -> SubjectMan
         "emails": records.email_ids,
         "activities": records.activity_ids,
     }
-    with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED) as archive:
+    # Every time in the files in the contact center's own zone, with its offset.
+    with (
+        timezone.override(subject.tenant.zone),
+        zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
         for key, stem in _TABLES:
             export = _EXPORTS[key]
             rows = list(
@@ -342,7 +347,7 @@ def export_subject(subject: Subject, fileobj: IO[bytes], *, actor) -> SubjectMan
             zip_entry(MANIFEST_NAME),
             json.dumps(manifest.as_dict(), ensure_ascii=False, indent=2),
         )
-    audit.log_event(
+    audit.log_export(
         actor,
         subject.tenant,
         _("Exported a data subject's data (found by %(kind)s): %(counts)s")
@@ -396,4 +401,5 @@ def _write_json(archive, name: str, header: list[str], rows: list[tuple]) -> Non
 
 
 def _json_value(value):
-    return value.isoformat() if isinstance(value, datetime) else value
+    # The active zone: the tenant's (export_subject), with its offset.
+    return local_iso(value) if isinstance(value, datetime) else value

@@ -11,6 +11,7 @@ from email.utils import getaddresses, parseaddr
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin.models import Tenant
@@ -18,7 +19,7 @@ from ccadmin.normalized import NormalizedModel
 from ccadmin.same_tenant import check_same_tenant
 from ccadmin.scoping import TenantScopedQuerySet
 from ccadmin.text import TypedName, normalize_name, validate_printable_name
-from ccadmin.times import DisplayableDateTimeField
+from ccadmin.times import DisplayableDateTimeField, displayable
 from contacts.phones import normalize_phone
 from partitions.models import ClientPartition
 from services.models import Service
@@ -473,7 +474,12 @@ class Activity(PartitionedRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+        # In the reader's zone (their contact center's, ccadmin.zones), with its
+        # abbreviation: "Voice 2026-12-01 09:45 JST", never UTC unlabelled.
+        if self.occurred_at is None:
+            return str(self.get_channel_display())
+        when = timezone.localtime(displayable(self.occurred_at))
+        return f"{self.get_channel_display()} {when:%Y-%m-%d %H:%M} {when.tzname()}"
 
     def normalize(self) -> None:
         """The summary trimmed."""

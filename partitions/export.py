@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from ccadmin import audit
 from ccadmin.counts import counts_in_words
 from ccadmin.csvsafe import escape_cell
+from ccadmin.times import local_iso
 from partitions import registry
 from partitions.models import ClientPartition
 
@@ -79,7 +80,7 @@ class ExportManifest:
                 "description": self.description,
                 "enabled": self.enabled,
             },
-            "exported_at": self.exported_at.isoformat(),
+            "exported_at": local_iso(self.exported_at),
             "exported_by": self.exported_by,
             "encoding": "UTF-8 with BOM, RFC 4180 CSV",
             "files": {c.key: c.export.filename for c in registry.contents()},
@@ -110,28 +111,32 @@ def export_client_partition(
         partition = ClientPartition.objects.select_related("tenant").get(
             pk=partition.pk
         )
-        for content in registry.contents():
-            counts[content.key] = _write_table(archive, content, partition, digests)
-        for files in registry.export_files():
-            counts[files.key] = _write_files(archive, files, partition, digests)
-        manifest = ExportManifest(
-            tenant_slug=partition.tenant.slug,
-            tenant_name=partition.tenant.name,
-            partition_id=partition.pk,
-            partition_name=partition.name,
-            description=partition.description,
-            enabled=partition.enabled,
-            exported_at=timezone.now(),
-            exported_by=actor.get_username(),
-            counts=counts,
-            sha256=digests,
-        )
-        archive.writestr(
-            _entry(MANIFEST_NAME),
-            json.dumps(manifest.as_dict(), ensure_ascii=False, indent=2),
-        )
+        # Every time in the files (cells, manifest) in the contact center's own
+        # zone, with its offset: the client reads its own local times, tools the
+        # exact instant.
+        with timezone.override(partition.tenant.zone):
+            for content in registry.contents():
+                counts[content.key] = _write_table(archive, content, partition, digests)
+            for files in registry.export_files():
+                counts[files.key] = _write_files(archive, files, partition, digests)
+            manifest = ExportManifest(
+                tenant_slug=partition.tenant.slug,
+                tenant_name=partition.tenant.name,
+                partition_id=partition.pk,
+                partition_name=partition.name,
+                description=partition.description,
+                enabled=partition.enabled,
+                exported_at=timezone.now(),
+                exported_by=actor.get_username(),
+                counts=counts,
+                sha256=digests,
+            )
+            archive.writestr(
+                _entry(MANIFEST_NAME),
+                json.dumps(manifest.as_dict(), ensure_ascii=False, indent=2),
+            )
     # After the read-only snapshot: the audit entry is a write.
-    audit.log_event(
+    audit.log_export(
         actor, partition, _("Exported the client's data: %s") % manifest.describe()
     )
     return manifest
@@ -241,7 +246,7 @@ def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.isoformat()
+        return local_iso(value)  # the active zone: the tenant's, with its offset
     if isinstance(value, (list, dict)):
         # A JSON field (an email's attachments): as JSON, which any tool reads back.
         value = json.dumps(value, ensure_ascii=False)

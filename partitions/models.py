@@ -10,6 +10,7 @@ from ccadmin.models import Membership, Tenant
 from ccadmin.normalized import NormalizedModel
 from ccadmin.scoping import CLIENT_ITSELF, NO_CLIENT, TenantScopedQuerySet
 from ccadmin.text import TypedName, name_key, normalize_name, validate_printable_name
+from ccadmin.times import local_iso
 
 NAME_MAX_LENGTH = 80
 
@@ -333,8 +334,9 @@ class DeletionCertificate(models.Model):
             },
             "kind": self.kind,
             "requested_by": self.requested_by,
-            "requested_at": self.requested_at.isoformat(),
-            "deleted_at": self.deleted_at.isoformat(),
+            # In the tenant's own zone, with its offset (ccadmin.times.local_iso).
+            "requested_at": local_iso(self.requested_at, self.tenant.time_zone),
+            "deleted_at": local_iso(self.deleted_at, self.tenant.time_zone),
             "counts": self.counts,
             "export_sha256": self.export_sha256 or None,
         }

@@ -226,7 +226,7 @@ def cancel_offboarding(partition: ClientPartition, *, actor) -> ClientPartition:
 def record_export_download(partition: ClientPartition, *, actor) -> None:
     """Audit that `actor` downloaded the kept export of an offboarding client again:
     a copy of the client's personal data left the system."""
-    audit.log_event(
+    audit.log_export(
         actor,
         partition,
         _("Downloaded the offboarding export (SHA-256 %(sha)s).")

@@ -124,7 +124,11 @@ def apply_retention(
     plans = plan_retention(count=False) if plans is None else plans
     done = []
     for plan in plans:
-        partition = ClientPartition.objects.filter(pk=plan.partition.pk).first()
+        partition = (
+            ClientPartition.objects.select_related("tenant")
+            .filter(pk=plan.partition.pk)
+            .first()
+        )
         if partition is None or partition.is_deleting:
             continue  # deleted, or being deleted, since the plan
         if partition.legal_hold or plan.cutoff is None:
@@ -155,7 +159,12 @@ def _deleted_message(result: ClientRetention) -> str:
     return _("Retention (%(days)s days): deleted %(what)s older than %(cutoff)s.") % {
         "days": result.partition.retention_days,
         "what": result.describe(),
-        "cutoff": date_format(
-            timezone.localtime(result.cutoff), "DATETIME_FORMAT", use_l10n=True
-        ),
+        "cutoff": _local(result.cutoff, result.partition.tenant.zone),
     }
+
+
+def _local(value: datetime, zone) -> str:
+    """A time in the tenant's zone, named: "Dec. 1, 2026, 9:45 a.m. JST" (the
+    worker and the command run in no reader's zone)."""
+    when = timezone.localtime(value, zone)
+    return f"{date_format(when, 'DATETIME_FORMAT', use_l10n=True)} {when.tzname()}"

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from ccadmin.audit import EXPORT
 from ccadmin.cli import SYSTEM_USERNAME
 from ccadmin.models import AuditScope
 from partitions.models import ClientPartition
@@ -101,8 +102,8 @@ OPERATIONS = [
     ("disable", "command", do_toggle("disable"), CHANGE, "Changed Enabled."),
     ("delete", "admin", do_delete, DELETION, "2 contacts, 2 companies, 2 emails"),
     ("delete", "command", do_delete, DELETION, "2 contacts, 2 companies, 2 emails"),
-    ("export", "admin", do_export, CHANGE, "Exported the client's data: 2 contacts"),
-    ("export", "command", do_export, CHANGE, "Exported the client's data: 2 contacts"),
+    ("export", "admin", do_export, EXPORT, "Exported the client's data: 2 contacts"),
+    ("export", "command", do_export, EXPORT, "Exported the client's data: 2 contacts"),
 ]
 
 

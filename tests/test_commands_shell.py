@@ -146,7 +146,7 @@ def test_whole_life_of_a_client_partition_from_the_shell(shell):
         "ccadmin-system 1 Hoshi Airlines",  # added
         "ccadmin-system 2 Hoshi Airlines",  # contacts imported
         "ccadmin-system 2 Hoshi Airlines",  # disabled
-        "ccadmin-system 2 Hoshi Airlines",  # exported
+        "ccadmin-system 4 Hoshi Airlines",  # exported (ccadmin.audit.EXPORT)
         "ccadmin-system 3 Hoshi Airlines",  # deleted
     ]
 

@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from ccadmin import audit
+from ccadmin.audit import EXPORT
 from contacts import actions
 from contacts.data_subject import (
     DataSubjectRefused,
@@ -308,6 +309,7 @@ def test_export_is_audited_without_the_identifier(tenant, taro, tmp_path):
         entry.change_message
     )
     assert "2 contacts" in entry.change_message
+    assert entry.action_flag == EXPORT
     assert EMAIL not in entry.change_message + entry.object_repr
     assert "Yamada" not in entry.change_message + entry.object_repr
 

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from ccadmin.audit import EXPORT
 from contacts import actions as contact_actions
 from contacts import imports
 from contacts.models import Activity, Contact
@@ -361,7 +362,10 @@ def test_offboarding_writes_audit_entries(acme, admin_user):
         e.change_message
         for e in LogEntry.objects.filter(action_flag=CHANGE).order_by("pk")
     ]
-    assert any("Exported the client's data" in m for m in messages)
+    # The export is audited as an export, not as a change.
+    [export] = LogEntry.objects.filter(action_flag=EXPORT)
+    assert export.change_message.startswith("Exported the client's data")
+    assert not any("Exported the client's data" in m for m in messages)
     assert any(
         m.startswith("Offboarded: disabled, exported (SHA-256") for m in messages
     )

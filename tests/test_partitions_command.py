@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from wcwidth import wcswidth
 
-from ccadmin.audit import change_message_fields
+from ccadmin.audit import EXPORT, change_message_fields
 from ccadmin.cli import SYSTEM_USERNAME, system_user
 from contacts.models import Activity, Company, Contact, Email
 from partitions.limit import ClientPartitionLimitReached, partition_usage
@@ -436,7 +436,7 @@ def test_export_matches_the_database_row_for_row(tenant, tmp_path):
     assert manifest["exported_at"]
     assert manifest["exported_by"] == SYSTEM_USERNAME
     [entry] = entries_for(acme.pk)
-    assert entry.action_flag == CHANGE
+    assert entry.action_flag == EXPORT
     assert entry.change_message.startswith("Exported the client's data: 4 contacts")
 
 

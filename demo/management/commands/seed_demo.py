@@ -49,6 +49,9 @@ DEMO_USERS = [
 # People who work for some clients only: username -> the clients (of their tenant).
 DEMO_CLIENT_SCOPES = {"acme-supervisor": ["Acme Insurance"]}
 
+# The demo's contact centers work in Japan: their people see Tokyo time.
+DEMO_TIME_ZONE = "Asia/Tokyo"
+
 DEMO_TENANTS = {
     "sakura": {
         "name": "Sakura BPO",
@@ -181,7 +184,8 @@ class Command(ContactCenterCommand):
         tenants = {
             slug: Tenant.objects.filter(slug=slug).first()
             or ccadmin_actions.add_tenant(
-                Tenant(slug=slug, name=spec["name"]), actor=provider
+                Tenant(slug=slug, name=spec["name"], time_zone=DEMO_TIME_ZONE),
+                actor=provider,
             )
             for slug, spec in DEMO_TENANTS.items()
         }

@@ -83,9 +83,12 @@ class Command(ContactCenterCommand):
             self.say(
                 _("The daily retention run is scheduled for %(when)s.")
                 % {
+                    # The setting's zone (the run is the machine's, not a
+                    # tenant's), named.
                     "when": date_format(
                         timezone.localtime(when), "DATETIME_FORMAT", use_l10n=True
                     )
+                    + f" {timezone.localtime(when).tzname()}"
                 },
                 verbosity,
             )

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.tasks import TaskResult, TaskResultStatus, default_task_backend
 from django.tasks.exceptions import TaskResultDoesNotExist
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wcwidth import wcwidth
@@ -257,7 +258,10 @@ class Command(ContactCenterCommand):
             "offboard": self.handle_offboard,
             "certificate": self.handle_certificate,
         }[subcommand]
-        handler(tenant, actor, subcommand=subcommand, **options)
+        # Dates and times printed (a purge date, a certificate's) in the tenant's
+        # own zone, as its people read them in the admin.
+        with timezone.override(tenant.zone):
+            handler(tenant, actor, subcommand=subcommand, **options)
 
     @staticmethod
     def person(actor, options):
