@@ -18,6 +18,15 @@ PASSWORD = "pw"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _test_database_before_the_browser(django_db_setup):
+    """The test database is created before pytest-playwright's session-scoped
+    browser starts its event loop: autouse fixtures are set up before the others of
+    their scope. Without this, running the browser tests on their own (`pytest
+    tests/e2e`) created the database inside the loop, which Django refuses
+    (SynchronousOnlyOperation); with other tests first it happened to work."""
+
+
 @pytest.fixture(scope="package", autouse=True)
 def _allow_orm_beside_playwright():
     """Playwright's sync API runs an asyncio event loop in the test thread, and Django
