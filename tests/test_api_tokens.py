@@ -108,6 +108,18 @@ def test_someone_of_no_contact_center_gets_no_token(db):
         actions.create_api_token(user=user, name="CRM", expires_days=None, actor=None)
 
 
+def test_someone_without_admin_access_gets_no_token(tenant, capsys):
+    """An agent (not staff) has no admin, so no key to the API either: refused by
+    the action, hence by the command (one line) and the admin alike."""
+    agent = factories.agent(tenant, username="aiko")
+    with pytest.raises(ValidationError, match="no access to the administration"):
+        actions.create_api_token(user=agent, name="CRM", expires_days=None, actor=None)
+    with pytest.raises(CommandError, match="only its users"):
+        call_command("api_token", "create", "--user", "aiko")
+    assert capsys.readouterr().out == ""
+    assert not ApiToken.objects.exists()
+
+
 @pytest.mark.parametrize("name", ["", "   ", "CRM\x00sync", "x" * 81])
 def test_a_bad_name_is_refused(admin_user, name):
     with pytest.raises(ValidationError) as refused:
