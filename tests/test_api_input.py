@@ -1,0 +1,56 @@
+"""What the administration API (/api/v1/) does with bad bodies and parameters:
+a 400 problem that says what is wrong, never a 500, a silent guess or a message
+about Python's internals (issue 15, Errors)."""
+
+import json
+
+import pytest
+
+from tests import factories
+from tests.api_helpers import API, api_client, problem
+
+pytestmark = pytest.mark.django_db
+
+PARTITIONS = f"{API}/client-partitions/"
+
+
+@pytest.fixture
+def script(tenant, admin_user):
+    client = api_client(admin_user)
+    # a 500 is answered, not raised, so the test sees what a script would
+    client.raise_request_exception = False
+    return client
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_deeply_nested_json_is_a_400_problem(script, tenant, method):
+    acme = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    url = PARTITIONS if method == "post" else f"{PARTITIONS}{acme.pk}/"
+    body = "[" * 100000 + "]" * 100000
+    response = getattr(script, method)(url, body, content_type="application/json")
+    assert "nested deeper than" in problem(response, 400)["detail"]
+
+
+def test_a_too_long_number_is_named_not_pythons_limit(script):
+    body = '{"name": ' + "1" * 5000 + "}"
+    response = script.post(PARTITIONS, body, content_type="application/json")
+    detail = problem(response, 400)["detail"]
+    assert "digits" in detail
+    assert "sys." not in detail and "set_int_max_str_digits" not in detail
+
+
+def test_json_errors_are_in_japanese(script):
+    response = script.post(
+        PARTITIONS,
+        "[" * 50 + "]" * 50,
+        content_type="application/json",
+        headers={"Accept-Language": "ja"},
+    )
+    assert "入れ子" in problem(response, 400)["detail"]
+
+
+def test_a_plain_body_still_works(script):
+    response = script.post(
+        PARTITIONS, json.dumps({"name": "Acme"}), content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
