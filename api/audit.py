@@ -4,13 +4,13 @@ in the admin (ccadmin.view_auditentry), scoped as there (visible_to)."""
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 
-from api.base import ScopedViewSet
+from api.base import CheckedModelSerializer, ScopedViewSet
 from api.pagination import Cursor
 from ccadmin import audit
 from ccadmin.models import AuditEntry
 
 
-class AuditEntrySerializer(serializers.ModelSerializer):
+class AuditEntrySerializer(CheckedModelSerializer):
     """One entry: who did what, when, to which record."""
 
     user = serializers.CharField(source="user.get_username", read_only=True)

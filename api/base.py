@@ -2,10 +2,12 @@
 (`visible_to`), ids that cannot overflow, and query parameters checked, not
 guessed: an unknown or malformed one is a 400 problem, never ignored or a 500."""
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
 
 from api.errors import Problem, field_errors
+from ccadmin.text import validate_printable_name
 
 # Primary keys in a URL: at most 18 digits, below a bigint's largest value (and
 # SQLite's), so a huge id is simply not found instead of overflowing.
@@ -99,3 +101,28 @@ def search_field(help_text: str) -> serializers.CharField:
     return serializers.CharField(
         required=False, max_length=SEARCH_MAX_LENGTH, help_text=help_text
     )
+
+
+class NameField(serializers.CharField):
+    """A name typed by an administrator, checked by the model's own rule
+    (ccadmin.text.validate_printable_name, which names the character). DRF's
+    own NUL check is dropped: one mistake, one message."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [
+            v
+            for v in self.validators
+            if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
+
+
+class CheckedModelSerializer(serializers.ModelSerializer):
+    """The API's model serializers: what the admin's forms check, said once per
+    mistake."""
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if validate_printable_name in getattr(model_field, "validators", ()):
+            field_class = NameField
+        return field_class, kwargs

@@ -3,11 +3,11 @@ the list's filters, the usage, a deletion's preview and a background deletion.""
 
 from rest_framework import serializers
 
-from api.base import search_field
+from api.base import CheckedModelSerializer, search_field
 from partitions.models import ClientPartition
 
 
-class ClientPartitionSerializer(serializers.ModelSerializer):
+class ClientPartitionSerializer(CheckedModelSerializer):
     """A BPO client: what the admin's list and Properties show."""
 
     deleting = serializers.BooleanField(

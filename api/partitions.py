@@ -32,7 +32,7 @@ from partitions import actions
 from partitions.export import export_client_partition, export_filename
 from partitions.limit import ClientPartitionLimitReached, partition_usage
 from partitions.models import ClientPartition
-from partitions.selectors import deletion_progress
+from partitions.selectors import deletion_under_way
 
 
 class ZipRenderer(BaseRenderer):
@@ -60,13 +60,6 @@ def preview(summary: actions.DeletionSummary) -> dict:
         "activities": summary.activities,
         "services_unassigned": [{"id": s.pk, "name": s.name} for s in summary.services],
     }
-
-
-def _deletion_under_way(partition: ClientPartition) -> bool:
-    """Whether the client's background deletion is queued or running (a failed one
-    may be started again), as the admin's and the command's delete ask."""
-    progress = deletion_progress(partition)
-    return progress is not None and progress.status != "failed"
 
 
 CONFLICT = {
@@ -198,7 +191,7 @@ class ClientPartitionViewSet(
         400 with the spec's question and the counts. A large client is disabled
         at once and deleted by the background worker: 202."""
         partition = self.get_object()
-        if partition.is_deleting and _deletion_under_way(partition):
+        if deletion_under_way(partition):
             return Response(
                 {
                     "status": "deleting",

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 
-from api.base import ScopedViewSet, search_field
+from api.base import CheckedModelSerializer, ScopedViewSet, search_field
 from api.errors import Problem
 from ccadmin.tenancy import tenant_of
 from contacts import actions as contact_actions
@@ -94,7 +94,7 @@ class ClientFilteredViewSet(
 # ----- services ---------------------------------------------------------------------
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(CheckedModelSerializer):
     """A service (queue) and the client partition it is assigned to."""
 
     client_partition = ScopedReference(
@@ -148,7 +148,7 @@ class ServiceViewSet(
 # ----- contacts ---------------------------------------------------------------------
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(CheckedModelSerializer):
     """A contact of a client (or of none)."""
 
     partition = ScopedReference(ClientPartition, help_text="The client; null: none.")
@@ -234,13 +234,17 @@ class ContactViewSet(
 # ----- companies, emails, activity history (read-only) ------------------------------
 
 
-class CompanySerializer(serializers.ModelSerializer):
+class CompanySerializer(CheckedModelSerializer):
+    """A company the clients' contacts work for."""
+
     class Meta:
         model = Company
         fields = ["id", "tenant", "partition", "name"]
 
 
-class EmailSerializer(serializers.ModelSerializer):
+class EmailSerializer(CheckedModelSerializer):
+    """An email received or sent, with its body."""
+
     class Meta:
         model = Email
         fields = [
@@ -259,7 +263,9 @@ class EmailSerializer(serializers.ModelSerializer):
         ]
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(CheckedModelSerializer):
+    """One entry of activity history: a call, chat, email or message."""
+
     class Meta:
         model = Activity
         fields = [

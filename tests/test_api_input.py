@@ -54,3 +54,14 @@ def test_a_plain_body_still_works(script):
         PARTITIONS, json.dumps({"name": "Acme"}), content_type="application/json"
     )
     assert response.status_code == 201, response.content
+
+
+def test_a_nul_in_a_name_is_one_message(script):
+    """The model's rule names the character; DRF's own NUL check would add a
+    second message for the same mistake."""
+    response = script.post(
+        PARTITIONS, json.dumps({"name": "Ac\x00me"}), content_type="application/json"
+    )
+    assert problem(response, 400)["errors"] == {
+        "name": ["Names cannot contain control or invisible characters (U+0000)."]
+    }
