@@ -7,14 +7,30 @@ from rest_framework import mixins, serializers
 from api.base import CheckedModelSerializer, ScopedViewSet
 from api.pagination import Cursor
 from ccadmin import audit
+from ccadmin.audit_flags import ACTION_CODES
 from ccadmin.models import AuditEntry
+
+
+class ActionField(serializers.ChoiceField):
+    """An entry's action by name (ccadmin.audit_flags: addition, change,
+    deletion, export), for scripts; the admin shows the same flag in words."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=list(ACTION_CODES.values()), **kwargs)
+
+    def to_representation(self, value):
+        return ACTION_CODES.get(value, str(value))
 
 
 class AuditEntrySerializer(CheckedModelSerializer):
     """One entry: who did what, when, to which record."""
 
     user = serializers.CharField(source="user.get_username", read_only=True)
-    action = serializers.SerializerMethodField()
+    action = ActionField(
+        source="action_flag",
+        read_only=True,
+        help_text="What was done: addition, change, deletion or export.",
+    )
     content_type = serializers.SerializerMethodField()
     what = serializers.SerializerMethodField()
 
@@ -30,10 +46,6 @@ class AuditEntrySerializer(CheckedModelSerializer):
             "object_repr",
             "what",
         ]
-
-    def get_action(self, entry) -> str:
-        """addition, change or deletion."""
-        return {1: "addition", 2: "change", 3: "deletion"}.get(entry.action_flag, "")
 
     def get_content_type(self, entry) -> str:
         """The record's kind, as app_label.model."""

@@ -120,6 +120,20 @@ def test_audit_trail_for_those_who_may_view_it(tenant, admin_user, acme):
     entries = client.get(f"{API}/audit-entries/").json()["results"]
     assert entries[0]["object_repr"] == "Acme"
     assert entries[0]["what"].startswith("Exported")
+    assert entries[0]["action"] == "export"
+
+
+def test_every_audited_action_has_its_name_in_the_api_and_the_schema(tenant):
+    """One table (ccadmin.audit_flags) names the actions for the API, its schema's
+    enum and the admin: none is left without a name."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    from ccadmin.audit_flags import ACTION_CODES, ACTION_LABELS
+
+    assert set(ACTION_CODES) == set(ACTION_LABELS)
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    enum = schema["components"]["schemas"]["ActionEnum"]["enum"]
+    assert sorted(enum) == sorted(ACTION_CODES.values())
 
 
 @pytest.mark.parametrize(
