@@ -2,6 +2,8 @@
 (`visible_to`), ids that cannot overflow, and query parameters checked, not
 guessed: an unknown or malformed one is a 400 problem, never ignored or a 500."""
 
+from collections.abc import Mapping
+
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
@@ -15,6 +17,8 @@ ID_PATTERN = r"[0-9]{1,18}"
 # Query parameters of the cursor pagination (api.pagination), on every list.
 PAGE_PARAMETERS = frozenset({"cursor", "limit"})
 SEARCH_MAX_LENGTH = 200
+# At most this many unknown fields or parameters are named in one error.
+MAX_REPORTED_FIELDS = 20
 
 
 class PageParameters(serializers.Serializer):
@@ -60,7 +64,10 @@ class ScopedViewSet(viewsets.GenericViewSet):
                 _("Unknown query parameter"),
                 _("This address takes no parameter named %(names)s.")
                 % {"names": ", ".join(unknown)},
-                errors={name: [_("Unknown query parameter.")] for name in unknown[:20]},
+                errors={
+                    name: [_("Unknown query parameter.")]
+                    for name in unknown[:MAX_REPORTED_FIELDS]
+                },
             )
         if self.action == "list":
             self.validated_filters = self.read_query(
@@ -120,6 +127,30 @@ class NameField(serializers.CharField):
 class CheckedModelSerializer(serializers.ModelSerializer):
     """The API's model serializers: what the admin's forms check, said once per
     mistake."""
+
+    def to_internal_value(self, data):
+        # A misspelt field ("enabeld") is a mistake to report, not a no-op that
+        # answers 200 with nothing changed.
+        unknown = {}
+        if isinstance(data, Mapping):
+            unknown = {
+                str(key)[:100]: [
+                    _("Unknown field: this resource has no field of that name.")
+                ]
+                for key in list(data)
+                if key not in self.fields
+            }
+            # A body may hold thousands of keys: the first ones are enough to say it.
+            unknown = dict(sorted(unknown.items())[:MAX_REPORTED_FIELDS])
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                exc.detail.update(unknown)
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
 
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)

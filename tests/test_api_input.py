@@ -65,3 +65,43 @@ def test_a_nul_in_a_name_is_one_message(script):
     assert problem(response, 400)["errors"] == {
         "name": ["Names cannot contain control or invisible characters (U+0000)."]
     }
+
+
+@pytest.mark.parametrize(
+    "path, method, body",
+    [
+        ("client-partitions/{acme}/", "patch", {"enabeld": False}),
+        ("client-partitions/", "post", {"name": "Globex", "limit": 3}),
+        ("services/{service}/", "patch", {"client": None}),
+        ("contacts/", "post", {"first_name": "Eve", "emial": "eve@example.com"}),
+    ],
+)
+def test_an_unknown_field_is_refused_by_name(script, tenant, path, method, body):
+    acme = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    service = factories.ServiceFactory(tenant=tenant, client_partition=acme)
+    before = (
+        list(acme.__class__.objects.values()),
+        list(service.__class__.objects.values()),
+    )
+    url = f"{API}/" + path.format(acme=acme.pk, service=service.pk)
+    response = getattr(script, method)(
+        url, json.dumps(body), content_type="application/json"
+    )
+    errors = problem(response, 400)["errors"]
+    wrong = next(key for key in body if key not in ("name", "first_name"))
+    assert errors == {
+        wrong: ["Unknown field: this resource has no field of that name."]
+    }
+    after = (
+        list(acme.__class__.objects.values()),
+        list(service.__class__.objects.values()),
+    )
+    assert after == before
+
+
+def test_unknown_fields_are_named_beside_the_other_errors(script):
+    body = {"name": "", "colour": "red"}
+    response = script.post(
+        PARTITIONS, json.dumps(body), content_type="application/json"
+    )
+    assert set(problem(response, 400)["errors"]) == {"name", "colour"}
