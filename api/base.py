@@ -110,7 +110,27 @@ def search_field(help_text: str) -> serializers.CharField:
     )
 
 
-class NameField(serializers.CharField):
+class TextField(serializers.CharField):
+    """Text, given as a JSON string: DRF would turn {"name": 5} into "5", a
+    number sent by mistake stored as a name."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class FlagField(serializers.BooleanField):
+    """A yes/no given as JSON true or false: DRF would also take 1, "0", "on" or
+    "no", guessing what a script meant."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class NameField(TextField):
     """A name typed by an administrator, checked by the model's own rule
     (ccadmin.text.validate_printable_name, which names the character). DRF's
     own NUL check is dropped: one mistake, one message."""
@@ -156,4 +176,8 @@ class CheckedModelSerializer(serializers.ModelSerializer):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
         if validate_printable_name in getattr(model_field, "validators", ()):
             field_class = NameField
+        elif field_class is serializers.CharField:
+            field_class = TextField
+        elif field_class is serializers.BooleanField:
+            field_class = FlagField
         return field_class, kwargs

@@ -105,3 +105,75 @@ def test_unknown_fields_are_named_beside_the_other_errors(script):
         PARTITIONS, json.dumps(body), content_type="application/json"
     )
     assert set(problem(response, 400)["errors"]) == {"name", "colour"}
+
+
+# A wrong reference to the client `pk`: made fractional, true, padded, in other
+# digits, wrapped, or too long to be an id.
+WRONG_REFERENCES = {
+    "fraction": lambda pk: pk + 0.5,
+    "float": lambda pk: float(pk),
+    "fraction-string": lambda pk: f"{pk}.5",
+    "padded": lambda pk: f" {pk}",
+    "arabic-digits": lambda pk: "".join(chr(0x0660 + int(d)) for d in str(pk)),
+    "true": lambda pk: True,
+    "list": lambda pk: [pk],
+    "object": lambda pk: {"id": pk},
+    "5000-digits": lambda pk: "9" * 5000,
+}
+
+
+@pytest.mark.parametrize("wrong", list(WRONG_REFERENCES))
+def test_a_reference_is_a_whole_number_or_its_digits(script, tenant, wrong):
+    acme = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    service = factories.ServiceFactory(tenant=tenant)
+    reference = WRONG_REFERENCES[wrong](acme.pk)
+    response = script.patch(
+        f"{API}/services/{service.pk}/",
+        json.dumps({"client_partition": reference}),
+        content_type="application/json",
+    )
+    assert "client_partition" in problem(response, 400)["errors"]
+    service.refresh_from_db()
+    assert service.client_partition_id is None
+
+
+@pytest.mark.parametrize("reference", [int, str])
+def test_an_id_or_its_digits_is_a_reference(script, tenant, reference):
+    acme = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    service = factories.ServiceFactory(tenant=tenant)
+    response = script.patch(
+        f"{API}/services/{service.pk}/",
+        json.dumps({"client_partition": reference(acme.pk)}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    service.refresh_from_db()
+    assert service.client_partition_id == acme.pk
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": 5},
+        {"name": 5.5},
+        {"name": ["Acme"]},
+        {"name": "Acme", "description": 7},
+        {"name": "Acme", "enabled": "yes"},
+        {"name": "Acme", "enabled": 1},
+    ],
+)
+def test_text_is_a_string_and_a_flag_true_or_false(script, body):
+    response = script.post(
+        PARTITIONS, json.dumps(body), content_type="application/json"
+    )
+    wrong = next(key for key, value in body.items() if value != "Acme")
+    assert list(problem(response, 400)["errors"]) == [wrong]
+    assert not script.get(PARTITIONS).json()["results"]
+
+
+def test_a_contacts_text_is_a_string(script):
+    body = {"first_name": "Eve", "phone": 819012345678}
+    response = script.post(
+        f"{API}/contacts/", json.dumps(body), content_type="application/json"
+    )
+    assert list(problem(response, 400)["errors"]) == ["phone"]
