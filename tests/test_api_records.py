@@ -172,6 +172,38 @@ def test_gateway_endpoint_and_its_v1_alias_record_a_call(
     assert Activity.objects.filter(partition=acme).count() == calls + 1
 
 
+@pytest.mark.parametrize("case", ["field", "not-json", "no-token", "get"])
+def test_the_v1_alias_answers_problems_and_the_old_path_its_own_errors(
+    client, acme, key, case
+):
+    """Under /api/v1/ every error is a problem (RFC 9457); /api/interactions/ keeps
+    the format the gateways were built on."""
+    method, body, headers, status = {
+        "field": ("post", {"service": "Acme Line"}, True, 400),
+        "not-json": ("post", "{", True, 400),
+        "no-token": ("post", {"service": "Acme Line"}, False, 401),
+        "get": ("get", None, True, 405),
+    }[case]
+    data = body if isinstance(body, str) or body is None else json.dumps(body)
+    auth = {"Authorization": f"Bearer {key}"} if headers else {}
+
+    def call(path):
+        return getattr(client, method)(
+            path, data, content_type="application/json", headers=auth
+        )
+
+    answer = problem(call(f"{API}/interactions/"), status)
+    old = call("/api/interactions/")
+    assert old.status_code == status
+    assert old["Content-Type"] == "application/json"
+    if status == 400:
+        assert "errors" in answer and "errors" in old.json()
+    else:
+        assert old.json()["error"] == answer["detail"]
+        header = {401: "WWW-Authenticate", 405: "Allow"}[status]
+        assert call(f"{API}/interactions/")[header] == old[header]
+
+
 def test_a_personal_token_is_not_a_gateway_token(client, tenant, admin_user, acme):
     _token, personal = factories.api_token(admin_user)
     response = client.post(
