@@ -52,6 +52,17 @@ class ClientPartitionFilters(serializers.Serializer):
     search = search_field("Part of the name, in any case.")
 
 
+class DeleteParameters(serializers.Serializer):
+    """The confirmation a delete needs: the client partition's exact name."""
+
+    confirm = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="The client partition's exact name.",
+    )
+
+
 class UsageSerializer(serializers.Serializer):
     """How many client partitions the tenant has, and may have."""
 

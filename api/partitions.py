@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -21,6 +21,7 @@ from api.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSerializer
 from api.partition_serializers import (
     ClientPartitionFilters,
     ClientPartitionSerializer,
+    DeleteParameters,
     DeletionPreviewSerializer,
     ScheduledDeletionSerializer,
     UsageParameters,
@@ -172,13 +173,7 @@ class ClientPartitionViewSet(
             raise
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "confirm",
-                str,
-                description="The client partition's exact name.",
-            )
-        ],
+        parameters=[DeleteParameters],
         responses={
             204: OpenApiResponse(description="Deleted now."),
             202: ScheduledDeletionSerializer,
@@ -190,6 +185,9 @@ class ClientPartitionViewSet(
         history (its services are unassigned). Without `?confirm=<exact name>`:
         400 with the spec's question and the counts. A large client is disabled
         at once and deleted by the background worker: 202."""
+        # Checked first: a confirmation given twice is refused, as any repeated
+        # parameter, not read as one of its values.
+        confirm = self.read_query(DeleteParameters).get("confirm")
         partition = self.get_object()
         if deletion_under_way(partition):
             return Response(
@@ -203,7 +201,7 @@ class ClientPartitionViewSet(
                 status=status.HTTP_202_ACCEPTED,
             )
         summary = actions.deletion_summary(partition)
-        if request.query_params.get("confirm") != partition.name:
+        if confirm != partition.name:
             raise Problem(
                 400,
                 "confirmation-required",

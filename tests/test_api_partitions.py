@@ -326,3 +326,13 @@ def test_a_member_cannot_ask_for_another_tenants_usage(
         f"{PARTITIONS}usage/", {"tenant": other_tenant.pk}
     )
     assert "tenant" in problem(response, 400)["errors"]
+
+
+@pytest.mark.parametrize("values", [["Acme", "Acme"], ["Wrong", "Acme"]])
+def test_a_confirmation_given_twice_is_refused(tenant, admin_user, values):
+    acme = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    query = "&".join(f"confirm={value}" for value in values)
+    response = api_client(admin_user).delete(f"{PARTITIONS}{acme.pk}/?{query}")
+    body = problem(response, 400)
+    assert body["errors"] == {"confirm": ["Give this parameter once."]}
+    assert ClientPartition.objects.filter(pk=acme.pk).exists()
