@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers
 
 from api.base import CheckedModelSerializer, ScopedViewSet
 from api.pagination import Cursor
+from api.records import ClientFilter
 from ccadmin import audit
 from ccadmin.audit_flags import ACTION_CODES
 from ccadmin.models import AuditEntry
@@ -57,6 +58,28 @@ class AuditEntrySerializer(CheckedModelSerializer):
         return audit.describe(entry)
 
 
+class AuditEntryFilters(ClientFilter):
+    """The audit trail's filters, as in the admin: what was done, by whom, about
+    which client, and when."""
+
+    action = serializers.ChoiceField(
+        choices=list(ACTION_CODES.values()),
+        required=False,
+        help_text="What was done.",
+    )
+    user = serializers.CharField(
+        required=False, max_length=150, help_text="Who did it: a username."
+    )
+    since = serializers.DateTimeField(
+        required=False,
+        help_text="Entries at or after this time (ISO 8601; without an offset, "
+        "in the reader's time zone).",
+    )
+    until = serializers.DateTimeField(
+        required=False, help_text="Entries before this time (ISO 8601)."
+    )
+
+
 class NewestFirst(Cursor):
     """The newest entries first, as in the admin."""
 
@@ -70,6 +93,31 @@ class AuditEntryViewSet(mixins.ListModelMixin, ScopedViewSet):
     model = AuditEntry
     serializer_class = AuditEntrySerializer
     pagination_class = NewestFirst
+    filters = AuditEntryFilters
+
+    @extend_schema(parameters=[AuditEntryFilters])
+    def list(self, request, *args, **kwargs):
+        """The entries the caller may see, newest first, with filters."""
+        return super().list(request, *args, **kwargs)
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        chosen = self.validated_filters
+        if "action" in chosen:
+            code = chosen["action"]
+            flag = next(f for f, c in ACTION_CODES.items() if c == code)
+            queryset = queryset.filter(action_flag=flag)
+        if "user" in chosen:
+            queryset = queryset.filter(user__username=chosen["user"])
+        if "client" in chosen:
+            client = chosen["client"]
+            queryset = queryset.of_client(None if client == "none" else int(client))
+        if "since" in chosen:
+            queryset = queryset.filter(action_time__gte=chosen["since"])
+        if "until" in chosen:
+            queryset = queryset.filter(action_time__lt=chosen["until"])
+        return queryset
 
     def get_queryset(self):
         return (

@@ -123,6 +123,54 @@ def test_audit_trail_for_those_who_may_view_it(tenant, admin_user, acme):
     assert entries[0]["action"] == "export"
 
 
+def test_audit_entries_are_filtered_as_in_the_admin(tenant, admin_user, acme):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    globex = factories.ClientPartitionFactory(tenant=tenant, name="Globex")
+    client = api_client(admin_user)
+    client.post(f"{API}/client-partitions/{acme.pk}/export/")
+    client.patch(
+        f"{API}/client-partitions/{globex.pk}/",
+        json.dumps({"enabled": False}),
+        content_type="application/json",
+    )
+    hanako = factories.administrator(tenant, username="hanako")
+    api_client(hanako)  # her token's creation: an entry of no client, by the system
+
+    def names(**query) -> list[str]:
+        response = client.get(f"{API}/audit-entries/", query)
+        assert response.status_code == 200, response.content
+        return [e["object_repr"] for e in response.json()["results"]]
+
+    assert names(action="export") == ["Acme"]
+    assert names(action="change", client=globex.pk) == ["Globex"]
+    assert names(client=acme.pk) == ["Acme"]
+    assert "Globex" not in names(client="none")
+    assert names(user=admin_user.username, client=globex.pk) == ["Globex"]
+    assert names(user="nobody") == []
+    now = timezone.now()
+    assert len(names(since=(now - timedelta(minutes=5)).isoformat())) >= 3
+    assert names(since=(now + timedelta(minutes=5)).isoformat()) == []
+    assert names(until=(now - timedelta(minutes=5)).isoformat()) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"action": "exported"},
+        {"since": "yesterday"},
+        {"client": "Acme"},
+        {"user": "x" * 151},
+        {"colour": "red"},
+    ],
+)
+def test_audit_entries_refuse_a_wrong_filter(admin_user, query):
+    response = api_client(admin_user).get(f"{API}/audit-entries/", query)
+    assert set(problem(response, 400)["errors"]) == set(query)
+
+
 def test_every_audited_action_has_its_name_in_the_api_and_the_schema(tenant):
     """One table (ccadmin.audit_flags) names the actions for the API, its schema's
     enum and the admin: none is left without a name."""
