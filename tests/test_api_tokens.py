@@ -610,6 +610,25 @@ def test_command_lists_and_revokes(tenant, admin_user, provider):
         run("list", "--user", "nobody")
 
 
+def test_command_times_are_in_the_tenants_zone_labelled(tenant, admin_user, provider):
+    """As its people read them in the admin: a Tokyo contact center's token
+    expires at its Tokyo time, labelled; the provider's in UTC."""
+    import zoneinfo
+
+    tenant.time_zone = "Asia/Tokyo"
+    tenant.save()
+    _out, err = run("create", "--user", admin_user.username, "--expires-days", "3")
+    token = ApiToken.objects.get()
+    tokyo = token.expires_at.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo"))
+    assert f"expires: {tokyo:%Y-%m-%d %H:%M} Asia/Tokyo (JST)." in err
+    factories.api_token(provider, name="Provider script")
+    out, _err = run("list")
+    mine, theirs = out.splitlines()
+    created = token.created_at.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo"))
+    assert f"\t{created:%Y-%m-%d %H:%M} Asia/Tokyo (JST)\t" in mine
+    assert theirs.split("\t")[6].endswith(" UTC")
+
+
 def test_the_api_token_screens_speak_japanese(admin_client):
     form = admin_client.get(ADD_TOKEN, HTTP_ACCEPT_LANGUAGE="ja")
     assert "有効期限（日数）" in form.text
