@@ -361,9 +361,10 @@ class ApiToken(TypedName, NormalizedModel):
                 },
                 code="inactive_user",
             )
-        if not (user.is_staff or user.is_superuser):
+        if not user.is_staff:
             # The API is the admin's third door: who has no admin access (an
-            # agent) gets no key to it either.
+            # agent; the admin lets in staff only, superusers included) gets no
+            # key to it either.
             raise ValidationError(
                 {
                     "user": _(

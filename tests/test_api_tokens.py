@@ -117,6 +117,10 @@ def test_someone_without_admin_access_gets_no_token(tenant, capsys):
     with pytest.raises(CommandError, match="only its users"):
         call_command("api_token", "create", "--user", "aiko")
     assert capsys.readouterr().out == ""
+    # nor a superuser the admin would not let in (not staff)
+    odd = factories.UserFactory(is_superuser=True)
+    with pytest.raises(ValidationError, match="no access to the administration"):
+        actions.create_api_token(user=odd, name="CRM", expires_days=None, actor=None)
     assert not ApiToken.objects.exists()
 
 
