@@ -2,10 +2,14 @@
 (`visible_to`), ids that cannot overflow, and query parameters checked, not
 guessed: an unknown or malformed one is a 400 problem, never ignored or a 500."""
 
+from collections.abc import Mapping
+
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
 
 from api.errors import Problem, field_errors
+from ccadmin.text import validate_printable_name
 
 # Primary keys in a URL: at most 18 digits, below a bigint's largest value (and
 # SQLite's), so a huge id is simply not found instead of overflowing.
@@ -13,6 +17,8 @@ ID_PATTERN = r"[0-9]{1,18}"
 # Query parameters of the cursor pagination (api.pagination), on every list.
 PAGE_PARAMETERS = frozenset({"cursor", "limit"})
 SEARCH_MAX_LENGTH = 200
+# At most this many unknown fields or parameters are named in one error.
+MAX_REPORTED_FIELDS = 20
 
 
 class PageParameters(serializers.Serializer):
@@ -58,7 +64,10 @@ class ScopedViewSet(viewsets.GenericViewSet):
                 _("Unknown query parameter"),
                 _("This address takes no parameter named %(names)s.")
                 % {"names": ", ".join(unknown)},
-                errors={name: [_("Unknown query parameter.")] for name in unknown[:20]},
+                errors={
+                    name: [_("Unknown query parameter.")]
+                    for name in unknown[:MAX_REPORTED_FIELDS]
+                },
             )
         if self.action == "list":
             self.validated_filters = self.read_query(
@@ -99,3 +108,76 @@ def search_field(help_text: str) -> serializers.CharField:
     return serializers.CharField(
         required=False, max_length=SEARCH_MAX_LENGTH, help_text=help_text
     )
+
+
+class TextField(serializers.CharField):
+    """Text, given as a JSON string: DRF would turn {"name": 5} into "5", a
+    number sent by mistake stored as a name."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class FlagField(serializers.BooleanField):
+    """A yes/no given as JSON true or false: DRF would also take 1, "0", "on" or
+    "no", guessing what a script meant."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class NameField(TextField):
+    """A name typed by an administrator, checked by the model's own rule
+    (ccadmin.text.validate_printable_name, which names the character). DRF's
+    own NUL check is dropped: one mistake, one message."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [
+            v
+            for v in self.validators
+            if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
+
+
+class CheckedModelSerializer(serializers.ModelSerializer):
+    """The API's model serializers: what the admin's forms check, said once per
+    mistake."""
+
+    def to_internal_value(self, data):
+        # A misspelt field ("enabeld") is a mistake to report, not a no-op that
+        # answers 200 with nothing changed.
+        unknown = {}
+        if isinstance(data, Mapping):
+            unknown = {
+                str(key)[:100]: [
+                    _("Unknown field: this resource has no field of that name.")
+                ]
+                for key in list(data)
+                if key not in self.fields
+            }
+            # A body may hold thousands of keys: the first ones are enough to say it.
+            unknown = dict(sorted(unknown.items())[:MAX_REPORTED_FIELDS])
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                exc.detail.update(unknown)
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if validate_printable_name in getattr(model_field, "validators", ()):
+            field_class = NameField
+        elif field_class is serializers.CharField:
+            field_class = TextField
+        elif field_class is serializers.BooleanField:
+            field_class = FlagField
+        return field_class, kwargs

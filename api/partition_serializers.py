@@ -3,11 +3,11 @@ the list's filters, the usage, a deletion's preview and a background deletion.""
 
 from rest_framework import serializers
 
-from api.base import search_field
+from api.base import CheckedModelSerializer, search_field
 from partitions.models import ClientPartition
 
 
-class ClientPartitionSerializer(serializers.ModelSerializer):
+class ClientPartitionSerializer(CheckedModelSerializer):
     """A BPO client: what the admin's list and Properties show."""
 
     deleting = serializers.BooleanField(
@@ -50,6 +50,17 @@ class ClientPartitionFilters(serializers.Serializer):
 
     enabled = serializers.BooleanField(required=False, allow_null=True, default=None)
     search = search_field("Part of the name, in any case.")
+
+
+class DeleteParameters(serializers.Serializer):
+    """The confirmation a delete needs: the client partition's exact name."""
+
+    confirm = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="The client partition's exact name.",
+    )
 
 
 class UsageSerializer(serializers.Serializer):

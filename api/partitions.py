@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -21,6 +21,7 @@ from api.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSerializer
 from api.partition_serializers import (
     ClientPartitionFilters,
     ClientPartitionSerializer,
+    DeleteParameters,
     DeletionPreviewSerializer,
     ScheduledDeletionSerializer,
     UsageParameters,
@@ -32,7 +33,7 @@ from partitions import actions
 from partitions.export import export_client_partition, export_filename
 from partitions.limit import ClientPartitionLimitReached, partition_usage
 from partitions.models import ClientPartition
-from partitions.selectors import deletion_progress
+from partitions.selectors import deletion_under_way
 
 
 class ZipRenderer(BaseRenderer):
@@ -60,13 +61,6 @@ def preview(summary: actions.DeletionSummary) -> dict:
         "activities": summary.activities,
         "services_unassigned": [{"id": s.pk, "name": s.name} for s in summary.services],
     }
-
-
-def _deletion_under_way(partition: ClientPartition) -> bool:
-    """Whether the client's background deletion is queued or running (a failed one
-    may be started again), as the admin's and the command's delete ask."""
-    progress = deletion_progress(partition)
-    return progress is not None and progress.status != "failed"
 
 
 CONFLICT = {
@@ -179,13 +173,7 @@ class ClientPartitionViewSet(
             raise
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "confirm",
-                str,
-                description="The client partition's exact name.",
-            )
-        ],
+        parameters=[DeleteParameters],
         responses={
             204: OpenApiResponse(description="Deleted now."),
             202: ScheduledDeletionSerializer,
@@ -197,8 +185,11 @@ class ClientPartitionViewSet(
         history (its services are unassigned). Without `?confirm=<exact name>`:
         400 with the spec's question and the counts. A large client is disabled
         at once and deleted by the background worker: 202."""
+        # Checked first: a confirmation given twice is refused, as any repeated
+        # parameter, not read as one of its values.
+        confirm = self.read_query(DeleteParameters).get("confirm")
         partition = self.get_object()
-        if partition.is_deleting and _deletion_under_way(partition):
+        if deletion_under_way(partition):
             return Response(
                 {
                     "status": "deleting",
@@ -210,7 +201,7 @@ class ClientPartitionViewSet(
                 status=status.HTTP_202_ACCEPTED,
             )
         summary = actions.deletion_summary(partition)
-        if request.query_params.get("confirm") != partition.name:
+        if confirm != partition.name:
             raise Problem(
                 400,
                 "confirmation-required",

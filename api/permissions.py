@@ -1,6 +1,8 @@
 """What a caller of the API may do: their Django model permissions, as the admin
-checks them (view to read, add, change, delete), on the model the view serves."""
+checks them (view to read, add, change, delete), on the model the view serves,
+and only for those the admin lets in at all (active staff)."""
 
+from django.contrib import admin
 from rest_framework.permissions import DjangoModelPermissions
 
 
@@ -21,6 +23,11 @@ class ModelPermissions(DjangoModelPermissions):
     }
 
     def has_permission(self, request, view):
+        # The admin's own gate (AdminSite.has_permission: active staff), called, not
+        # copied: an agent's permissions (view partitions, add contacts) are for the
+        # agent desktop, and give them no API, with a token or with their session.
+        if not admin.site.has_permission(request):
+            return False
         verbs = getattr(view, "action_permissions", {}).get(getattr(view, "action", ""))
         if verbs is None:
             return super().has_permission(request, view)

@@ -2,11 +2,13 @@
 contact center's queues and its clients' records, scoped as in the admin
 (visible_to), written only through services.actions and contacts.actions."""
 
+import re
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 
-from api.base import ScopedViewSet, search_field
+from api.base import CheckedModelSerializer, ScopedViewSet, TextField, search_field
 from api.errors import Problem
 from ccadmin.tenancy import tenant_of
 from contacts import actions as contact_actions
@@ -21,6 +23,8 @@ from services.models import Service
 
 # The largest primary key a reference may name (see api.base.ID_PATTERN).
 MAX_ID = 10**18 - 1
+# An id given as a string: ASCII digits only (str.isdigit takes "١" too).
+ID_DIGITS = re.compile(r"[0-9]+")
 
 
 class ScopedReference(serializers.PrimaryKeyRelatedField):
@@ -40,15 +44,17 @@ class ScopedReference(serializers.PrimaryKeyRelatedField):
         return self.model.objects.visible_to(user)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool):
+        # An id is a whole number or its digits: 1.5 is not client 1, nor true
+        # client 1 (int() would say both are).
+        if isinstance(data, str) and ID_DIGITS.fullmatch(data):
+            number = int(data) if len(data) <= 18 else MAX_ID + 1
+        elif isinstance(data, int) and not isinstance(data, bool):
+            number = data
+        else:
             self.fail("incorrect_type", data_type=type(data).__name__)
-        try:
-            number = int(data)
-        except (TypeError, ValueError, OverflowError):
-            number = None  # DRF's own message for a value that is no id
-        if number is not None and not 0 < number <= MAX_ID:
+        if not 0 < number <= MAX_ID:
             self.fail("does_not_exist", pk_value=data)
-        return super().to_internal_value(data)
+        return super().to_internal_value(number)
 
 
 class ClientFilter(serializers.Serializer):
@@ -94,7 +100,7 @@ class ClientFilteredViewSet(
 # ----- services ---------------------------------------------------------------------
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(CheckedModelSerializer):
     """A service (queue) and the client partition it is assigned to."""
 
     client_partition = ScopedReference(
@@ -148,14 +154,14 @@ class ServiceViewSet(
 # ----- contacts ---------------------------------------------------------------------
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(CheckedModelSerializer):
     """A contact of a client (or of none)."""
 
     partition = ScopedReference(ClientPartition, help_text="The client; null: none.")
     company = ScopedReference(Company, help_text="The company they work for.")
     # A string, not format "email": many contacts have none (""); the model checks
     # a given address (the same rule as the admin's form).
-    email = serializers.CharField(
+    email = TextField(
         required=False, allow_blank=True, max_length=254, help_text="Email address."
     )
 
@@ -234,13 +240,17 @@ class ContactViewSet(
 # ----- companies, emails, activity history (read-only) ------------------------------
 
 
-class CompanySerializer(serializers.ModelSerializer):
+class CompanySerializer(CheckedModelSerializer):
+    """A company the clients' contacts work for."""
+
     class Meta:
         model = Company
         fields = ["id", "tenant", "partition", "name"]
 
 
-class EmailSerializer(serializers.ModelSerializer):
+class EmailSerializer(CheckedModelSerializer):
+    """An email received or sent, with its body."""
+
     class Meta:
         model = Email
         fields = [
@@ -259,7 +269,9 @@ class EmailSerializer(serializers.ModelSerializer):
         ]
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(CheckedModelSerializer):
+    """One entry of activity history: a call, chat, email or message."""
+
     class Meta:
         model = Activity
         fields = [

@@ -4,8 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from api import audit, errors, partitions, records
-from interactions.views import receive_interaction
+from api import audit, errors, interactions, partitions, records
 
 app_name = "api_v1"
 
@@ -21,8 +20,8 @@ router.register("audit-entries", audit.AuditEntryViewSet, "auditentry")
 urlpatterns = [
     path("", include(router.urls)),
     # The gateway endpoint (/api/interactions/) under v1 as well, with its gateway
-    # tokens: the same view, so the same answers.
-    path("interactions/", receive_interaction, name="interactions"),
+    # tokens: the same view, so the same records; its errors as problems.
+    path("interactions/", interactions.receive_interaction_v1, name="interactions"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",

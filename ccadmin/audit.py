@@ -20,6 +20,7 @@ works for chosen clients reads only those clients' entries.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,9 +28,12 @@ from typing import Any
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.text import capfirst
 
 # The actions an entry records, EXPORT among them: defined in ccadmin.audit_flags
@@ -40,6 +44,8 @@ from ccadmin.audit_flags import action_label as action_label
 from ccadmin.cli import system_user
 from ccadmin.models import AuditScope, Tenant
 from ccadmin.scoping import client_id_of
+from ccadmin.times import displayable
+from ccadmin.zones import label as zone_label
 
 Snapshot = dict[str, Any]
 
@@ -247,32 +253,61 @@ def change_values(entry: LogEntry) -> dict[str, tuple[Any, Any]]:
 
 def describe(entry: LogEntry) -> str:
     """What an entry says, with before and after values of a change:
-    'Changed Email. email: "a@example.com" → "b@example.com"'."""
+    'Changed Email. Email: "a@example.com" → "b@example.com"'."""
     text = str(entry.get_change_message())
-    values = change_values(entry)
-    if not values:
+    shown = value_lines(entry)
+    if not shown:
         return text
-    shown = "; ".join(
-        f"{name}: {json.dumps(old, ensure_ascii=False)} → "
-        f"{json.dumps(new, ensure_ascii=False)}"
-        for name, (old, new) in values.items()
-    )
-    return f"{text} {shown}"
+    return f"{text} {'; '.join(shown)}"
 
 
 def lines(entry: LogEntry) -> list[str]:
     """What an entry says, line by line, for its page: the summary ("Changed Email
     and Phone."), then one line per changed field with its values before and after
-    ('email: "a@example.com" → "b@example.com"')."""
+    ('Email: "a@example.com" → "b@example.com"')."""
     summary = str(entry.get_change_message()) or action_label(entry.action_flag)
-    return [
-        summary,
-        *(
-            f"{name}: {json.dumps(old, ensure_ascii=False)} → "
-            f"{json.dumps(new, ensure_ascii=False)}"
-            for name, (old, new) in change_values(entry).items()
-        ),
-    ]
+    return [summary, *value_lines(entry)]
+
+
+def value_lines(entry: LogEntry) -> list[str]:
+    """One line per field a change entry records, for the reader: the field's
+    verbose name in their language (the raw name if the field is gone), and its
+    values before and after; a date-time in the reader's zone, labelled, not the
+    UTC it is stored in ("Revoked at: null → Dec. 1, 2026, 9:45 a.m. Asia/Tokyo
+    (JST)")."""
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    shown = []
+    for name, (old, new) in change_values(entry).items():
+        field = _field(model, name)
+        label = capfirst(str(field.verbose_name)) if field is not None else name
+        if isinstance(field, models.DateTimeField):
+            old, new = _local_time(old), _local_time(new)
+        else:
+            old, new = (json.dumps(v, ensure_ascii=False) for v in (old, new))
+        shown.append(f"{label}: {old} → {new}")
+    return shown
+
+
+def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _local_time(value: Any) -> str:
+    """A stored date-time (ISO 8601, UTC) in the active zone with its label; any
+    other value (null, a value no longer a time) as JSON."""
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    if moment is None:
+        return json.dumps(value, ensure_ascii=False)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, datetime.UTC)
+    moment = displayable(moment)
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'DATETIME_FORMAT')} {zone_label(moment)}"
 
 
 def log_event(actor, obj: models.Model, message: str) -> LogEntry:

@@ -132,9 +132,9 @@ class ClientFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         if value == self.NONE:
-            return queryset.filter(audit_scope__client_partition__isnull=True)
+            return queryset.of_client(None)
         if value and value.isdigit():
-            return queryset.filter(audit_scope__client_partition=int(value))
+            return queryset.of_client(int(value))
         return queryset
 
 

@@ -11,13 +11,16 @@ from django.utils.translation import gettext_lazy
 # DELETION (3) in LogEntry.action_flag, a small integer column that takes it as it is.
 EXPORT = 4
 
-# What each action reads as in the Audit trail (its list, its filter, its pages).
-ACTION_LABELS = {
-    ADDITION: gettext_lazy("Added"),
-    CHANGE: gettext_lazy("Changed"),
-    DELETION: gettext_lazy("Deleted"),
-    EXPORT: gettext_lazy("Exported"),
+# Each action: its name for machines (the API's "action", its filter) and what it
+# reads as in the Audit trail (its list, its filter, its pages). The one table.
+ACTIONS = {
+    ADDITION: ("addition", gettext_lazy("Added")),
+    CHANGE: ("change", gettext_lazy("Changed")),
+    DELETION: ("deletion", gettext_lazy("Deleted")),
+    EXPORT: ("export", gettext_lazy("Exported")),
 }
+ACTION_CODES = {flag: code for flag, (code, _label) in ACTIONS.items()}
+ACTION_LABELS = {flag: label for flag, (_code, label) in ACTIONS.items()}
 
 
 def action_label(flag: int) -> str:

@@ -343,9 +343,9 @@ class ApiToken(TypedName, NormalizedModel):
         self.name = normalize_name(self.name or "")
 
     def clean(self) -> None:
-        """Require a name; refuse an inactive person and one who works for no
-        contact center; a new token takes its person's tenant (none for a
-        superuser)."""
+        """Require a name; refuse an inactive person, one without admin access
+        (not staff: an agent) and one who works for no contact center; a new
+        token takes its person's tenant (none for a superuser)."""
         super().clean()
         self.clean_name()
         if self.user_id is None:
@@ -360,6 +360,20 @@ class ApiToken(TypedName, NormalizedModel):
                     % {"user": user.get_username()}
                 },
                 code="inactive_user",
+            )
+        if not user.is_staff:
+            # The API is the admin's third door: who has no admin access (an
+            # agent; the admin lets in staff only, superusers included) gets no
+            # key to it either.
+            raise ValidationError(
+                {
+                    "user": _(
+                        "%(user)s has no access to the administration: only its "
+                        "users (staff) get API tokens."
+                    )
+                    % {"user": user.get_username()}
+                },
+                code="not_staff",
             )
         if user.is_superuser:
             tenant_id = None

@@ -187,6 +187,14 @@ class AuditTrailQuerySet(TenantScopedQuerySet):
     tenant_field = "audit_scope__tenant"
     client_field = "audit_scope__client_partition"
 
+    def of_client(self, client_id: int | None):
+        """Entries about one client partition (deleted ones too: entries outlive
+        their client), or, for None, about no client: the Audit trail's client
+        filter, in the admin and the API."""
+        if client_id is None:
+            return self.filter(**{f"{self.client_field}__isnull": True})
+        return self.filter(**{self.client_field: client_id})
+
 
 class AuditTrailManager(LogEntryManager.from_queryset(AuditTrailQuerySet)):
     """LogEntry's own manager (log_action, log_actions) with `visible_to`."""

@@ -40,6 +40,7 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ccadmin import writes
 from ccadmin.counts import count_of, refused_rows
@@ -256,7 +257,13 @@ def _batches(reader, columns, importer: _Importer, size: int) -> Iterator[list]:
         if len(row) > width:
             importer.refuse(
                 line,
-                _("%(count)s values, but the header names %(width)s columns.")
+                # More values than columns: at least two values, so only the
+                # header's count of columns needs a plural.
+                ngettext(
+                    "%(count)s values, but the header names %(width)s column.",
+                    "%(count)s values, but the header names %(width)s columns.",
+                    width,
+                )
                 % {"count": len(row), "width": width},
             )
             continue

@@ -16,6 +16,7 @@ import datetime
 import email.policy
 import json
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -121,8 +122,16 @@ def load_json(
             }
         ) from exc
     except ValueError as exc:
+        # The one other ValueError of json.loads: an integer longer than Python
+        # converts (sys.get_int_max_str_digits). Its own text names Python's
+        # internals, not the caller's mistake.
         raise InteractionRejected(
-            {"__all__": [_("Not valid JSON: %(error)s.") % {"error": exc}]}
+            {
+                "__all__": [
+                    _("Not valid JSON: a number has more than %(max)s digits.")
+                    % {"max": sys.get_int_max_str_digits()}
+                ]
+            }
         ) from exc
     if _depth(data) > JSON_MAX_DEPTH:
         raise too_deep

@@ -35,7 +35,7 @@ from partitions.models import ClientPartition, DeletionCertificate
 from partitions.offboarding import MAX_GRACE_DAYS, offboarding_label, purge_date
 from partitions.queries import with_counts
 from partitions.retention import RETENTION_FIELDS, may_set_retention
-from partitions.selectors import deletion_progress
+from partitions.selectors import deletion_progress, deletion_under_way
 
 
 class ClientPartitionForm(forms.ModelForm):
@@ -336,15 +336,13 @@ class ClientPartitionAdmin(TenantScopedAdmin):
 
     def delete_view(self, request, object_id, extra_context=None):
         partition = self.get_object(request, unquote(object_id))
-        if partition is not None and partition.is_deleting:
-            progress = deletion_progress(partition)
-            if progress is not None and progress.status != "failed":
-                self.message_user(
-                    request,
-                    _('"%(name)s" is already being deleted.') % {"name": partition},
-                    messages.INFO,
-                )
-                return HttpResponseRedirect(self._changelist_url())
+        if partition is not None and deletion_under_way(partition):
+            self.message_user(
+                request,
+                _('"%(name)s" is already being deleted.') % {"name": partition},
+                messages.INFO,
+            )
+            return HttpResponseRedirect(self._changelist_url())
         try:
             return super().delete_view(request, object_id, extra_context)
         except actions.DeletionRefused as exc:

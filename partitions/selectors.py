@@ -95,3 +95,13 @@ def deletion_progress(partition: ClientPartition) -> DeletionProgress | None:
         # Finished between the page's two queries: gone on the next refresh.
         return DeletionProgress("running", 99, expected)
     return DeletionProgress("failed", 0, expected)
+
+
+def deletion_under_way(partition: ClientPartition) -> bool:
+    """Whether the client's background deletion is queued or running, so a second
+    delete (admin, command or API) is answered "already being deleted" instead of
+    starting another. A failed one may be started again."""
+    if not partition.is_deleting:
+        return False
+    progress = deletion_progress(partition)
+    return progress is not None and progress.status != "failed"

@@ -218,14 +218,27 @@ def gateway_token(tenant: Tenant, name: str = "PBX", **kwargs) -> tuple:
 
 
 def api_token(
-    user: User, name: str = "CRM sync", *, expires_days: int | None = None, **kwargs
+    user: User,
+    name: str = "CRM sync",
+    *,
+    expires_days: int | None = None,
+    allow_only_staff: bool = False,
+    **kwargs,
 ) -> tuple:
     """A personal API token of `user`, made through ccadmin.actions (audited, its
     tenant set from the user's): (token, its key). `kwargs` then set other fields
-    (revoked_at, last_used_at, ...) directly."""
-    token, key = ccadmin_actions.create_api_token(
-        user=user, name=name, expires_days=expires_days, actor=None
-    )
+    (revoked_at, last_used_at, ...) directly. A user without admin access (an
+    agent) gets one as if made before they lost it, unless `allow_only_staff`."""
+    # An agent (not staff) gets no token now; one made before they lost admin
+    # access is what the API must still refuse, so it is made as if they had it.
+    was_staff = user.is_staff
+    user.is_staff = was_staff or not allow_only_staff
+    try:
+        token, key = ccadmin_actions.create_api_token(
+            user=user, name=name, expires_days=expires_days, actor=None
+        )
+    finally:
+        user.is_staff = was_staff
     if kwargs:
         for field, value in kwargs.items():
             setattr(token, field, value)

@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -247,9 +248,13 @@ def test_a_key_that_cannot_be_used_is_401(client, tenant, admin_user, state):
 
 
 def test_a_token_acts_with_its_persons_permissions(tenant):
-    agent = factories.agent(tenant)
-    factories.ClientPartitionFactory(tenant=tenant, name="Acme")
-    script = api_client(agent)
+    supervisor = factories.client_supervisor(tenant)
+    acme = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    supervisor.membership.client_partitions.add(acme)
+    supervisor.user_permissions.add(
+        Permission.objects.get(codename="view_clientpartition")
+    )
+    script = api_client(supervisor)
     assert script.get(PARTITIONS).status_code == 200
     problem(post(script, PARTITIONS, {"name": "Globex"}), 403)
     assert not ClientPartition.objects.filter(name="Globex").exists()
@@ -321,3 +326,13 @@ def test_a_member_cannot_ask_for_another_tenants_usage(
         f"{PARTITIONS}usage/", {"tenant": other_tenant.pk}
     )
     assert "tenant" in problem(response, 400)["errors"]
+
+
+@pytest.mark.parametrize("values", [["Acme", "Acme"], ["Wrong", "Acme"]])
+def test_a_confirmation_given_twice_is_refused(tenant, admin_user, values):
+    acme = factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+    query = "&".join(f"confirm={value}" for value in values)
+    response = api_client(admin_user).delete(f"{PARTITIONS}{acme.pk}/?{query}")
+    body = problem(response, 400)
+    assert body["errors"] == {"confirm": ["Give this parameter once."]}
+    assert ClientPartition.objects.filter(pk=acme.pk).exists()

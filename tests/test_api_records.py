@@ -120,6 +120,68 @@ def test_audit_trail_for_those_who_may_view_it(tenant, admin_user, acme):
     entries = client.get(f"{API}/audit-entries/").json()["results"]
     assert entries[0]["object_repr"] == "Acme"
     assert entries[0]["what"].startswith("Exported")
+    assert entries[0]["action"] == "export"
+
+
+def test_audit_entries_are_filtered_as_in_the_admin(tenant, admin_user, acme):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    globex = factories.ClientPartitionFactory(tenant=tenant, name="Globex")
+    client = api_client(admin_user)
+    client.post(f"{API}/client-partitions/{acme.pk}/export/")
+    client.patch(
+        f"{API}/client-partitions/{globex.pk}/",
+        json.dumps({"enabled": False}),
+        content_type="application/json",
+    )
+    hanako = factories.administrator(tenant, username="hanako")
+    api_client(hanako)  # her token's creation: an entry of no client, by the system
+
+    def names(**query) -> list[str]:
+        response = client.get(f"{API}/audit-entries/", query)
+        assert response.status_code == 200, response.content
+        return [e["object_repr"] for e in response.json()["results"]]
+
+    assert names(action="export") == ["Acme"]
+    assert names(action="change", client=globex.pk) == ["Globex"]
+    assert names(client=acme.pk) == ["Acme"]
+    assert "Globex" not in names(client="none")
+    assert names(user=admin_user.username, client=globex.pk) == ["Globex"]
+    assert names(user="nobody") == []
+    now = timezone.now()
+    assert len(names(since=(now - timedelta(minutes=5)).isoformat())) >= 3
+    assert names(since=(now + timedelta(minutes=5)).isoformat()) == []
+    assert names(until=(now - timedelta(minutes=5)).isoformat()) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"action": "exported"},
+        {"since": "yesterday"},
+        {"client": "Acme"},
+        {"user": "x" * 151},
+        {"colour": "red"},
+    ],
+)
+def test_audit_entries_refuse_a_wrong_filter(admin_user, query):
+    response = api_client(admin_user).get(f"{API}/audit-entries/", query)
+    assert set(problem(response, 400)["errors"]) == set(query)
+
+
+def test_every_audited_action_has_its_name_in_the_api_and_the_schema(tenant):
+    """One table (ccadmin.audit_flags) names the actions for the API, its schema's
+    enum and the admin: none is left without a name."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    from ccadmin.audit_flags import ACTION_CODES, ACTION_LABELS
+
+    assert set(ACTION_CODES) == set(ACTION_LABELS)
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    enum = schema["components"]["schemas"]["ActionEnum"]["enum"]
+    assert sorted(enum) == sorted(ACTION_CODES.values())
 
 
 @pytest.mark.parametrize(
@@ -156,6 +218,38 @@ def test_gateway_endpoint_and_its_v1_alias_record_a_call(
     )
     assert response.status_code == 201, response.content
     assert Activity.objects.filter(partition=acme).count() == calls + 1
+
+
+@pytest.mark.parametrize("case", ["field", "not-json", "no-token", "get"])
+def test_the_v1_alias_answers_problems_and_the_old_path_its_own_errors(
+    client, acme, key, case
+):
+    """Under /api/v1/ every error is a problem (RFC 9457); /api/interactions/ keeps
+    the format the gateways were built on."""
+    method, body, headers, status = {
+        "field": ("post", {"service": "Acme Line"}, True, 400),
+        "not-json": ("post", "{", True, 400),
+        "no-token": ("post", {"service": "Acme Line"}, False, 401),
+        "get": ("get", None, True, 405),
+    }[case]
+    data = body if isinstance(body, str) or body is None else json.dumps(body)
+    auth = {"Authorization": f"Bearer {key}"} if headers else {}
+
+    def call(path):
+        return getattr(client, method)(
+            path, data, content_type="application/json", headers=auth
+        )
+
+    answer = problem(call(f"{API}/interactions/"), status)
+    old = call("/api/interactions/")
+    assert old.status_code == status
+    assert old["Content-Type"] == "application/json"
+    if status == 400:
+        assert "errors" in answer and "errors" in old.json()
+    else:
+        assert old.json()["error"] == answer["detail"]
+        header = {401: "WWW-Authenticate", 405: "Allow"}[status]
+        assert call(f"{API}/interactions/")[header] == old[header]
 
 
 def test_a_personal_token_is_not_a_gateway_token(client, tenant, admin_user, acme):

@@ -108,6 +108,22 @@ def test_someone_of_no_contact_center_gets_no_token(db):
         actions.create_api_token(user=user, name="CRM", expires_days=None, actor=None)
 
 
+def test_someone_without_admin_access_gets_no_token(tenant, capsys):
+    """An agent (not staff) has no admin, so no key to the API either: refused by
+    the action, hence by the command (one line) and the admin alike."""
+    agent = factories.agent(tenant, username="aiko")
+    with pytest.raises(ValidationError, match="no access to the administration"):
+        actions.create_api_token(user=agent, name="CRM", expires_days=None, actor=None)
+    with pytest.raises(CommandError, match="only its users"):
+        call_command("api_token", "create", "--user", "aiko")
+    assert capsys.readouterr().out == ""
+    # nor a superuser the admin would not let in (not staff)
+    odd = factories.UserFactory(is_superuser=True)
+    with pytest.raises(ValidationError, match="no access to the administration"):
+        actions.create_api_token(user=odd, name="CRM", expires_days=None, actor=None)
+    assert not ApiToken.objects.exists()
+
+
 @pytest.mark.parametrize("name", ["", "   ", "CRM\x00sync", "x" * 81])
 def test_a_bad_name_is_refused(admin_user, name):
     with pytest.raises(ValidationError) as refused:
@@ -596,6 +612,25 @@ def test_command_lists_and_revokes(tenant, admin_user, provider):
         run("revoke", str(mine.pk))
     with pytest.raises(CommandError, match="Unknown user"):
         run("list", "--user", "nobody")
+
+
+def test_command_times_are_in_the_tenants_zone_labelled(tenant, admin_user, provider):
+    """As its people read them in the admin: a Tokyo contact center's token
+    expires at its Tokyo time, labelled; the provider's in UTC."""
+    import zoneinfo
+
+    tenant.time_zone = "Asia/Tokyo"
+    tenant.save()
+    _out, err = run("create", "--user", admin_user.username, "--expires-days", "3")
+    token = ApiToken.objects.get()
+    tokyo = token.expires_at.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo"))
+    assert f"expires: {tokyo:%Y-%m-%d %H:%M} Asia/Tokyo (JST)." in err
+    factories.api_token(provider, name="Provider script")
+    out, _err = run("list")
+    mine, theirs = out.splitlines()
+    created = token.created_at.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo"))
+    assert f"\t{created:%Y-%m-%d %H:%M} Asia/Tokyo (JST)\t" in mine
+    assert theirs.split("\t")[6].endswith(" UTC")
 
 
 def test_the_api_token_screens_speak_japanese(admin_client):

@@ -208,3 +208,32 @@ def test_admin_edits_of_other_models_are_scoped_to_the_tenant(admin_client, tena
     )
     entry = LogEntry.objects.get(object_repr="Claims Line", action_flag=ADDITION)
     assert AuditScope.objects.get(entry=entry).tenant == tenant
+
+
+def test_a_changed_time_reads_in_the_readers_zone_by_the_fields_name(tenant):
+    """A revoked token's entry: "Revoked: null → <Tokyo time> Asia/Tokyo (JST)",
+    not the stored UTC ISO string under the raw field name."""
+    import zoneinfo
+
+    from django.utils import translation
+
+    from ccadmin import actions, audit
+    from ccadmin.models import AuditEntry
+
+    administrator = factories.administrator(tenant)
+    token, _key = factories.api_token(administrator)
+    actions.revoke_api_tokens([token], actor=administrator)
+    token.refresh_from_db()
+    entry = AuditEntry.objects.get(object_id=str(token.pk), action_flag=CHANGE)
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
+    with timezone.override(tokyo), translation.override("en"):
+        text = audit.describe(entry)
+        page = audit.lines(entry)
+    assert "revoked_at" not in text and 'Z"' not in text
+    local = token.revoked_at.astimezone(tokyo)
+    when = f"{local.strftime('%I').lstrip('0')}:{local:%M}"  # 2:18, Tokyo's hour
+    line = page[1]
+    assert line.startswith("Revoked: null → ") and line.endswith(" Asia/Tokyo (JST)")
+    assert when in line and text.endswith(line)
+    with timezone.override(zoneinfo.ZoneInfo("UTC")):
+        assert audit.describe(entry).endswith(" UTC")

@@ -146,7 +146,7 @@ def test_an_entrys_page_lays_out_the_change_as_a_list(admin_client, admin_user, 
     changes = page.text.split('<ul class="audit-changes">')[1].split("</ul>")[0]
     items = re.findall(r"<li>(.*?)</li>", changes)
     assert items[0] == "Changed Email."
-    assert items[1].startswith("email: &quot;") and "new@example.com" in items[1]
+    assert items[1].startswith("Email: &quot;") and "new@example.com" in items[1]
     contact_url = reverse("admin:contacts_contact_change", args=[contact.pk])
     assert f'href="{contact_url}"' in page.text
     assert "Acme" in page.text  # the client

@@ -124,3 +124,19 @@ def test_other_tenants_admin_sees_nothing_of_it(other_tenant, large_client, admi
     progress = client.get(delete_url(large_client), follow=True)
     assert progress.redirect_chain[-1][0] == reverse("admin:index")
     assert "already being deleted" not in progress.text
+
+
+def test_one_rule_says_whether_a_deletion_is_under_way(admin_user, large_client):
+    """The admin's, the command's and the API's delete all ask deletion_under_way:
+    not while nothing is scheduled, yes while queued, no once failed (it may be
+    started again)."""
+    from partitions.selectors import deletion_under_way
+
+    assert not deletion_under_way(large_client)
+    actions.schedule_client_partition_deletion(large_client, actor=admin_user)
+    large_client.refresh_from_db()
+    assert deletion_under_way(large_client)
+    # the worker lost its task: a failed deletion, to start again
+    ClientPartition.objects.filter(pk=large_client.pk).update(deletion_task_id="gone")
+    large_client.refresh_from_db()
+    assert not deletion_under_way(large_client)

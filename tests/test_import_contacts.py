@@ -308,3 +308,18 @@ def test_export_then_import_into_another_tenant_gives_the_same_contacts(
     copied = Contact.objects.filter(tenant=other_tenant)
     assert {c.partition.name for c in copied} == {"Acme"}
     assert {c.company.tenant_id for c in copied if c.company} == {other_tenant.pk}
+
+
+def test_too_many_values_for_a_one_column_header_is_a_plural(tenant):
+    """ "1 columns" read wrong: the header's count of columns is a plural."""
+    errors = []
+    imports.import_contacts(
+        io.BytesIO(b"first_name\nA,B\n"),
+        tenant=tenant,
+        partition=None,
+        actor=factories.administrator(tenant),
+        on_error=errors.append,
+    )
+    assert [error.reason for error in errors] == [
+        "2 values, but the header names 1 column."
+    ]

@@ -827,6 +827,45 @@ def test_api_route_needs_the_admins_permission(tenant, route):
     assert _api_call(holder, route, acme).status_code in (200, 201, 204)
 
 
+@pytest.mark.parametrize("door", ["token", "session"])
+@pytest.mark.parametrize("route", list(API_ROUTES))
+def test_agents_get_no_api(tenant, route, door):
+    """Agents have no admin (not staff), so no API: not with a token made before
+    they lost admin access, nor with their agent desktop's session and CSRF token,
+    though their permissions (view partitions, add contacts) would let them."""
+    import json
+
+    acme = factories.client_with_data(tenant, "Acme", contacts=1)
+    factories.ServiceFactory(tenant=tenant, name="Acme Line", client_partition=acme)
+    agent = factories.agent(tenant)
+    before = (list(ClientPartition.objects.values()), LogEntry.objects.count())
+    if door == "token":
+        response = _api_call(agent, route, acme)
+        before = (before[0], before[1] + 1)  # the token's own creation
+    else:
+        method, path, body, _perm = API_ROUTES[route]
+        client = signed_in(agent, enforce_csrf_checks=True)
+        # the agent desktop sets the CSRF cookie a script in their browser could read
+        assert client.get(reverse("agent:desktop")).status_code == 200
+        token = client.cookies["csrftoken"].value
+        if body is not None:
+            body = json.loads(json.dumps(body).replace('"{pk}"', str(acme.pk)))
+        ids = {
+            "pk": acme.pk,
+            "service": acme.services.get().pk,
+            "contact": acme.contacts.first().pk,
+        }
+        response = getattr(client, method)(
+            "/api/v1/" + path.format(**ids),
+            json.dumps(body) if body is not None else None,
+            content_type="application/json",
+            headers={"X-CSRFToken": token},
+        )
+    assert response.status_code == 403, (response.status_code, response.content)
+    assert response["Content-Type"] == "application/problem+json"
+    assert (list(ClientPartition.objects.values()), LogEntry.objects.count()) == before
+
+
 # ----- Tenancy > API tokens: personal keys ----------------------------------------
 
 API_TOKENS = reverse("admin:ccadmin_apitoken_changelist")

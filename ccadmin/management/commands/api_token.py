@@ -8,6 +8,8 @@ line goes to stderr.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import CommandError
@@ -15,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ccadmin import actions
+from ccadmin import actions, zones
 from ccadmin.cli import ContactCenterCommand, OneLineErrorParser
 from ccadmin.models import ApiToken
 
@@ -30,8 +32,15 @@ def _user(username: str):
     return user
 
 
-def _when(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+def _when(moment, tenant) -> str:
+    """`moment` in the token's tenant's zone, labelled ("2026-12-04 09:45
+    Asia/Tokyo (JST)"), as its people read it in the admin; a service provider's
+    token (no tenant) in UTC, as they see it there."""
+    if moment is None:
+        return "-"
+    zone = tenant.zone if tenant is not None else ZoneInfo(zones.PROVIDER_ZONE)
+    with timezone.override(zone):
+        return f"{timezone.localtime(moment):%Y-%m-%d %H:%M} {zones.label(moment)}"
 
 
 class Command(ContactCenterCommand):
@@ -121,7 +130,7 @@ class Command(ContactCenterCommand):
                     "id": token.pk,
                     "name": token.name,
                     "user": user.get_username(),
-                    "expires": _when(token.expires_at)
+                    "expires": _when(token.expires_at, token.tenant)
                     if token.expires_at
                     else _("never"),
                 }
@@ -142,9 +151,9 @@ class Command(ContactCenterCommand):
                         token.name,
                         token.key_prefix,
                         token.status(now),
-                        _when(token.created_at),
-                        _when(token.expires_at),
-                        _when(token.last_used_at),
+                        _when(token.created_at, token.tenant),
+                        _when(token.expires_at, token.tenant),
+                        _when(token.last_used_at, token.tenant),
                     ]
                 ),
                 options["verbosity"],

@@ -39,7 +39,7 @@ from partitions.messages import being_deleted_message, toggled_message
 from partitions.models import ClientPartition, DeletionCertificate
 from partitions.offboarding import purge_date
 from partitions.queries import with_counts
-from partitions.selectors import deletion_progress
+from partitions.selectors import deletion_under_way
 
 # What `--user` must be allowed to do for each subcommand: the admin's permission
 # for the same screen (the export is the "Export data" button, a view permission).
@@ -384,7 +384,7 @@ class Command(ContactCenterCommand):
             tenant, options["name"], user=self.person(actor, options)
         )
         summary = actions.deletion_summary(partition)
-        if partition.is_deleting and _deletion_under_way(partition):
+        if deletion_under_way(partition):
             # As in the admin: a second delete would enqueue a second task.
             self.say(
                 _('"%(name)s" is already being deleted.') % {"name": partition.name},
@@ -642,13 +642,6 @@ def _copy_atomically(source: Path, target: Path) -> None:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-
-
-def _deletion_under_way(partition: ClientPartition) -> bool:
-    """Whether the partition's background deletion is queued or running (a failed
-    one may be started again, as in the admin)."""
-    progress = deletion_progress(partition)
-    return progress is not None and progress.status != "failed"
 
 
 def _task_result(partition: ClientPartition) -> TaskResult | None:
