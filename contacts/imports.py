@@ -187,14 +187,19 @@ def _field(name: str, header: str) -> str:
     return name
 
 
-def _check_partition_writable(partition: ClientPartition | None) -> None:
+def _check_partition_writable(
+    partition: ClientPartition | None, *, lock: bool = True
+) -> None:
     """Refuse an import into a client whose data may not be written now (one being
     offboarded: ccadmin.writes.check_client_writable), under a share lock on its row
     held until the import commits, so the client cannot be offboarded (and exported)
-    while contacts are being added to it (ccadmin/locks.py, lock 3)."""
+    while contacts are being added to it (ccadmin/locks.py, lock 3). A dry run
+    checks without the lock: it writes nothing, so it need not hold off an
+    offboarding, and it says what the import would answer."""
     if partition is None:
         return
-    share_client_partitions([partition.pk])
+    if lock:
+        share_client_partitions([partition.pk])
     try:
         writes.check_client_writable(partition)
     except ValidationError as exc:
@@ -329,8 +334,7 @@ def import_contacts(
         # keeps nothing (ImportResult.kept_nothing) rather than an unknown part.
         try:
             with transaction.atomic():
-                if not dry_run:
-                    _check_partition_writable(partition)
+                _check_partition_writable(partition, lock=not dry_run)
                 for batch in _batches(table, columns, importer, batch_size):
                     if not result.kept_nothing:  # else only count what is refused
                         importer.save(batch)

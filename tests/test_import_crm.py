@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from contacts import import_headers, imports
 from contacts.models import Company, Contact
 from interactions.routing import route_interaction
+from partitions import actions as partition_actions
 from tests import factories
 
 DATA = Path(__file__).parent / "data" / "import"
@@ -583,3 +584,16 @@ def test_routing_finds_a_caller_by_mobile(tenant, acme):
     assert routed.contact_id == taro.pk
     assert not routed.contact_created
     assert Contact.objects.filter(tenant=tenant).count() == 3
+
+
+def test_a_preview_into_an_offboarding_client_says_what_the_import_would(tenant, acme):
+    admin = factories.administrator(tenant)
+    partition_actions.offboard_client_partition(acme, grace_days=5, actor=admin)
+    with pytest.raises(imports.ContactImportError, match="being offboarded"):
+        imports.import_contacts(
+            io.BytesIO(b"email\na@example.com\n"),
+            tenant=tenant,
+            partition=acme,
+            actor=admin,
+            preview=20,
+        )
