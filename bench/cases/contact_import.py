@@ -120,7 +120,9 @@ def bench_import_mapping(ctx: dict, runs: int, rows: int = 100_000) -> list[Row]
             report = run_worker("project_import", fresh(f"Mapped {run}"), str(mapped))
             mapped_s.append(report["seconds"])
             mapped_peak.append(report["peak_kb"] / 1024)
-            report = run_worker("project_import", fresh(f"Mapped small {run}"), str(small))
+            report = run_worker(
+                "project_import", fresh(f"Mapped small {run}"), str(small)
+            )
             small_peak.append(report["peak_kb"] / 1024)
             log(f"mapping run {run + 1}: {mapped_s[-1]:.1f} s vs {exact_s[-1]:.1f} s")
     ratio = statistics.median(mapped_s) / statistics.median(exact_s)
