@@ -375,17 +375,19 @@ def test_repeats_are_found_across_batches_and_merges(tenant, monkeypatch):
 def test_first_lines_keep_the_first_line_of_each_key(monkeypatch):
     monkeypatch.setattr(imports._FirstLines, "MERGE_AT", 2)
     lines = imports._FirstLines()
-    for n in [5, 3, 9, 1, 7, 3, 5, 8]:
-        lines.add(f"k{n}", n * 10 + len(lines.recent))
-    assert {n: lines.get(f"k{n}") // 10 for n in [1, 3, 5, 7, 8, 9]} == {
-        1: 1,
-        3: 3,
-        5: 5,
-        7: 7,
-        8: 8,
-        9: 9,
+    for line, key in enumerate(["k5", "k3", "k9", "k1", "k7", "k3", "k5", "k8"]):
+        lines.add(key, line)
+    # A key met again keeps its first line, whether merged into the arrays or not.
+    assert {key: lines.get(key) for key in ["k1", "k3", "k5", "k7", "k8", "k9"]} == {
+        "k5": 0,
+        "k3": 1,
+        "k9": 2,
+        "k1": 3,
+        "k7": 4,
+        "k8": 7,
     }
     assert lines.get("k2") is None
+    assert len(lines.hashes) == 6
     assert list(lines.hashes) == sorted(lines.hashes)
 
 
