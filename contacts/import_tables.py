@@ -26,6 +26,7 @@ import itertools
 import zipfile
 from collections.abc import Iterator
 from typing import IO
+from xml.etree.ElementTree import ParseError
 
 from django.utils.translation import gettext as _
 
@@ -203,15 +204,23 @@ class _XlsxTable(Table):
             self.workbook = openpyxl.load_workbook(
                 stream, read_only=True, data_only=True
             )
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+        except (
+            zipfile.BadZipFile,
+            InvalidFileException,
+            KeyError,
+            OSError,
+            ParseError,
+            ValueError,
+        ) as exc:
             raise ContactImportError(
                 _("The file is not an Excel workbook (.xlsx) that can be read.")
             ) from exc
         try:
+            if not self.workbook.worksheets:
+                raise _empty()
             sheet = self.workbook.worksheets[0]
-            self.rows = enumerate(sheet.iter_rows(values_only=True), start=1)
-            for _number, values in self.rows:
-                cells = _trimmed([_cell_text(value) for value in values])
+            self.rows = self._read(sheet)
+            for _number, cells in self.rows:
                 if any(cell.strip() for cell in cells):
                     self.headers = cells
                     break
@@ -221,9 +230,26 @@ class _XlsxTable(Table):
             self.close()
             raise
 
-    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        for number, values in self.rows:
+    @staticmethod
+    def _read(sheet) -> Iterator[tuple[int, list[str]]]:
+        """The sheet's rows as text; a damaged part of the workbook (found only when
+        the rows are read: they are streamed) as ContactImportError."""
+        rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+        number = 0
+        while True:
+            try:
+                number, values = next(rows)
+            except StopIteration:
+                return
+            except (ParseError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+                raise ContactImportError(
+                    _("The workbook is damaged after row %(row)s: %(reason)s")
+                    % {"row": number, "reason": exc}
+                ) from exc
             yield number, _trimmed([_cell_text(value) for value in values])
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        return self.rows
 
     def close(self) -> None:
         self.workbook.close()

@@ -599,3 +599,31 @@ def test_a_preview_into_an_offboarding_client_says_what_the_import_would(tenant,
             actor=admin,
             preview=20,
         )
+
+
+@pytest.mark.parametrize("write_only", [True, False])
+def test_a_workbook_damaged_inside_is_refused_in_one_line(tenant, tmp_path, write_only):
+    # A write-only workbook has no dimension element: openpyxl reads the whole
+    # sheet on opening to size it; a normal one is damaged only when its rows are.
+    workbook = openpyxl.Workbook(write_only=write_only)
+    sheet = workbook.create_sheet() if write_only else workbook.active
+    for row in [["Email"], *([f"a{i}@example.com"] for i in range(50))]:
+        sheet.append(row)
+    good = tmp_path / "good.xlsx"
+    workbook.save(good)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename.endswith("sheet1.xml"):
+                data = data[: len(data) // 2] + b"<<garbage"
+            target.writestr(info, data)
+    _out, err = run(damaged)
+    expected = (
+        "CommandError: The file is not an Excel workbook"
+        if write_only
+        else "CommandError: The workbook is damaged after row"
+    )
+    assert err.startswith(expected)
+    assert len(err.splitlines()) == 1
+    assert not Contact.objects.exists()
