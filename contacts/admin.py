@@ -66,10 +66,10 @@ class ContactAdmin(ContactsAcrossClientsAdmin, DataSubjectPages, LargeListAdmin)
     and merged from the list (contacts.admin_across); a contact's page offers a
     data subject's export and erasure (contacts.data_subject_admin)."""
 
-    list_display = ["__str__", "email", "phone", "company", "partition"]
+    list_display = ["__str__", "email", "phone", "mobile", "company", "partition"]
     list_filter = [PARTITION_FILTER]
     list_select_related = ["partition", "company"]
-    search_fields = ["first_name", "last_name", "email", "phone"]
+    search_fields = ["first_name", "last_name", "email", "phone", "mobile"]
     fields = [
         "tenant",
         "partition",
@@ -79,6 +79,7 @@ class ContactAdmin(ContactsAcrossClientsAdmin, DataSubjectPages, LargeListAdmin)
         "company",
         "email",
         "phone",
+        "mobile",
         "placeholder",
     ]
     # Set by routing on the one "Withheld number" / "Unknown sender" of a client.
@@ -143,7 +144,7 @@ class ContactAdmin(ContactsAcrossClientsAdmin, DataSubjectPages, LargeListAdmin)
                 actor=request.user,
                 atomic=form.cleaned_data["atomic"],
                 encoding=form.cleaned_data["encoding"],
-                source=upload.name,
+                filename=upload.name,
             )
         except ContactImportError as exc:
             form.add_error("file", str(exc))

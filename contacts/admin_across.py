@@ -22,7 +22,9 @@ from partitions.models import ClientPartition
 NO_CLIENT = "none"
 # A merge compares a handful of records side by side, not a list.
 MERGE_MAX = 10
-# Groups of possible duplicates per page, for each of email and phone.
+# What two contacts of one client may share that makes them possibly one person.
+DUPLICATE_KINDS = ("email", "phone", "mobile")
+# Groups of possible duplicates per page, for each of DUPLICATE_KINDS.
 DUPLICATES_PAGE = 50
 
 
@@ -243,14 +245,15 @@ class ContactsAcrossClientsAdmin:
 
     def duplicates_view(self, request):
         """ "Possible duplicates": contacts of one client (or of no client) sharing
-        a normalised email address or phone, in groups, a bounded page of each."""
+        a normalised email address, phone or mobile, in groups, a bounded page of
+        each."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         page = request.GET.get("page", "")
         page = int(page) if page.isdigit() and int(page) < 10_000 else 0
         contacts = self.get_queryset(request).filter(placeholder="")
         groups = []
-        for kind in ("email", "phone"):
+        for kind in DUPLICATE_KINDS:
             keys = list(
                 contacts.exclude(**{kind: ""})
                 .values("tenant_id", "partition_id", kind)
@@ -301,7 +304,7 @@ class ContactsAcrossClientsAdmin:
         for contact in (
             contacts.filter(match).select_related("partition").order_by("pk")
         ):
-            for kind in ("email", "phone"):
+            for kind in DUPLICATE_KINDS:
                 members.setdefault(
                     (
                         kind,

@@ -18,6 +18,7 @@ Gateways often present callers as RFC 3966 `tel:` URIs ("tel:+81-3-1234-5678",
 ("sip:+81312345678@pbx.example;user=phone"): those are numbers too.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -77,18 +78,29 @@ def normalize_phone(value: str, region: str | None = None) -> str:
 
     Raises ValidationError for text that is not a phone number.
     """
-    compact = SEPARATORS.sub(
-        "", unicodedata.normalize("NFKC", number_of_uri(value or ""))
-    )
-    match = _NUMBER.fullmatch(compact)
-    if match is None:
+    stored = _stored_form(value or "", (region or default_region()).upper())
+    if stored is None:
         raise ValidationError(
             _("Enter a phone number of 3 to 20 digits, optionally starting with +."),
             code="invalid_phone",
         )
+    return stored
+
+
+# A contact's number is normalised several times on its way in (the model's rules
+# run normalize() in clean_fields, clean and before the insert, then check it is
+# storable): libphonenumber's parse is the largest part of an import's time per
+# row, and the same few values come back. A pure function of (value, region),
+# so a bounded cache cannot change an answer.
+@functools.lru_cache(maxsize=4096)
+def _stored_form(value: str, region: str) -> str | None:
+    """The stored form of `value` read in `region`, or None if it is no number."""
+    compact = SEPARATORS.sub("", unicodedata.normalize("NFKC", number_of_uri(value)))
+    match = _NUMBER.fullmatch(compact)
+    if match is None:
+        return None
     number, extension = match["number"], match["extension"]
-    e164 = _e164(number, (region or default_region()).upper())
-    stored = e164 or number
+    stored = _e164(number, region) or number
     return f"{stored};ext={extension}" if extension else stored
 
 

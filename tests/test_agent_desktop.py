@@ -379,3 +379,12 @@ def test_desktop_pages_never_show_another_tenants_data(
         assert response.status_code == 200
         assert "Secret" not in response.text
     assert reverse("agent:desktop") == DESKTOP
+
+
+def test_contact_page_shows_the_mobile_number(agent_client, tenant, clients):
+    contact = factories.ContactFactory(
+        tenant=tenant, partition=clients["acme"], mobile="090-1111-2222"
+    )
+    page = agent_client.get(f"/agent/contacts/{contact.pk}/").text
+    assert "+819011112222" in page
+    assert "Mobile" in page

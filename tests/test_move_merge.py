@@ -464,6 +464,18 @@ def test_duplicates_page_lists_contacts_of_one_client_sharing_an_address(
     assert 'href="' + reverse(MERGE) in response.text
 
 
+def test_duplicates_page_groups_contacts_sharing_a_mobile(admin_client, tenant, acme):
+    one, two = factories.ContactFactory.create_batch(
+        2, tenant=tenant, partition=acme, mobile="090-1111-2222"
+    )
+    response = admin_client.get(reverse(DUPLICATES))
+    groups = response.context["groups"]
+    assert [sorted(c.pk for c in g["contacts"]) for g in groups] == [
+        sorted([one.pk, two.pk])
+    ]
+    assert groups[0]["value"] == "+819011112222"
+
+
 def test_duplicates_page_costs_the_same_queries_for_more_groups(
     admin_client, tenant, acme
 ):

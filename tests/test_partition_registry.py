@@ -15,7 +15,8 @@ from tests import factories
 EXPORT_FILES = {
     "contacts": (
         "contacts.csv",
-        "id,first name,last name,title,email,phone,company,company id,created at",
+        "id,first name,last name,title,email,phone,mobile,company,company id,"
+        "created at",
     ),
     "companies": ("companies.csv", "id,name"),
     "emails": (

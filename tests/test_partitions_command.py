@@ -380,6 +380,7 @@ def test_export_matches_the_database_row_for_row(tenant, tmp_path):
             "title": c.title,
             "email": c.email,
             "phone": c.phone,
+            "mobile": c.mobile,
             "company": c.company.name if c.company else "",
             "company id": str(c.company_id or ""),
             "created at": c.created_at.isoformat(),
