@@ -104,8 +104,8 @@ def test_salesforce_export_imports_with_ignore_unknown(tenant, acme):
     out, err = run(DATA / "salesforce.csv", "--partition", "Acme", "--ignore-unknown")
     assert err == ""
     assert out.strip() == (
-        "Imported 3 contacts, updated 0 contacts (3 companies created); 0 rows refused. "
-        "Ignored columns: Lead Source, Created Date, Contact Owner."
+        "Imported 3 contacts, updated 0 contacts (3 companies created); "
+        "0 rows refused. Ignored columns: Lead Source, Created Date, Contact Owner."
     )
     assert stored(tenant) == STORED
     assert set(Contact.objects.values_list("partition", flat=True)) == {acme.pk}
