@@ -306,6 +306,18 @@ CONTACT_IMPORT_MAX_UPLOAD_SIZE = env.int(
     "CONTACT_IMPORT_MAX_UPLOAD_SIZE", default=20 * 1024 * 1024
 )
 
+# Where the admin's "Import contacts" keeps an uploaded file between its steps (map the
+# columns, preview, confirm): on disk, not in the session (contacts/import_uploads.py
+# says why). It holds customer lists: protect it like CLIENT_PARTITION_EXPORT_DIR.
+# Each file is deleted after its import, or after CONTACT_IMPORT_UPLOAD_MAX_AGE
+# seconds (a day) by the next upload.
+CONTACT_IMPORT_UPLOAD_DIR = env.path(
+    "CONTACT_IMPORT_UPLOAD_DIR", default=BASE_DIR / "var" / "import-uploads"
+)
+CONTACT_IMPORT_UPLOAD_MAX_AGE = env.int(
+    "CONTACT_IMPORT_UPLOAD_MAX_AGE", default=24 * 60 * 60
+)
+
 # Attachments of incoming email (issue 17): every attachment is listed (name, type,
 # size) on the email; its content is kept in the email's raw source only while
 # EMAIL_STORE_ATTACHMENTS is on and it is at most EMAIL_ATTACHMENT_MAX_BYTES (default
