@@ -445,15 +445,11 @@ class ContactImportPages:
 def _preview_counts(preview) -> str:
     """What the whole file holds, as the preview checked it: rows, and how many of
     them the import would refuse."""
-    rows = ngettext(
-        "The file has %(rows)s row", "The file has %(rows)s rows", preview.rows
-    ) % {"rows": f"{preview.rows:,}"}
-    refused = ngettext(
-        "%(refused)s of them would be refused.",
-        "%(refused)s of them would be refused.",
-        preview.refused,
-    ) % {"refused": f"{preview.refused:,}"}
-    return _("%(rows)s; %(refused)s") % {"rows": rows, "refused": refused}
+    return ngettext(
+        "The file has %(rows)s row; %(refused)s of them would be refused.",
+        "The file has %(rows)s rows; %(refused)s of them would be refused.",
+        preview.rows,
+    ) % {"rows": f"{preview.rows:,}", "refused": f"{preview.refused:,}"}
 
 
 def _stored_in(rows, name: str) -> bool:
