@@ -23,6 +23,9 @@ class ContactImportForm(forms.Form):
     and client. Going back from a later step, the file already uploaded is kept
     unless another one is chosen (`kept_filename`)."""
 
+    # Bold labels for what must be given, as on the admin's own forms.
+    required_css_class = "required"
+
     tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), label=_("Tenant"))
     partition = ClientPartitionChoiceField(
         queryset=ClientPartition.objects.none(),
