@@ -316,7 +316,8 @@ def contacts_for_senders(
 
 def _stored_contacts(tenant: Tenant, senders: list[Sender]) -> dict[Sender, Contact]:
     """The first stored contact (lowest id) of each sender, in one query: an exact
-    match per sender, each served by the (tenant, partition, email|phone) index."""
+    match per sender, each served by the (tenant, partition, email|phone|mobile)
+    index; a caller's number matches a contact's phone or mobile."""
     if not senders:
         return {}
     match = Q()
@@ -326,7 +327,9 @@ def _stored_contacts(tenant: Tenant, senders: list[Sender]) -> dict[Sender, Cont
         elif sender.email:
             match |= Q(partition_id=sender.partition_id, email=sender.email)
         else:
+            # A caller's number is the contact's phone or its mobile (both indexed).
             match |= Q(partition_id=sender.partition_id, phone=sender.phone)
+            match |= Q(partition_id=sender.partition_id, mobile=sender.phone)
     wanted = set(senders)
     stored: dict[Sender, Contact] = {}
     # No ORDER BY in SQL (the model's default would sort by name): the lowest id is
@@ -335,6 +338,7 @@ def _stored_contacts(tenant: Tenant, senders: list[Sender]) -> dict[Sender, Cont
         for sender in (
             Sender(contact.partition_id, email=contact.email),
             Sender(contact.partition_id, phone=contact.phone),
+            Sender(contact.partition_id, phone=contact.mobile),
             Sender(contact.partition_id, placeholder=contact.placeholder),
         ):
             if sender in wanted and (
@@ -393,9 +397,12 @@ def split_display_name(name: str) -> tuple[str, str]:
 # ----- the importer -----------------------------------------------------------------
 
 
-def insert_imported_contacts(contacts: list[Contact], companies: list[Company]) -> None:
-    """Insert a batch of an import: its new companies, then its contacts, in one
-    transaction (COPY on PostgreSQL: ccadmin.bulk).
+def save_imported_contacts(
+    created: list[Contact], updated: list[Contact], companies: list[Company]
+) -> None:
+    """Write a batch of an import: its new companies, then its new contacts, then
+    the stored contacts its rows updated, in one transaction (COPY on PostgreSQL:
+    ccadmin.bulk; one UPDATE per IMPORT_UPDATE_BATCH contacts).
 
     The importer (contacts.imports) has already checked every row with the models'
     rules, which normalised it. Not audited row by row: an import of a client's list
@@ -408,10 +415,30 @@ def insert_imported_contacts(contacts: list[Contact], companies: list[Company]) 
             for company in companies:
                 company.normalize()
             Company.objects.bulk_create(companies)
-        for contact in contacts:
+        for contact in [*created, *updated]:
             # Re-assign so a new company's primary key reaches company_id.
             contact.company = contact.company
-        insert_all(Contact, contacts)
+        insert_all(Contact, created)
+        if updated:
+            for contact in updated:
+                contact.normalize()
+            Contact.objects.bulk_update(
+                updated, IMPORTED_FIELDS, batch_size=IMPORT_UPDATE_BATCH
+            )
+
+
+# What an import's row sets on a contact, and the contacts one UPDATE statement of
+# an import changes (a CASE per field per contact: bounded statements).
+IMPORTED_FIELDS = (
+    "first_name",
+    "last_name",
+    "title",
+    "company",
+    "email",
+    "phone",
+    "mobile",
+)
+IMPORT_UPDATE_BATCH = 500
 
 
 def log_contact_import(actor, target: ClientPartition | Tenant, message: str) -> None:
@@ -531,7 +558,15 @@ def _delete_rows(window) -> int:
 # ----- contacts across clients: move and merge --------------------------------------
 
 # The fields of a contact a merge fills from the others, and offers a choice of.
-MERGED_FIELDS = ("first_name", "last_name", "title", "company", "email", "phone")
+MERGED_FIELDS = (
+    "first_name",
+    "last_name",
+    "title",
+    "company",
+    "email",
+    "phone",
+    "mobile",
+)
 
 
 def unavailable_target_reason(
@@ -905,7 +940,8 @@ def erase_data_subject(subject: Subject, *, actor) -> ErasureCertificate:
         words = {subject.identifier}
         for contact in contacts:
             words.add(contact.email)
-            words.update(written_forms(contact.phone, contact.phone_region()))
+            for number in (contact.phone, contact.mobile):
+                words.update(written_forms(number, contact.phone_region()))
             # A name is searched for in the whole trail only when whole (given and
             # family name): a single word ("Smith", a company-like "Acme") would blank
             # other people's entries. Entries about the erased records lose their

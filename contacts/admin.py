@@ -63,10 +63,10 @@ class ContactAdmin(
     data subject's export and erasure (contacts.data_subject_admin); "Import
     contacts" maps a CRM's file and previews it (contacts.import_views)."""
 
-    list_display = ["__str__", "email", "phone", "company", "partition"]
+    list_display = ["__str__", "email", "phone", "mobile", "company", "partition"]
     list_filter = [PARTITION_FILTER]
     list_select_related = ["partition", "company"]
-    search_fields = ["first_name", "last_name", "email", "phone"]
+    search_fields = ["first_name", "last_name", "email", "phone", "mobile"]
     fields = [
         "tenant",
         "partition",
@@ -76,6 +76,7 @@ class ContactAdmin(
         "company",
         "email",
         "phone",
+        "mobile",
         "placeholder",
     ]
     # Set by routing on the one "Withheld number" / "Unknown sender" of a client.

@@ -74,17 +74,19 @@ class Subject:
         """Every contact of the tenant with this identifier, in every client and in
         none: an exact match on the stored form, per client partition of the
         tenant and for no client, each served by the (tenant, partition,
-        email|phone) index."""
-        field = "email" if self.kind == ErasureCertificate.Kind.EMAIL else "phone"
+        email|phone|mobile) index."""
+        if self.kind == ErasureCertificate.Kind.EMAIL:
+            match = Q(email=self.identifier)
+        else:
+            # A person's number may be a contact's phone or its mobile.
+            match = Q(phone=self.identifier) | Q(mobile=self.identifier)
         partitions = list(
             ClientPartition.objects.filter(tenant=self.tenant).values_list(
                 "pk", flat=True
             )
         )
         where = Q(partition__isnull=True) | Q(partition__in=partitions)
-        return Contact.objects.filter(
-            where, tenant=self.tenant, **{field: self.identifier}
-        ).order_by("pk")
+        return Contact.objects.filter(where, match, tenant=self.tenant).order_by("pk")
 
     def describe_kind(self) -> str:
         """ "email address" or "phone number", for messages (never the value)."""

@@ -30,7 +30,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy
 
 from ccadmin.models import Tenant
 from contacts.import_forms import ColumnMappingForm, ContactImportForm
@@ -42,6 +42,7 @@ from contacts.import_uploads import (
 )
 from contacts.imports import (
     FIELDS,
+    STORED_FIELDS,
     ContactImportError,
     import_contacts,
     open_table,
@@ -58,6 +59,11 @@ SAMPLE_ROWS = 3
 _KEPT_PER_SESSION = 5
 _SESSION_KEY = "contact_imports"
 IGNORE = "ignore"
+# What the import will do with a row of the preview (PreviewRow.action).
+ACTIONS = {
+    "create": gettext_lazy("New contact"),
+    "update": gettext_lazy("Updates a stored contact"),
+}
 
 
 # ----- the importer's functions, called here only --------------------------------
@@ -370,27 +376,26 @@ class ContactImportPages:
         )
 
     def _preview_page(self, request, preview, state, stored, partition):
-        rows = list(preview.preview_rows)
-        chosen = [field for field in state["mapping"] if field != IGNORE]
-        fields = [name for name in FIELDS if name in chosen or _stored_in(rows, name)]
-        fields += sorted({key for row in rows for key in row.values} - set(fields))
-        labels = [capfirst(str(FIELDS.get(name, name))) for name in fields]
+        chosen = set(state["mapping"])
+        if "name" in chosen:  # a whole name fills both (split like routing splits)
+            chosen |= {"first_name", "last_name"}
+        fields = [name for name in STORED_FIELDS if name in chosen]
         table = [
             {
                 "line": row.line,
                 "values": [row.values.get(name, "") for name in fields],
                 "errors": list(row.errors),
+                "action": ACTIONS.get(row.action, ""),
             }
-            for row in rows
+            for row in preview.preview_rows
         ]
         context = self._import_context(
             request,
             subtitle=_("Step 3 of 3: preview"),
             preview=preview,
-            labels=labels,
+            labels=[capfirst(str(FIELDS[name])) for name in fields],
             rows=table,
             refused_shown=sum(1 for row in table if row["errors"]),
-            counts=_preview_counts(preview),
             upload=stored,
             partition=partition,
             atomic=state["atomic"],
@@ -440,17 +445,3 @@ class ContactImportPages:
             result=result,
         )
         return TemplateResponse(request, "admin/contacts/contact/import.html", context)
-
-
-def _preview_counts(preview) -> str:
-    """What the whole file holds, as the preview checked it: rows, and how many of
-    them the import would refuse."""
-    return ngettext(
-        "The file has %(rows)s row; %(refused)s of them would be refused.",
-        "The file has %(rows)s rows; %(refused)s of them would be refused.",
-        preview.rows,
-    ) % {"rows": f"{preview.rows:,}", "refused": f"{preview.refused:,}"}
-
-
-def _stored_in(rows, name: str) -> bool:
-    return any(name in row.values for row in rows)

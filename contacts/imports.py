@@ -1,80 +1,188 @@
-"""Import of contacts from a CSV file into a tenant, optionally into one BPO client.
+"""Import of contacts from a client's contact list (CSV or Excel) into a tenant,
+optionally into one BPO client.
 
-The one path for `manage.py import_contacts` and the admin's "Import contacts" page.
+The one path for `manage.py import_contacts` and the admin's "Import contacts" page
+(whose mapping page reads the header with `open_table` and `suggest_mapping`, and
+previews rows with `import_contacts(..., preview=N)`: the same code as the import).
 
-Columns are found by their header (first name, last name, email, phone, company,
-title; case, spaces, "_" and "-" do not matter). A header naming anything else is
-refused before any row is read, listing the unknown columns. The id columns that
-`partitions export` writes into contacts.csv are accepted and ignored, so a client's
-export imports as it is into another tenant.
+Columns are found by their header in one table (contacts.import_headers: the usual
+headers of Salesforce, HubSpot, Zendesk, Japanese lists and our own export), which a
+`mapping` overrides or extends. A column neither recognised nor mapped is refused
+before any row is read, listing the unknown columns, unless `ignore_unknown` skips
+them (the summary names them): a typo must not silently drop a column of data. A
+single "name" column is split like routing splits a sender's display name
+(contacts.actions.split_display_name: "山田 太郎" is family name first).
 
 Each row is checked by the model's own rules (Contact.full_clean, Company.full_clean)
 in the given tenant and partition; a bad row is reported with its line number and the
 reason and is not imported. Companies are found by name in the same partition, or
 created there.
 
+Re-importing a corrected file does not copy its rows again: within the client (or
+among contacts of no client), a row whose email address, or without one whose phone
+or mobile, matches a stored contact (stored forms: Contact.normalize) updates that
+contact with the row's non-empty values. Contacts are looked up per batch (one query
+on the batch's addresses and numbers), so memory does not grow with the table. The
+same contact twice in one file is refused on its second line ("same contact as line
+N").
+
 What is kept is always said exactly (issue 11): the whole import is one transaction,
 and the good rows are kept only when every refused row can be listed in the report,
 at most MAX_REPORTED_ERRORS of them; the kept rows are then exactly the others. With
 more refused rows, or with `atomic` and any, nothing is imported, and the report
 shows the first MAX_REPORTED_ERRORS with "and M more". Either way one audit entry
-records what the import did, the refused lines included.
+records what the import did, the refused lines included. A dry run (and a preview)
+reads and checks everything the same way and writes nothing, not even the audit
+entry: nothing happened to the client's data.
 
-Written by hand with the csv module rather than with django-import-export: that
-library reads the whole file into a tablib Dataset in memory and validates through
-its own Resource/widget layer, while a client's list can hold millions of rows; here
-the file is read as a stream and inserted in batches with bulk_create, so memory stays
-flat, and each row is checked (and normalised) by the models' own clean() as every
-other path does. The rows are written by contacts.actions, the one writer of contacts.
+Written by hand with the csv module and openpyxl's streaming reader rather than with
+django-import-export: that library reads the whole file into a tablib Dataset in
+memory and validates through its own Resource/widget layer, while a client's list can
+hold millions of rows; here the file is read as a stream and written in batches
+(COPY on PostgreSQL), so memory stays flat, and each row is checked (and normalised)
+by the models' own clean() as every other path does (bench/RESULTS.md, issue 16).
+The rows are written by contacts.actions, the one writer of contacts.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from ccadmin import writes
-from ccadmin.csvsafe import unescape_cell
-from ccadmin.import_report import (
-    MAX_REPORTED_ERRORS,
-    ImportReport,
-    RowError,
-    normalize_header,
-)
+from ccadmin.import_report import MAX_REPORTED_ERRORS, ImportReport, RowError
 from ccadmin.models import Tenant
 from ccadmin.tenancy import chosen_clients
 from ccadmin.text import name_key, normalize_name
 from contacts import actions
+from contacts.import_headers import FIELDS, IGNORE, header_key, recognised_field
+from contacts.import_tables import (
+    DEFAULT_ENCODING,
+    ContactImportError,
+    Table,
+    open_table,
+)
 from contacts.models import Company, Contact
 from partitions.locks import share_client_partitions
 from partitions.models import ClientPartition
 
-# Header name (normalised) -> Contact field. "company" is looked up or created.
-COLUMNS: dict[str, str] = {
-    "first name": "first_name",
-    "last name": "last_name",
-    "email": "email",
-    "phone": "phone",
-    "company": "company",
-    "title": "title",
-}
-# Written by `partitions export` beside the contact's data; meaningless in another
-# database, so accepted and ignored.
-IGNORED_COLUMNS = frozenset({"id", "company id", "created at"})
+__all__ = [
+    "BATCH_SIZE",
+    "DEFAULT_ENCODING",
+    "FIELDS",
+    "ContactImportError",
+    "ImportResult",
+    "PreviewRow",
+    "RowError",
+    "Table",
+    "columns_for",
+    "import_contacts",
+    "open_table",
+    "suggest_mapping",
+]
+
 BATCH_SIZE = 1000
-DEFAULT_ENCODING = "utf-8-sig"
+# The contact fields a row fills, in the order a preview shows them.
+STORED_FIELDS = ("first_name", "last_name", "title", "company", "email", "phone")
+STORED_FIELDS += ("mobile",)
 
 
-class ContactImportError(Exception):
-    """The file cannot be imported at all (empty, unknown columns, not text)."""
+def suggest_mapping(headers: Sequence[str]) -> list[str | None]:
+    """The field (a key of FIELDS) each column fills by its header, from the one
+    table of recognised headers; None for an unknown header."""
+    return [recognised_field(header) for header in headers]
+
+
+def columns_for(
+    headers: Sequence[str],
+    mapping: Sequence[str | None] | Mapping[str, str] | None = None,
+    *,
+    ignore_unknown: bool = False,
+) -> tuple[list[str | None], list[str]]:
+    """The field each column fills (None: skipped) and the unknown headers skipped.
+
+    `mapping` is either a field (or None) per column, as the admin's mapping page
+    sends it, or a dict header -> field (`--map "Header=field"`) that overrides or
+    extends the recognised headers. Fields are keys of FIELDS ("ignore" skips a
+    column). Raises ContactImportError for a field that does not exist, a mapped
+    header the file does not have, a column neither recognised nor mapped (unless
+    `ignore_unknown`), a field filled by two columns, or no contact column at all.
+    """
+    fields = suggest_mapping(headers)
+    if isinstance(mapping, Mapping):
+        by_key = {header_key(header): index for index, header in enumerate(headers)}
+        for header, name in mapping.items():
+            if header_key(header) not in by_key:
+                raise ContactImportError(
+                    _('No column is named "%(header)s"; the columns are: %(all)s.')
+                    % {"header": header, "all": ", ".join(headers)}
+                )
+            fields[by_key[header_key(header)]] = _field(name, header)
+    elif mapping is not None:
+        if len(mapping) != len(headers):
+            raise ContactImportError(
+                _("The mapping names %(given)s columns; the file has %(count)s.")
+                % {"given": len(mapping), "count": len(headers)}
+            )
+        fields = [
+            _field(name, header) if name else None
+            for name, header in zip(mapping, headers, strict=True)
+        ]
+    unknown = [
+        header.strip() or _("(empty)")
+        for header, name in zip(headers, fields, strict=True)
+        if name is None
+    ]
+    if unknown and not ignore_unknown:
+        raise ContactImportError(
+            _(
+                "Unknown columns: %(unknown)s. Map each to a field (%(fields)s) or "
+                "ignore unknown columns."
+            )
+            % {"unknown": ", ".join(unknown), "fields": ", ".join(FIELDS)}
+        )
+    repeated = [name for name in FIELDS if name != IGNORE and fields.count(name) > 1]
+    if repeated:
+        raise ContactImportError(
+            _("Columns given twice: %(cols)s.")
+            % {
+                "cols": "; ".join(
+                    f"{name} ("
+                    + ", ".join(
+                        h for h, f in zip(headers, fields, strict=True) if f == name
+                    )
+                    + ")"
+                    for name in repeated
+                )
+            }
+        )
+    columns = [None if name == IGNORE else name for name in fields]
+    if not any(columns):
+        raise ContactImportError(
+            _("No contact column in the header; the fields are: %(fields)s.")
+            % {"fields": ", ".join(FIELDS)}
+        )
+    return columns, unknown
+
+
+def _field(name: str, header: str) -> str:
+    """A mapped field name, checked."""
+    name = (name or "").strip()
+    if name not in FIELDS:
+        raise ContactImportError(
+            _(
+                'Unknown field "%(field)s" for column "%(header)s"; the fields are: '
+                "%(fields)s."
+            )
+            % {"field": name, "header": header, "fields": ", ".join(FIELDS)}
+        )
+    return name
 
 
 def _check_partition_writable(partition: ClientPartition | None) -> None:
@@ -92,22 +200,65 @@ def _check_partition_writable(partition: ClientPartition | None) -> None:
 
 
 @dataclass
+class PreviewRow:
+    """One row of a preview, as the import would store it: `values` maps each
+    contact field (STORED_FIELDS) to its stored form (an E.164 phone, the company's
+    name), `errors` says why the row would be refused (empty: it would be kept),
+    `action` is "create", "update" or "" (refused)."""
+
+    line: int
+    values: dict[str, str]
+    errors: list[str] = field(default_factory=list)
+    action: str = ""
+
+
+@dataclass
 class ImportResult(ImportReport):
-    """What an import did: contacts and companies created, rows refused."""
+    """What an import did (or, in a dry run, would do): contacts created and
+    updated, companies created, rows refused, unknown columns skipped."""
 
     imported: int = 0
+    updated: int = 0
     companies_created: int = 0
+    dry_run: bool = False
+    ignored_columns: list[str] = field(default_factory=list)
+    preview_rows: list[PreviewRow] = field(default_factory=list)
+
+    @property
+    def created(self) -> int:
+        """Contacts created (the same as `imported`)."""
+        return self.imported
 
     def done(self) -> str:
         """What the kept import made."""
-        return _(
-            "Imported %(imported)s contacts (%(companies)s companies created); "
-            "%(refused)s rows refused."
-        ) % {
+        counts = {
             "imported": f"{self.imported:,}",
+            "updated": f"{self.updated:,}",
             "companies": f"{self.companies_created:,}",
             "refused": f"{self.refused:,}",
         }
+        if self.dry_run:
+            summary = (
+                _(
+                    "Dry run, nothing written: %(imported)s contacts would be "
+                    "created, %(updated)s updated (%(companies)s companies created); "
+                    "%(refused)s rows refused."
+                )
+                % counts
+            )
+        else:
+            summary = (
+                _(
+                    "Imported %(imported)s contacts, updated %(updated)s "
+                    "(%(companies)s companies created); %(refused)s rows refused."
+                )
+                % counts
+            )
+        if self.ignored_columns:
+            summary += " " + _("Ignored columns: %(columns)s.") % {
+                "columns": ", ".join(self.ignored_columns)
+            }
+        return summary
 
     def audit_message(self, source: str) -> str:
         """The audit entry's text: the summary, and which lines were refused."""
@@ -127,6 +278,11 @@ def import_contacts(
     tenant: Tenant,
     partition: ClientPartition | None,
     actor,
+    filename: str = "",
+    mapping: Sequence[str | None] | Mapping[str, str] | None = None,
+    ignore_unknown: bool = False,
+    dry_run: bool = False,
+    preview: int | None = None,
     atomic: bool = False,
     encoding: str = DEFAULT_ENCODING,
     source: str = "",
@@ -134,14 +290,22 @@ def import_contacts(
     on_progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> ImportResult:
-    """Import the contacts of a CSV file (bytes) into `tenant` and `partition`.
+    """Import the contacts of a contact list (CSV or .xlsx bytes: open_table, with
+    `filename` and `encoding`) into `tenant` and `partition`.
+
+    Columns are mapped by columns_for(headers, `mapping`, `ignore_unknown`).
+    `dry_run` checks every row and counts what would be created, updated and
+    refused, writing nothing (no audit entry either). `preview=N` is a dry run that
+    also returns the first N rows as they would be stored (ImportResult.
+    preview_rows), built by the same code as the import.
 
     Raises ContactImportError, importing nothing, when the file is empty, has unknown
-    columns or is not text in `encoding`. Bad rows are reported through `on_error`
-    and counted; `on_progress` receives the number of bytes read so far after each
-    batch. One audit entry records the import on the partition (or the tenant).
-    A member who works for chosen clients (`actor`, ccadmin.tenancy.client_scope)
-    imports into one of those clients only (ContactImportError otherwise).
+    columns or cannot be read. Bad rows are reported through `on_error` and
+    counted; `on_progress` receives the number of bytes read so far after each
+    batch (CSV). One audit entry records a written import on the partition (or the
+    tenant). A member who works for chosen clients (`actor`,
+    ccadmin.tenancy.client_scope) imports into one of those clients only
+    (ContactImportError otherwise).
     """
     if partition is not None and partition.tenant_id != tenant.pk:
         raise ContactImportError(_("The client partition belongs to another tenant."))
@@ -150,108 +314,46 @@ def import_contacts(
         # A member of chosen clients imports into one of them only: another client
         # is as if it did not exist, and contacts of no client are not theirs.
         raise ContactImportError(_("Choose one of the clients you work for."))
-    try:
-        codecs.lookup(encoding)
-    except LookupError as exc:
-        raise ContactImportError(
-            _('Unknown encoding "%(encoding)s".') % {"encoding": encoding}
-        ) from exc
-    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
-    reader = csv.reader(text)
-    result = ImportResult(atomic=atomic)
-    importer = _Importer(tenant, partition, result, on_error)
-    try:
-        columns = _read_header(reader)
+    dry_run = dry_run or preview is not None
+    result = ImportResult(atomic=atomic, dry_run=dry_run)
+    with open_table(stream, filename, encoding) as table:
+        columns, result.ignored_columns = columns_for(
+            table.headers, mapping, ignore_unknown=ignore_unknown
+        )
+        importer = _Importer(
+            tenant, partition, result, on_error, write=not dry_run, preview=preview
+        )
         # One transaction, so that an import whose refused rows cannot all be listed
         # keeps nothing (ImportResult.kept_nothing) rather than an unknown part.
         try:
             with transaction.atomic():
-                _check_partition_writable(partition)
-                for batch in _batches(reader, columns, importer, batch_size):
+                if not dry_run:
+                    _check_partition_writable(partition)
+                for batch in _batches(table, columns, importer, batch_size):
                     if not result.kept_nothing:  # else only count what is refused
                         importer.save(batch)
-                    _report(on_progress, stream)
+                    if on_progress is not None and table.position() is not None:
+                        on_progress(table.position())
                 if result.kept_nothing:
                     raise _RollBack
         except _RollBack:
-            result.imported = result.companies_created = 0
-    except UnicodeDecodeError as exc:
-        raise ContactImportError(
-            _(
-                "The file is not %(encoding)s text: save it as UTF-8 CSV, or give "
-                "its encoding (for example cp932 for Shift_JIS)."
-            )
-            % {"encoding": "UTF-8" if encoding == DEFAULT_ENCODING else encoding}
-        ) from exc
-    except csv.Error as exc:
-        raise ContactImportError(
-            _("The file is not valid CSV (line %(line)s): %(reason)s")
-            % {"line": reader.line_num, "reason": exc}
-        ) from exc
-    finally:
-        # The caller owns the underlying file: do not let the wrapper close it.
-        text.detach()
-    if result.rows:
+            result.imported = result.updated = result.companies_created = 0
+    if result.rows and not dry_run:
         # Kept or not, the import is recorded, with the lines it refused.
         actions.log_contact_import(
-            actor, partition or tenant, result.audit_message(source)
+            actor, partition or tenant, result.audit_message(source or filename)
         )
     return result
 
 
-def _report(on_progress, stream) -> None:
-    if on_progress is not None:
-        try:
-            on_progress(stream.tell())
-        except (OSError, ValueError):
-            pass
-
-
-def _read_header(reader) -> list[str | None]:
-    """The field each column fills (None: ignored), or ContactImportError."""
-    header = next(reader, None)
-    while header is not None and not any(cell.strip() for cell in header):
-        header = next(reader, None)
-    if header is None:
-        raise ContactImportError(
-            _("The file is empty: the first line must name the columns (%(cols)s).")
-            % {"cols": ", ".join(COLUMNS)}
-        )
-    names = [normalize_header(cell) for cell in header]
-    unknown = [
-        cell.strip() or _("(empty)")
-        for cell, name in zip(header, names, strict=True)
-        if name not in COLUMNS and name not in IGNORED_COLUMNS
-    ]
-    if unknown:
-        raise ContactImportError(
-            _("Unknown columns: %(unknown)s. The columns are: %(known)s.")
-            % {"unknown": ", ".join(unknown), "known": ", ".join(COLUMNS)}
-        )
-    repeated = sorted({n for n in names if n in COLUMNS and names.count(n) > 1})
-    if repeated:
-        raise ContactImportError(
-            _("Columns given twice: %(cols)s.") % {"cols": ", ".join(repeated)}
-        )
-    if not any(name in COLUMNS for name in names):
-        raise ContactImportError(
-            _("No contact column in the header; the columns are: %(known)s.")
-            % {"known": ", ".join(COLUMNS)}
-        )
-    return [COLUMNS.get(name) for name in names]
-
-
-def _batches(reader, columns, importer: _Importer, size: int) -> Iterator[list]:
-    """Valid (contact, company name) pairs, `size` at a time; bad rows go to the
-    importer's error list as they are met."""
-    batch: list[tuple[Contact, str]] = []
+def _batches(
+    table: Table, columns: list[str | None], importer: _Importer, size: int
+) -> Iterator[list[tuple[int, Contact]]]:
+    """Valid (line, contact) pairs, `size` at a time; bad rows go to the importer's
+    error list as they are met."""
+    batch: list[tuple[int, Contact]] = []
     width = len(columns)
-    while True:
-        line = reader.line_num + 1  # the line the next record starts on
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
+    for line, row in table:
         if not any(cell.strip() for cell in row):
             continue  # blank lines are not rows
         importer.result.rows += 1
@@ -260,23 +362,22 @@ def _batches(reader, columns, importer: _Importer, size: int) -> Iterator[list]:
                 line,
                 _("%(count)s values, but the header names %(width)s columns.")
                 % {"count": len(row), "width": width},
+                row=dict(zip(columns, row, strict=False)),
             )
             continue
-        if any("\x00" in cell for cell in row):
-            # Not storable in PostgreSQL (it refused the whole batch's COPY); the
-            # forms refuse it the same way (found by tests/test_fuzz_input.py).
-            importer.refuse(line, _("Null characters are not allowed."))
-            continue
-        # A cell the export protected from spreadsheets ("'=1") is read back as
-        # the value it stood for (ccadmin.csvsafe), so an export imports exactly.
         values = {
-            column: unescape_cell(cell).strip()
+            column: cell.strip()
             for column, cell in zip(columns, row, strict=False)
             if column is not None
         }
-        built = importer.build(line, values)
-        if built is not None:
-            batch.append(built)
+        if any("\x00" in cell for cell in values.values()):
+            # Not storable in PostgreSQL (it refused the whole batch's COPY); the
+            # forms refuse it the same way (found by tests/test_fuzz_input.py).
+            importer.refuse(line, _("Null characters are not allowed."), row=values)
+            continue
+        contact = importer.build(line, values)
+        if contact is not None:
+            batch.append((line, contact))
         if len(batch) >= size:
             yield batch
             batch = []
@@ -285,13 +386,25 @@ def _batches(reader, columns, importer: _Importer, size: int) -> Iterator[list]:
 
 
 class _Importer:
-    """Checks rows with the models' rules and saves them in batches."""
+    """Checks rows with the models' rules, matches them with stored contacts and
+    saves them in batches."""
 
-    def __init__(self, tenant, partition, result: ImportResult, on_error) -> None:
+    def __init__(
+        self,
+        tenant,
+        partition,
+        result: ImportResult,
+        on_error,
+        *,
+        write: bool = True,
+        preview: int | None = None,
+    ) -> None:
         self.tenant = tenant
         self.partition = partition
         self.result = result
         self.on_error = on_error
+        self.write = write
+        self.preview = preview or 0
         # The partition's companies by name key. Bounded by the number of companies,
         # not of contacts; loaded once, so each row costs no query.
         self.companies: dict[str, Company] = {
@@ -301,17 +414,37 @@ class _Importer:
             ).order_by("pk")
         }
         self.new_companies: dict[str, Company] = {}
+        # The identities met in the file ("e:" address, "p:" number) -> first line,
+        # to refuse a contact's second row; stored contacts updated -> line.
+        self.seen: dict[str, int] = {}
+        self.updated_lines: dict[int, int] = {}
+        # Preview rows of contacts still to be matched, by id(contact).
+        self.previewed: dict[int, PreviewRow] = {}
 
-    def refuse(self, line: int, reason: str) -> None:
+    def refuse(self, line: int, reason: str, row: dict | None = None) -> None:
         error = RowError(line, reason)
         self.result.refused += 1
         if len(self.result.errors) < MAX_REPORTED_ERRORS:
             self.result.errors.append(error)
         if self.on_error is not None:
             self.on_error(error)
+        if row is not None and self._previewing():
+            self.result.preview_rows.append(
+                PreviewRow(line, _preview_values(row), [reason])
+            )
 
-    def build(self, line: int, values: dict[str, str]):
+    def _previewing(self) -> bool:
+        return len(self.result.preview_rows) < self.preview
+
+    def build(self, line: int, values: dict[str, str]) -> Contact | None:
+        """The row's contact, checked and normalised by the model's rules, or None
+        (refused, reported)."""
+        values = dict(values)
         company_name = normalize_name(values.pop("company", ""))
+        name = values.pop("name", "")
+        if name and not (values.get("first_name") or values.get("last_name")):
+            # One rule with routing for a whole name: "山田 太郎", "Ben Smith".
+            values["first_name"], values["last_name"] = actions.split_display_name(name)
         contact = Contact(
             tenant_id=self.tenant.pk,
             partition_id=self.partition.pk if self.partition else None,
@@ -322,6 +455,7 @@ class _Importer:
         # of building a row in the import benchmark.
         _TENANT.set_cached_value(contact, self.tenant)
         _PARTITION.set_cached_value(contact, self.partition)
+        error = None
         try:
             company = self._company(company_name) if company_name else None
             contact.company = company
@@ -334,9 +468,34 @@ class _Importer:
                 validate_constraints=False,
             )
         except ValidationError as exc:
-            self.refuse(line, _describe(exc, Contact))
+            error = _describe(exc, Contact)
+        else:
+            error = self._repeated(line, contact)
+        if self._previewing():
+            row = PreviewRow(
+                line, _stored_values(contact, company_name), [error] if error else []
+            )
+            self.result.preview_rows.append(row)
+            if error is None:
+                self.previewed[id(contact)] = row
+        if error is not None:
+            self.refuse(line, error)
             return None
         return contact
+
+    def _repeated(self, line: int, contact: Contact) -> str | None:
+        """Why the row is refused as a contact met earlier in the file (its email
+        address, or without one its phone or mobile), or None; remembers it."""
+        numbers = [f"p:{n}" for n in (contact.phone, contact.mobile) if n]
+        keys = [f"e:{contact.email}"] if contact.email else numbers
+        first = next((self.seen[key] for key in keys if key in self.seen), None)
+        if first is not None:
+            return _("Same contact as line %(line)s.") % {"line": first}
+        if contact.email:
+            self.seen[keys[0]] = line
+        for key in numbers:
+            self.seen.setdefault(key, line)
+        return None
 
     def _company(self, name: str) -> Company:
         key = name_key(name)
@@ -352,22 +511,118 @@ class _Importer:
             self.new_companies[key] = company
         return company
 
-    def save(self, batch: list[Contact]) -> None:
-        """Insert the batch's new companies, then its contacts, through
-        contacts.actions (two bulk inserts)."""
-        # Only companies a good row refers to: a bad row's company is not created.
+    def _stored(self, batch: list[tuple[int, Contact]]) -> tuple[dict, dict]:
+        """The client's stored contacts the batch's rows name, in one query: by
+        address, and by phone or mobile (each lowest id first)."""
+        emails = {contact.email for _line, contact in batch if contact.email}
+        numbers = {
+            number
+            for _line, contact in batch
+            if not contact.email
+            for number in (contact.phone, contact.mobile)
+            if number
+        }
+        by_email: dict[str, Contact] = {}
+        by_number: dict[str, Contact] = {}
+        if not emails and not numbers:
+            return by_email, by_number
+        # Each condition is served by the (tenant, partition, email|phone|mobile)
+        # indexes; placeholders ("Withheld number") stand for nobody.
+        stored = (
+            Contact.objects.filter(
+                Q(email__in=emails) | Q(phone__in=numbers) | Q(mobile__in=numbers),
+                tenant=self.tenant,
+                partition=self.partition,
+                placeholder="",
+            )
+            .select_related("company")
+            .order_by("pk")
+        )
+        for contact in stored:
+            # Known already: no query per contact when its phone is normalised.
+            _TENANT.set_cached_value(contact, self.tenant)
+            _PARTITION.set_cached_value(contact, self.partition)
+            if contact.email:
+                by_email.setdefault(contact.email, contact)
+            for number in (contact.phone, contact.mobile):
+                if number in numbers:
+                    by_number.setdefault(number, contact)
+        return by_email, by_number
+
+    def save(self, batch: list[tuple[int, Contact]]) -> None:
+        """Match the batch's rows with stored contacts, then write (or, in a dry
+        run, count) its new companies, new contacts and updated contacts through
+        contacts.actions (a few queries per batch)."""
+        by_email, by_number = self._stored(batch)
+        created: list[Contact] = []
+        updated: list[Contact] = []
+        for line, contact in batch:
+            if contact.email:
+                stored = by_email.get(contact.email)
+            else:
+                stored = by_number.get(contact.phone) or by_number.get(contact.mobile)
+            row = self.previewed.pop(id(contact), None)
+            if stored is None:
+                created.append(contact)
+                if row is not None:
+                    row.action = "create"
+                continue
+            if stored.pk in self.updated_lines:
+                # Two rows of the file (a different address and number) are one
+                # stored contact: the second is refused like a repeated row.
+                reason = _("Same contact as line %(line)s.") % {
+                    "line": self.updated_lines[stored.pk]
+                }
+                self.refuse(line, reason)
+                if row is not None:
+                    row.errors.append(reason)
+                continue
+            self.updated_lines[stored.pk] = line
+            _take_row(stored, contact)
+            updated.append(stored)
+            if row is not None:
+                row.action = "update"
+        # Only companies a kept row refers to: a bad row's company is not created.
         fresh = {
             id(contact.company): contact.company
-            for contact in batch
+            for contact in [*created, *updated]
             if contact.company is not None and contact.company.pk is None
         }
-        actions.insert_imported_contacts(batch, list(fresh.values()))
-        if fresh:
-            self.result.companies_created += len(fresh)
-            for company in fresh.values():
-                key = name_key(company.name)
-                self.companies[key] = self.new_companies.pop(key)
-        self.result.imported += len(batch)
+        if self.write:
+            actions.save_imported_contacts(created, updated, list(fresh.values()))
+        self.result.companies_created += len(fresh)
+        for company in fresh.values():
+            key = name_key(company.name)
+            self.companies[key] = self.new_companies.pop(key)
+        self.result.imported += len(created)
+        self.result.updated += len(updated)
+
+
+def _take_row(stored: Contact, row: Contact) -> None:
+    """Give a stored contact the row's non-empty values (an empty cell keeps what
+    is stored: a corrected file need not repeat every column)."""
+    for name in STORED_FIELDS:
+        if name == "company":
+            if row.company is not None:
+                stored.company = row.company
+        elif getattr(row, name):
+            setattr(stored, name, getattr(row, name))
+
+
+def _stored_values(contact: Contact, company_name: str) -> dict[str, str]:
+    """A built row's values as they would be stored (normalised by full_clean)."""
+    values = {
+        name: getattr(contact, name) or ""
+        for name in STORED_FIELDS
+        if name != "company"
+    }
+    values["company"] = company_name
+    return {name: values[name] for name in STORED_FIELDS}
+
+
+def _preview_values(row: dict) -> dict[str, str]:
+    """A refused row's cells by field, as read (it could not be built)."""
+    return {name: str(row.get(name) or "") for name in STORED_FIELDS}
 
 
 _TENANT = Contact._meta.get_field("tenant")

@@ -162,6 +162,10 @@ class Company(TypedName, PartitionedRecord):
         self.clean_name()  # names of companies need not be unique
 
 
+# The contact's numbers: each stored in E.164 (contacts.phones) and matched by routing.
+PHONE_FIELDS = ("phone", "mobile")
+
+
 class Contact(PartitionedRecord):
     """A person the contact center talks to on behalf of a client (or of none).
 
@@ -191,6 +195,11 @@ class Contact(PartitionedRecord):
     )
     email = models.EmailField(_("email"), max_length=254, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # A second number (a mobile beside the office line, as CRMs export them): stored
+    # like `phone`, and a call from it finds the contact too.
+    mobile = models.CharField(
+        _("mobile"), max_length=40, blank=True, default="", db_default=""
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     placeholder = models.CharField(
         _("stands for"),
@@ -222,6 +231,10 @@ class Contact(PartitionedRecord):
                 fields=["tenant", "partition", "phone"],
                 name="contacts_contact_sender_phone",
             ),
+            models.Index(
+                fields=["tenant", "partition", "mobile"],
+                name="contacts_contact_sender_mobile",
+            ),
             # The admin's first page of a tenant's contacts without sorting them all.
             models.Index(fields=["tenant", "last_name", "first_name", "id"]),
         ]
@@ -245,22 +258,31 @@ class Contact(PartitionedRecord):
             full = f"{self.last_name} {self.first_name}".strip()
         else:
             full = f"{self.first_name} {self.last_name}".strip()
-        return full or self.email or self.phone or str(_("(unnamed contact)"))
+        return (
+            full
+            or self.email
+            or self.phone
+            or self.mobile
+            or str(_("(unnamed contact)"))
+        )
 
     def normalize(self) -> None:
         """Names and title trimmed, the email address trimmed and lower-cased, the
-        phone in the form routing matches callers by (contacts.phones): however the
-        row is written, a call from "090-1111-2222" finds the contact typed so."""
+        phone and mobile in the form routing matches callers by (contacts.phones):
+        however the row is written, a call from "090-1111-2222" finds the contact
+        typed so."""
         self.first_name = (self.first_name or "").strip()
         self.last_name = (self.last_name or "").strip()
         self.title = (self.title or "").strip()
         self.email = normalize_address(self.email)
-        self.phone = (self.phone or "").strip()
-        if self.phone:
-            try:
-                self.phone = normalize_phone(self.phone, self.phone_region())
-            except ValidationError:
-                pass  # left as typed: unstorable_values() names it
+        for field in PHONE_FIELDS:
+            value = (getattr(self, field) or "").strip()
+            if value:
+                try:
+                    value = normalize_phone(value, self.phone_region())
+                except ValidationError:
+                    pass  # left as typed: unstorable_values() names it
+            setattr(self, field, value)
 
     def phone_region(self) -> str | None:
         """The region of the contact's phone when written without a country code:
@@ -269,18 +291,20 @@ class Contact(PartitionedRecord):
         return self.tenant.default_phone_region if self.tenant_id else None
 
     def unstorable_values(self) -> dict[str, list[str]]:
-        """A phone that is not a phone number."""
-        if not self.phone:
-            return {}
-        try:
-            normalize_phone(self.phone, self.phone_region())
-        except ValidationError as exc:
-            return {"phone": exc.messages}
-        return {}
+        """A phone or mobile that is not a phone number."""
+        errors = {}
+        for field in PHONE_FIELDS:
+            value = getattr(self, field)
+            if value:
+                try:
+                    normalize_phone(value, self.phone_region())
+                except ValidationError as exc:
+                    errors[field] = exc.messages
+        return errors
 
     def clean(self) -> None:
         super().clean()
-        if self.placeholder and (self.email or self.phone):
+        if self.placeholder and (self.email or self.phone or self.mobile):
             raise ValidationError(
                 _(
                     "A contact standing for a withheld number or an unknown sender "
@@ -288,7 +312,9 @@ class Contact(PartitionedRecord):
                 ),
                 code="placeholder_with_address",
             )
-        if not (self.first_name or self.last_name or self.email or self.phone):
+        if not (
+            self.first_name or self.last_name or self.email or self.phone or self.mobile
+        ):
             raise ValidationError(
                 _("Give the contact at least a name, an email address or a phone.")
             )

@@ -38,6 +38,7 @@ EXPORTS = (
                 "title",
                 "email",
                 "phone",
+                "mobile",
                 "company__name",
                 "company_id",
                 "created_at",

@@ -29,7 +29,7 @@ from partitions.selectors import client_partitions_offered_to
 
 CONTACTS_PER_PAGE = 25
 HISTORY_SHOWN = 100
-SEARCH_FIELDS = ("first_name", "last_name", "email", "phone")
+SEARCH_FIELDS = ("first_name", "last_name", "email", "phone", "mobile")
 
 
 def agent_view(view: Callable | None = None, *, answer_json: bool = False) -> Callable:
@@ -225,7 +225,7 @@ def _search(contacts, query: str, region: str | None = None):
         for field in SEARCH_FIELDS:
             match |= Q(**{f"{field}__icontains": word})
         for form in search_forms(word, region):
-            match |= Q(phone__icontains=form)
+            match |= Q(phone__icontains=form) | Q(mobile__icontains=form)
         contacts = contacts.filter(match)
     return contacts
 

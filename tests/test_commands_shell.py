@@ -97,7 +97,7 @@ def test_whole_life_of_a_client_partition_from_the_shell(shell):
         "Hoshi Airlines",
     )
     assert imported.returncode == 0, imported.stderr
-    assert "Imported 2 contacts (2 companies created)" in imported.stdout
+    assert "Imported 2 contacts, updated 0 (2 companies created)" in imported.stdout
     listed = json.loads(
         shell("partitions", "list", "--tenant", "sakura", "--format", "json").stdout
     )

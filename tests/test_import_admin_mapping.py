@@ -3,10 +3,12 @@ column holds (the importer's suggestion, changeable), a preview of the first row
 they will be stored with their errors, then the import; the upload kept on the
 server between steps for its user only (contacts.import_views, import_uploads)."""
 
+import datetime
 import os
 import time
 from pathlib import Path
 
+import openpyxl
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -28,11 +30,13 @@ from tests.import_steps import (
 
 # Shaped like a Salesforce contact export: "Lead Source" is no contact field.
 CRM = (
-    '"First Name","Last Name","Email","Phone","Lead Source"\n'
-    '"Taro","Yamada","Taro.Yamada@Example.COM","090-1111-2222","Web"\n'
-    '"Ben","Smith","not-an-address","","Partner"\n'
-    '"Aiko","Sato","aiko@example.jp","03-1234-5678","Trade show"\n'
+    '"First Name","Last Name","Account Name","Email","Phone","Mobile","Lead Source"\n'
+    '"Taro","Yamada","Hoshi Airlines","Taro.Yamada@Example.COM","03-1234-5678",'
+    '"090-1111-2222","Web"\n'
+    '"Ben","Smith","","not-an-address","","","Partner"\n'
+    '"Aiko","Sato","Hoshi Airlines","aiko@example.jp","03-9999-0000","","Trade show"\n'
 )
+LEAD_SOURCE = "column_6"
 
 
 def crm_file(text: str = CRM, name: str = "salesforce.csv") -> SimpleUploadedFile:
@@ -118,15 +122,19 @@ def test_each_column_shows_its_values_and_the_suggested_field(admin_client):
     assert chosen(page) == {
         "column_0": "first_name",
         "column_1": "last_name",
-        "column_2": "email",
-        "column_3": "phone",
-        "column_4": "",  # "Lead Source": unknown, no choice made for the admin
+        "column_2": "company",
+        "column_3": "email",
+        "column_4": "phone",
+        "column_5": "mobile",
+        LEAD_SOURCE: "",  # "Lead Source": unknown, no choice made for the admin
     }
     columns = page.context["columns"]
     assert [c["header"] for c in columns][-1] == "Lead Source"
-    assert columns[4]["samples"] == ["Web", "Partner", "Trade show"]
-    # Each select is labelled by its column's header.
-    assert '<label for="id_column_4">Lead Source</label>' in page.text
+    assert columns[6]["samples"] == ["Web", "Partner", "Trade show"]
+    assert columns[2]["samples"] == ["Hoshi Airlines", "Hoshi Airlines"]
+    # Each select is labelled by its column's header; labels capitalised.
+    assert '<label for="id_column_6">Lead Source</label>' in page.text
+    assert '<option value="company">Company</option>' in page.text
     assert '<option value="ignore">Do not import</option>' in page.text
 
 
@@ -136,7 +144,7 @@ def test_an_unknown_column_must_be_given_a_field_before_the_preview(admin_client
     response = preview(admin_client, token)  # "Lead Source" left unchosen
 
     assert "preview" not in response.context
-    assert response.context["form"].errors["column_4"] == [
+    assert response.context["form"].errors[LEAD_SOURCE] == [
         "Choose what this column holds, or “Do not import”."
     ]
     assert not Contact.objects.exists()
@@ -157,7 +165,7 @@ def test_the_preview_shows_rows_as_stored_with_their_errors_and_writes_nothing(
 ):
     token = token_of(upload(admin_client, step1(acme)))
 
-    response = preview(admin_client, token, {"column_4": "ignore"})
+    response = preview(admin_client, token, {LEAD_SOURCE: "ignore"})
 
     assert response.status_code == 200
     rows = response.context["rows"]
@@ -166,13 +174,18 @@ def test_the_preview_shows_rows_as_stored_with_their_errors_and_writes_nothing(
     taro = dict(zip(labels, rows[0]["values"], strict=True))
     # Stored forms: the address in lower case, the phone in E.164.
     assert taro["Email"] == "taro.yamada@example.com"
-    assert taro["Phone"] == "+819011112222"
+    assert (taro["Phone"], taro["Mobile"]) == ("+81312345678", "+819011112222")
+    assert taro["Company"] == "Hoshi Airlines"
     assert rows[0]["errors"] == []
+    assert rows[0]["action"] == "New contact"
     assert any("Enter a valid email address" in e for e in rows[1]["errors"])
     assert "Enter a valid email address" in response.text
     assert "Lead Source" not in labels
     assert "Trade show" not in response.text.split("<table")[-1]
-    assert "3 rows; 1 of them would be refused." in response.text
+    assert (
+        "Dry run, nothing written: 2 contacts would be created, 0 updated "
+        "(1 companies created); 1 rows refused."
+    ) in response.text
     assert not Contact.objects.exists()
     assert not LogEntry.objects.exists()
     assert len(uploads()) == 1  # kept for the import
@@ -183,7 +196,7 @@ def test_a_changed_choice_takes_effect_in_the_preview_and_the_import(
 ):
     token = token_of(upload(admin_client, step1(acme)))
 
-    shown = preview(admin_client, token, {"column_4": "title", "column_3": "ignore"})
+    shown = preview(admin_client, token, {LEAD_SOURCE: "title", "column_4": "ignore"})
     assert "Title" in shown.context["labels"]
     assert "Phone" not in shown.context["labels"]
     imported = admin_client.post(confirm_url(token))
@@ -191,16 +204,85 @@ def test_a_changed_choice_takes_effect_in_the_preview_and_the_import(
     assert imported.context["result"].imported == 2
     taro = Contact.objects.get(first_name="Taro")
     assert (taro.title, taro.phone, taro.partition) == ("Web", "", acme)
+    assert taro.mobile == "+819011112222"
 
 
 def test_a_mapping_the_importer_refuses_is_shown_on_the_columns_step(admin_client):
     token = token_of(upload(admin_client, step1()))
 
-    response = preview(admin_client, token, {"column_4": "email"})  # email twice
+    response = preview(admin_client, token, {LEAD_SOURCE: "email"})  # email twice
 
     assert "preview" not in response.context
     assert response.context["form"].non_field_errors()
     assert not Contact.objects.exists()
+
+
+def test_the_preview_says_which_rows_update_a_stored_contact(admin_client, acme):
+    factories.ContactFactory(
+        tenant=acme.tenant, partition=acme, first_name="T", email="aiko@example.jp"
+    )
+    token = token_of(upload(admin_client, step1(acme)))
+
+    response = preview(admin_client, token, {LEAD_SOURCE: "ignore"})
+
+    actions = [row["action"] for row in response.context["rows"]]
+    assert actions == ["New contact", "", "Updates a stored contact"]
+    assert "1 contacts would be created, 1 updated" in response.text
+
+
+def test_a_single_name_column_is_previewed_split(admin_client):
+    zendesk = "Name,Email,Phone,Organization\n山田 太郎,taro@example.jp,,Hoshi\n"
+    token = token_of(upload(admin_client, step1(file=crm_file(zendesk, "z.csv"))))
+
+    response = preview(admin_client, token)
+
+    labels = response.context["labels"]
+    assert labels[:2] == ["First name", "Last name"]
+    assert response.context["rows"][0]["values"][:2] == ["太郎", "山田"]
+
+
+def test_japanese_headers_need_no_choice(admin_client):
+    japanese = (
+        "姓,名,メールアドレス,電話番号,会社名,役職\n"
+        "山田,太郎,t@example.jp,03-1234-5678,さくら,部長\n"
+    )
+    response = admin_import(
+        admin_client, step1(file=crm_file(japanese, "顧客.csv"), encoding="utf-8-sig")
+    )
+    assert response.context["result"].imported == 1
+    contact = Contact.objects.get()
+    assert (contact.last_name, contact.first_name, contact.title) == (
+        "山田",
+        "太郎",
+        "部長",
+    )
+    assert contact.company.name == "さくら"
+
+
+def test_an_excel_workbook_goes_through_the_same_steps(admin_client, tmp_path):
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["First Name", "Last Name", "Phone", "Mobile", "Created Date"])
+    # Excel keeps a number typed without its "0" as a number: 819012345678.
+    sheet.append(
+        ["Taro", "Yamada", "09012345678", 819011112222, datetime.date(2026, 1, 5)]
+    )
+    path = tmp_path / "contacts.xlsx"
+    book.save(path)
+    workbook = SimpleUploadedFile("contacts.xlsx", path.read_bytes())
+    token = token_of(upload(admin_client, step1(file=workbook)))
+
+    page = admin_client.get(map_url(token))
+    assert page.context["columns"][4]["samples"] == ["2026-01-05"]
+    shown = preview(admin_client, token, {"column_4": "ignore"})
+    row = dict(
+        zip(shown.context["labels"], shown.context["rows"][0]["values"], strict=True)
+    )
+    assert (row["Phone"], row["Mobile"]) == ("+819012345678", "+819011112222")
+    imported = admin_client.post(confirm_url(token))
+
+    assert imported.context["result"].imported == 1
+    assert Contact.objects.get().mobile == "+819011112222"
 
 
 # ----- step 4: the import ------------------------------------------------------------
@@ -208,7 +290,7 @@ def test_a_mapping_the_importer_refuses_is_shown_on_the_columns_step(admin_clien
 
 def test_confirm_imports_reports_and_deletes_the_upload(admin_client, admin_user, acme):
     token = token_of(upload(admin_client, step1(acme)))
-    preview(admin_client, token, {"column_4": "ignore"})
+    preview(admin_client, token, {LEAD_SOURCE: "ignore"})
 
     response = admin_client.post(confirm_url(token))
 
@@ -239,7 +321,7 @@ def test_confirm_needs_the_preview_first_and_a_post(admin_client):
 
 def test_all_or_nothing_from_the_first_step_holds_at_the_last(admin_client, acme):
     response = admin_import(
-        admin_client, step1(acme, atomic="on"), {"column_4": "ignore"}
+        admin_client, step1(acme, atomic="on"), {LEAD_SOURCE: "ignore"}
     )
     assert "Nothing imported (all or nothing)" in response.text
     assert not Contact.objects.exists()
@@ -256,7 +338,7 @@ def test_back_from_the_columns_keeps_the_file_the_options_and_the_choices(
 
     # when: a choice is changed, then Back
     back = admin_client.post(
-        map_url(token), {**chosen(page), "column_4": "title", "back": "Back"}
+        map_url(token), {**chosen(page), LEAD_SOURCE: "title", "back": "Back"}
     )
 
     # then: step 1 with its options and the file kept
@@ -271,14 +353,14 @@ def test_back_from_the_columns_keeps_the_file_the_options_and_the_choices(
         IMPORT, {"token": token, "partition": acme.pk, "encoding": "utf-8-sig"}
     )
     assert token_of(again) == token
-    assert chosen(admin_client.get(map_url(token)))["column_4"] == "title"
+    assert chosen(admin_client.get(map_url(token)))[LEAD_SOURCE] == "title"
 
 
 def test_back_from_the_preview_shows_the_choices_made(admin_client):
     token = token_of(upload(admin_client, step1()))
-    shown = preview(admin_client, token, {"column_4": "title"})
+    shown = preview(admin_client, token, {LEAD_SOURCE: "title"})
     assert f'href="{map_url(token)}"' in shown.text
-    assert chosen(admin_client.get(map_url(token)))["column_4"] == "title"
+    assert chosen(admin_client.get(map_url(token)))[LEAD_SOURCE] == "title"
 
 
 # ----- whose upload ------------------------------------------------------------------
@@ -286,7 +368,7 @@ def test_back_from_the_preview_shows_the_choices_made(admin_client):
 
 def test_a_token_of_another_user_is_refused(admin_client, tenant, acme):
     token = token_of(upload(admin_client, step1(acme)))
-    preview(admin_client, token, {"column_4": "ignore"})
+    preview(admin_client, token, {LEAD_SOURCE: "ignore"})
     colleague = factories.signed_in(factories.administrator(tenant))
 
     for response in (
@@ -338,7 +420,7 @@ def test_superuser_picks_the_tenant_and_the_file_stays_with_it(
     response = admin_import(
         provider_client,
         step1(acme, tenant=tenant.pk),
-        {"column_4": "ignore"},
+        {LEAD_SOURCE: "ignore"},
     )
     assert response.context["result"].imported == 2
     assert set(Contact.objects.values_list("tenant", flat=True)) == {tenant.pk}

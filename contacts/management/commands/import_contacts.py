@@ -1,4 +1,5 @@
-"""`manage.py import_contacts`: load a CSV file of contacts into a tenant or a client.
+"""`manage.py import_contacts`: load a client's contact list (CSV or Excel .xlsx)
+into a tenant or a client.
 
 The same import as the admin's "Import contacts" page (contacts.imports).
 """
@@ -16,6 +17,7 @@ from tqdm import tqdm
 from ccadmin.cli import ContactCenterCommand, actor_from_option, tenant_from_option
 from contacts.imports import (
     DEFAULT_ENCODING,
+    FIELDS,
     ContactImportError,
     RowError,
     import_contacts,
@@ -24,17 +26,20 @@ from partitions.cli import partition_from_option
 
 
 class Command(ContactCenterCommand):
-    """Import contacts from a CSV file, reporting bad rows by line number."""
+    """Import contacts from a CSV file or Excel workbook, reporting bad rows by line
+    number."""
 
     help = _(
-        "Import contacts from a CSV file with a header naming its columns: first name, "
-        "last name, email, phone, company, title. Bad rows are reported by line "
-        "number and skipped, up to 100 (with more, or with --atomic and any, "
-        "nothing is imported)."
+        "Import contacts from a CSV file or an Excel workbook (.xlsx) whose first "
+        "line names its columns. The usual headers of Salesforce, HubSpot, Zendesk "
+        "and Japanese lists are recognised; map others with --map. A contact already "
+        "stored (same email, or without one the same phone) is updated. Bad rows are "
+        "reported by line number and skipped, up to 100 (with more, or with --atomic "
+        "and any, nothing is imported)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", metavar="FILE.csv", type=Path)
+        parser.add_argument("file", metavar="FILE", type=Path)
         parser.add_argument(
             "--tenant", required=True, help=_("The tenant's slug or name.")
         )
@@ -54,6 +59,27 @@ class Command(ContactCenterCommand):
             help=_("The file's encoding (default UTF-8; cp932 for Shift_JIS)."),
         )
         parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar='"Header=field"',
+            help=_(
+                "The field a column fills, overriding the recognised headers; may be "
+                "repeated. Fields: %(fields)s."
+            )
+            % {"fields": ", ".join(FIELDS)},
+        )
+        parser.add_argument(
+            "--ignore-unknown",
+            action="store_true",
+            help=_("Skip the columns that are neither recognised nor mapped."),
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help=_("Check every row and report what would be done; write nothing."),
+        )
+        parser.add_argument(
             "--user",
             help=_("Record the import under this user (default: the system account)."),
         )
@@ -70,6 +96,7 @@ class Command(ContactCenterCommand):
                 options["partition"],
                 user=actor if options["user"] else None,
             )
+        mapping = self._mapping(options["map"])
         try:
             handle = file.open("rb")
         except OSError as exc:
@@ -104,7 +131,10 @@ class Command(ContactCenterCommand):
                     actor=actor,
                     atomic=options["atomic"],
                     encoding=options["encoding"],
-                    source=file.name,
+                    filename=file.name,
+                    mapping=mapping,
+                    ignore_unknown=options["ignore_unknown"],
+                    dry_run=options["dry_run"],
                     on_error=report,
                     on_progress=progress,
                 )
@@ -114,3 +144,16 @@ class Command(ContactCenterCommand):
             # Bad rows make the exit status non-zero, so a script notices them.
             raise CommandError(result.describe())
         self.say(result.describe(), verbosity, self.style.SUCCESS)
+
+    @staticmethod
+    def _mapping(pairs: list[str]) -> dict[str, str]:
+        """The --map options as header -> field (checked by the import)."""
+        mapping = {}
+        for pair in pairs:
+            header, sep, field = pair.rpartition("=")
+            if not sep or not header.strip() or not field.strip():
+                raise CommandError(
+                    _('--map takes "Header=field", not "%(value)s".') % {"value": pair}
+                )
+            mapping[header.strip()] = field.strip()
+        return mapping

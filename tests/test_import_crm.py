@@ -1,0 +1,547 @@
+"""Onboarding a client's contact list as its CRM exports it (issue 16): recognised
+headers, --map, --ignore-unknown, --dry-run, delimiters, Excel, re-import and
+duplicates, the preview the admin's mapping page shows, and the mobile number."""
+
+import datetime
+import io
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from contacts import import_headers, imports
+from contacts.models import Company, Contact
+from interactions.routing import route_interaction
+from tests import factories
+
+DATA = Path(__file__).parent / "data" / "import"
+
+# The three people every CRM sample holds, as they must be stored.
+STORED = {
+    ("Aiko", "Tanaka", "Manager", "Globex", "aiko.tanaka@globex.example"): (
+        "+81312345678",
+        "+819011112222",
+    ),
+    ("Ben", "Smith", "Buyer", "Initech", "ben.smith@initech.example"): (
+        "+16502530000",
+        "",
+    ),
+    ("太郎", "山田", "部長", "山田商事株式会社", "taro@yamada.example"): (
+        "+81612345678",
+        "+818033334444",
+    ),
+}
+
+
+@pytest.fixture
+def tenant(db):
+    return factories.TenantFactory(name="Sakura BPO", slug="sakura")
+
+
+@pytest.fixture
+def acme(tenant):
+    return factories.ClientPartitionFactory(tenant=tenant, name="Acme")
+
+
+def run(path, *args) -> tuple[str, str]:
+    """The command's stdout and stderr (a CommandError as its last stderr line)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(
+            "import_contacts",
+            str(path),
+            "--tenant",
+            "sakura",
+            *args,
+            stdout=out,
+            stderr=err,
+        )
+    except CommandError as exc:
+        return out.getvalue(), err.getvalue() + f"CommandError: {exc}\n"
+    return out.getvalue(), err.getvalue()
+
+
+def stored(tenant, *, titles=True, mobiles=True) -> dict:
+    rows = {}
+    for c in Contact.objects.filter(tenant=tenant).select_related("company"):
+        key = (
+            c.first_name,
+            c.last_name,
+            c.title if titles else "",
+            c.company.name if c.company else "",
+            c.email,
+        )
+        rows[key] = (c.phone, c.mobile if mobiles else "")
+    return rows
+
+
+def without(field_index: int, rows: dict) -> dict:
+    """STORED with one part of the key blanked (a CRM without that column)."""
+    return {
+        tuple("" if i == field_index else v for i, v in enumerate(key)): value
+        for key, value in rows.items()
+    }
+
+
+def test_salesforce_export_is_refused_listing_its_unknown_columns(tenant, acme):
+    _out, err = run(DATA / "salesforce.csv", "--partition", "Acme")
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith(
+            "CommandError: Unknown columns: Lead Source, Created Date, Contact Owner."
+        )
+    )
+    assert not Contact.objects.exists()
+
+
+def test_salesforce_export_imports_with_ignore_unknown(tenant, acme):
+    out, err = run(DATA / "salesforce.csv", "--partition", "Acme", "--ignore-unknown")
+    assert err == ""
+    assert out.strip() == (
+        "Imported 3 contacts, updated 0 (3 companies created); 0 rows refused. "
+        "Ignored columns: Lead Source, Created Date, Contact Owner."
+    )
+    assert stored(tenant) == STORED
+    assert set(Contact.objects.values_list("partition", flat=True)) == {acme.pk}
+
+
+def test_hubspot_export_imports_with_ignore_unknown(tenant, acme):
+    out, err = run(DATA / "hubspot.csv", "--partition", "Acme", "--ignore-unknown")
+    assert err == ""
+    # "Record ID" is a known header (ignored on purpose), not an unknown one.
+    assert out.strip().endswith(
+        "Ignored columns: Create Date, Contact owner, Lifecycle Stage."
+    )
+    assert stored(tenant) == STORED
+
+
+def test_zendesk_export_imports_with_no_option_and_its_names_split(tenant, acme):
+    _out, err = run(DATA / "zendesk.csv", "--partition", "Acme")
+    assert err == ""
+    # One "Name" column, split like routing splits a display name ("山田 太郎" is
+    # family name first); Zendesk has no title or mobile.
+    expected = {key: (phone, "") for key, (phone, _m) in without(2, STORED).items()}
+    assert stored(tenant) == expected
+
+
+def test_japanese_headers_import_with_no_option(tenant, acme):
+    _out, err = run(DATA / "japanese.csv", "--partition", "Acme")
+    assert err == ""
+    assert stored(tenant) == STORED
+
+
+def write_xlsx(path: Path, rows: list[list]) -> Path:
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_xlsx_of_the_salesforce_rows_imports_like_the_csv(tenant, acme, tmp_path):
+    import csv
+
+    with (DATA / "salesforce.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    # As Excel keeps them: the creation date as a date, a mobile typed as a number
+    # (no leading zero, country code first), a phone as text with its leading zero.
+    rows[1][8] = datetime.datetime(2026, 1, 15)
+    rows[1][6] = 819011112222
+    rows[2][6] = None
+    path = write_xlsx(tmp_path / "contacts.xlsx", rows)
+
+    _out, err = run(path, "--partition", "Acme", "--ignore-unknown")
+
+    assert err == ""
+    assert stored(tenant) == STORED
+
+
+def test_xlsx_cells_keep_their_form(tmp_path):
+    path = write_xlsx(
+        tmp_path / "cells.xlsx",
+        [
+            ["Phone", "Mobile", "Created Date", "Score", "Empty"],
+            [819012345678, "09012345678", datetime.date(2026, 1, 15), 12.5, None],
+            [819012345678.0, "", datetime.datetime(2026, 1, 15, 9, 30), 3, None],
+        ],
+    )
+    with path.open("rb") as stream, imports.open_table(stream, "cells.xlsx") as table:
+        assert table.headers == ["Phone", "Mobile", "Created Date", "Score", "Empty"]
+        assert list(table) == [
+            (2, ["819012345678", "09012345678", "2026-01-15", "12.5"]),
+            (3, ["819012345678", "", "2026-01-15 09:30:00", "3"]),
+        ]
+
+
+def test_xlsx_is_recognised_by_its_content_whatever_its_name(tenant, tmp_path):
+    path = write_xlsx(
+        tmp_path / "list.dat", [["Email", "Mobile"], ["a@example.com", "09011112222"]]
+    )
+    _out, err = run(path)
+    assert err == ""
+    assert Contact.objects.get().mobile == "+819011112222"
+
+
+def test_a_file_that_is_no_workbook_is_refused(tenant, tmp_path):
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 not a zip")
+    _out, err = run(path)
+    assert "CommandError: The file is not an Excel workbook (.xlsx)" in err
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", ","])
+def test_semicolon_and_tab_delimiters_are_detected(tenant, tmp_path, delimiter):
+    lines = [
+        ["Vorname", "Nachname", "E-Mail", "Telefon", "Firma"],
+        ["Jürgen", "Müller", "j.mueller@example.de", "+49 30 1234567", "Müller, GmbH"],
+    ]
+    text = "\n".join(delimiter.join(f'"{cell}"' for cell in row) for row in lines)
+    path = tmp_path / "kontakte.csv"
+    path.write_text(text + "\n", encoding="utf-8")
+
+    _out, err = run(
+        path,
+        "--map",
+        "Vorname=first_name",
+        "--map",
+        "Nachname=last_name",
+        "--map",
+        "Telefon=phone",
+        "--map",
+        "Firma=company",
+    )
+
+    assert err == ""
+    contact = Contact.objects.select_related("company").get()
+    assert (contact.first_name, contact.last_name, contact.email) == (
+        "Jürgen",
+        "Müller",
+        "j.mueller@example.de",
+    )
+    assert contact.phone == "+49301234567"
+    assert contact.company.name == "Müller, GmbH"
+
+
+def test_map_overrides_and_extends_the_table(tenant, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "Name,Handy,Phone,Notes\nBen Smith,090-1111-2222,03-1234-5678,VIP\n",
+        encoding="utf-8",
+    )
+    _out, err = run(
+        path,
+        "--map",
+        "handy=mobile",
+        "--map",
+        "Name=last_name",
+        "--map",
+        "Notes=ignore",
+    )
+    assert err == ""
+    contact = Contact.objects.get()
+    assert (contact.first_name, contact.last_name) == ("", "Ben Smith")
+    assert (contact.phone, contact.mobile) == ("+81312345678", "+819011112222")
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("Handy=fax", 'Unknown field "fax" for column "Handy"'),
+        ("Fax=mobile", 'No column is named "Fax"'),
+        ("Handy", '--map takes "Header=field", not "Handy".'),
+        ("Phone=mobile", "Columns given twice: mobile (Handy, Phone)."),
+    ],
+)
+def test_a_wrong_map_is_refused_with_its_reason(tenant, tmp_path, option, message):
+    path = tmp_path / "list.csv"
+    path.write_text("Name,Handy,Phone\nBen,090-1111-2222,\n", encoding="utf-8")
+    _out, err = run(path, "--map", "Handy=mobile", "--map", option)
+    assert message in err
+    assert not Contact.objects.exists()
+
+
+def test_dry_run_reports_errors_and_counts_and_writes_nothing(tenant, acme, tmp_path):
+    factories.ContactFactory(
+        tenant=tenant, partition=acme, email="ben.smith@initech.example"
+    )
+    rows = (DATA / "japanese.csv").read_text(encoding="utf-8") + (
+        "Bad,Row,not-an-email,,,,\n"
+    )
+    path = tmp_path / "dry.csv"
+    path.write_text(rows, encoding="utf-8")
+    _out, err = run(path, "--partition", "Acme", "--dry-run")
+    assert err.splitlines() == [
+        "line 5: Email: Enter a valid email address.",
+        "CommandError: Dry run, nothing written: 2 contacts would be created, 1 "
+        "updated (3 companies created); 1 rows refused.",
+    ]
+    assert Contact.objects.count() == 1
+    assert Contact.objects.get().first_name != "Ben"
+    assert not Company.objects.exists()
+    assert not LogEntry.objects.exists()
+
+
+def test_reimport_updates_stored_contacts_instead_of_copying_them(
+    tenant, acme, tmp_path
+):
+    run(DATA / "salesforce.csv", "--partition", "Acme", "--ignore-unknown")
+    other = factories.ClientPartitionFactory(tenant=tenant, name="Other")
+    # Same address in another client: a different contact, left alone.
+    elsewhere = factories.ContactFactory(
+        tenant=tenant, partition=other, email="taro@yamada.example", title="Intern"
+    )
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_text(
+        "Email,Job Title,Phone,First Name,Last Name,Mobile\n"
+        # Matched by address (any case); an empty cell keeps what is stored.
+        "TARO@Yamada.example,社長,,,,\n"
+        # Matched without an address by its (normalised) mobile.
+        ",,,,Tanaka-Sato,+81 90 1111 2222\n"
+        # New.
+        "chloe@example.com,,,Chloe,Brown,\n",
+        encoding="utf-8",
+    )
+    out, err = run(corrected, "--partition", "Acme")
+
+    assert err == ""
+    assert "Imported 1 contacts, updated 2 (0 companies created)" in out
+    assert Contact.objects.filter(partition=acme).count() == 4
+    taro = Contact.objects.get(partition=acme, email="taro@yamada.example")
+    assert (taro.title, taro.phone, taro.first_name) == ("社長", "+81612345678", "太郎")
+    assert Contact.objects.get(partition=acme, first_name="Aiko").last_name == (
+        "Tanaka-Sato"
+    )
+    elsewhere.refresh_from_db()
+    assert elsewhere.title == "Intern"
+    # One audit entry per import, the update included.
+    assert LogEntry.objects.filter(object_id=str(acme.pk)).count() == 2
+
+
+def test_the_same_contact_twice_in_a_file_is_reported(tenant, tmp_path):
+    stored_one = factories.ContactFactory(
+        tenant=tenant, partition=None, email="dan@example.com", phone="", mobile=""
+    )
+    path = tmp_path / "twice.csv"
+    path.write_text(
+        "Email,Phone,Last Name\n"
+        "aiko@example.com,090-1111-2222,Tanaka\n"
+        "AIKO@example.com,,Tanaka again\n"  # line 3: same address
+        ",+819011112222,Tanaka by phone\n"  # line 4: same number, no address
+        "dan@example.com,03-1111-2222,Dan\n"  # line 5: updates the stored one
+        ",03-1111-2222,Dan by phone\n",  # line 6: that stored contact again
+        encoding="utf-8",
+    )
+    _out, err = run(path)
+    assert err.splitlines() == [
+        "line 3: Same contact as line 2.",
+        "line 4: Same contact as line 2.",
+        "line 6: Same contact as line 5.",
+        "CommandError: Imported 1 contacts, updated 1 (0 companies created); 3 "
+        "rows refused.",
+    ]
+    assert Contact.objects.count() == 2
+    stored_one.refresh_from_db()
+    assert (stored_one.last_name, stored_one.phone) == ("Dan", "+81311112222")
+
+
+def test_reimport_queries_are_bounded_per_batch(
+    tenant, acme, django_assert_max_num_queries
+):
+    """The stored contacts are looked up per batch (one query), never per row."""
+    for i in range(30):
+        factories.ContactFactory(
+            tenant=tenant, partition=acme, email=f"c{i}@example.com"
+        )
+    rows = "".join(f"c{i}@example.com,Title {i}\n" for i in range(60))
+    admin = factories.administrator(tenant)
+    # Companies (1), the client's checks (2); per batch of 20: lookup, insert,
+    # update (3 x 3); the audit entry (2).
+    with django_assert_max_num_queries(16):
+        result = imports.import_contacts(
+            io.BytesIO(("email,title\n" + rows).encode()),
+            tenant=tenant,
+            partition=acme,
+            actor=admin,
+            batch_size=20,
+        )
+    assert (result.imported, result.updated) == (30, 30)
+    assert Contact.objects.filter(partition=acme, title="Title 7").count() == 1
+
+
+def test_preview_shows_rows_as_stored_with_their_errors_and_writes_nothing(
+    tenant, acme
+):
+    stored_ben = factories.ContactFactory(
+        tenant=tenant, partition=acme, email="ben.smith@initech.example"
+    )
+    text = (DATA / "zendesk.csv").read_text(encoding="utf-8")
+    text += '"Bad","not-an-email","",""\n'
+    admin = factories.administrator(tenant)
+
+    with (DATA / "zendesk.csv").open("rb") as stream:
+        with imports.open_table(stream, "zendesk.csv") as table:
+            headers = table.headers
+    mapping = imports.suggest_mapping(headers)
+    assert mapping == ["name", "email", "phone", "company"]
+    assert set(imports.FIELDS) >= {"name", "mobile", "ignore"}
+
+    result = imports.import_contacts(
+        io.BytesIO(text.encode()),
+        tenant=tenant,
+        partition=acme,
+        actor=admin,
+        filename="zendesk.csv",
+        mapping=mapping,
+        preview=20,
+    )
+
+    rows = result.preview_rows
+    assert [row.line for row in rows] == [2, 3, 4, 5]
+    assert rows[0].values == {
+        "first_name": "Aiko",
+        "last_name": "Tanaka",
+        "title": "",
+        "company": "Globex",
+        "email": "aiko.tanaka@globex.example",
+        "phone": "+81312345678",
+        "mobile": "",
+    }
+    assert [row.action for row in rows] == ["create", "update", "create", ""]
+    assert rows[2].values["last_name"] == "山田"
+    assert rows[3].errors == ["Email: Enter a valid email address."]
+    assert all(not row.errors for row in rows[:3])
+    assert (result.imported, result.updated, result.refused) == (2, 1, 1)
+    assert list(Contact.objects.all()) == [stored_ben]
+    assert not Company.objects.exists()
+    assert not LogEntry.objects.exists()
+
+
+def test_preview_stops_listing_after_n_rows(tenant):
+    text = "email\n" + "".join(f"p{i}@example.com\n" for i in range(30))
+    result = imports.import_contacts(
+        io.BytesIO(text.encode()),
+        tenant=tenant,
+        partition=None,
+        actor=factories.administrator(tenant),
+        preview=20,
+    )
+    assert len(result.preview_rows) == 20
+    assert result.imported == 30
+    assert not Contact.objects.exists()
+
+
+def test_a_list_mapping_from_the_mapping_page(tenant):
+    text = "A,B,C\nBen Smith,ben@example.com,x\n"
+    result = imports.import_contacts(
+        io.BytesIO(text.encode()),
+        tenant=tenant,
+        partition=None,
+        actor=factories.administrator(tenant),
+        mapping=["name", "email", "ignore"],
+    )
+    assert result.imported == 1
+    contact = Contact.objects.get()
+    assert (contact.first_name, contact.last_name) == ("Ben", "Smith")
+
+
+def test_every_recognised_header_names_one_field():
+    written = [
+        (import_headers.header_key(header), field)
+        for field, headers in import_headers._HEADERS.items()
+        for header in headers
+    ]
+    fields_of = {}
+    for key, field in written:
+        fields_of.setdefault(key, set()).add(field)
+    assert {k: f for k, f in fields_of.items() if len(f) > 1} == {}
+    assert set(import_headers._HEADERS) <= set(import_headers.FIELDS)
+    assert import_headers.header_key(" E-MAIL_Address ") == "emailaddress"
+    assert import_headers.recognised_field("Ｍｏｂｉｌｅ　Ｐｈｏｎｅ") == "mobile"
+
+
+def test_export_then_import_round_trips_exactly_with_mobile(
+    tenant, other_tenant, tmp_path
+):
+    acme = factories.client_with_data(tenant, "Acme", contacts=4, companies=2)
+    first, second = Contact.objects.filter(partition=acme).order_by("pk")[:2]
+    Contact.objects.filter(pk=first.pk).update(mobile="+819011112222")
+    Contact.objects.filter(pk=second.pk).update(mobile="+818033334444", phone="")
+    archive_path = tmp_path / "acme.zip"
+    call_command(
+        "partitions",
+        "export",
+        "Acme",
+        "--tenant",
+        "sakura",
+        "-o",
+        str(archive_path),
+        stdout=io.StringIO(),
+    )
+    with zipfile.ZipFile(archive_path) as archive:
+        (tmp_path / "contacts.csv").write_bytes(archive.read("contacts.csv"))
+    factories.ClientPartitionFactory(tenant=other_tenant, name="Acme")
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "import_contacts",
+        str(tmp_path / "contacts.csv"),
+        "--tenant",
+        other_tenant.slug,
+        "--partition",
+        "Acme",
+        stdout=out,
+        stderr=err,
+    )
+
+    assert err.getvalue() == ""
+
+    def snapshot(t):
+        return sorted(
+            (
+                c.first_name,
+                c.last_name,
+                c.title,
+                c.email,
+                c.phone,
+                c.mobile,
+                c.company.name if c.company else "",
+            )
+            for c in Contact.objects.filter(tenant=t).select_related("company")
+        )
+
+    assert snapshot(other_tenant) == snapshot(tenant)
+    assert "+818033334444" in {c[5] for c in snapshot(other_tenant)}
+
+    # The same export imported again: every contact found, none copied.
+    out = io.StringIO()
+    call_command(
+        "import_contacts",
+        str(tmp_path / "contacts.csv"),
+        "--tenant",
+        other_tenant.slug,
+        "--partition",
+        "Acme",
+        stdout=out,
+    )
+    assert "Imported 0 contacts, updated 4" in out.getvalue()
+    assert snapshot(other_tenant) == snapshot(tenant)
+
+
+def test_routing_finds_a_caller_by_mobile(tenant, acme):
+    factories.ServiceFactory(tenant=tenant, name="Acme Line", client_partition=acme)
+    run(DATA / "japanese.csv", "--partition", "Acme")
+    taro = Contact.objects.get(email="taro@yamada.example")
+
+    routed = route_interaction(
+        tenant, service="Acme Line", channel="voice", sender="+81 80-3333-4444"
+    )
+
+    assert routed.contact_id == taro.pk
+    assert not routed.contact_created
+    assert Contact.objects.filter(tenant=tenant).count() == 3
