@@ -434,3 +434,24 @@ def test_the_steps_need_the_add_contact_permission(admin_client, tenant):
     client.force_login(viewer)
     assert client.get(map_url(token)).status_code == 403
     assert client.post(confirm_url(token)).status_code == 403
+
+
+def test_every_step_speaks_japanese(admin_client, acme):
+    ja = {"HTTP_ACCEPT_LANGUAGE": "ja"}
+    first = admin_client.get(IMPORT, **ja)
+    assert "ステップ 1/3: ファイル" in first.text
+    assert "文字コード" in first.text and "Encoding" not in first.text
+    token = token_of(admin_client.post(IMPORT, step1(acme), **ja))
+
+    columns = admin_client.get(map_url(token), **ja)
+    assert "この列の内容を選んでください" in columns.text
+    assert "インポートしない" in columns.text
+    assert "Do not import" not in columns.text
+    assert "Choose what this column holds" not in columns.text
+    shown = admin_client.post(
+        map_url(token), {**chosen(columns), LEAD_SOURCE: "ignore"}, **ja
+    )
+    assert "ステップ 3/3: プレビュー" in shown.text
+    assert "新しい連絡先" in shown.text
+    assert "携帯電話" in shown.context["labels"]
+    assert "New contact" not in shown.text
