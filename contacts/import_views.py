@@ -16,7 +16,7 @@ Hand-written rather than with django-formtools' wizard: the mapping form's field
 are the file's columns (known only after step 1), the preview is no form, and the
 upload must stay tied to one user and tenant and be deleted after its import or a
 day; the wizard's file storage and step bookkeeping would cover none of that, and
-the four views below are short.
+the three views below are short.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy
 
 from ccadmin.models import Tenant
 from contacts.import_forms import ColumnMappingForm, ContactImportForm
+from contacts.import_headers import IGNORE
 from contacts.import_uploads import (
     StoredUpload,
     discard_upload,
@@ -58,7 +59,6 @@ SAMPLE_ROWS = 3
 # Uploads a session remembers at once (several tabs); older ones are let go.
 _KEPT_PER_SESSION = 5
 _SESSION_KEY = "contact_imports"
-IGNORE = "ignore"
 # What the import will do with a row of the preview (PreviewRow.action).
 ACTIONS = {
     "create": gettext_lazy("New contact"),
@@ -340,11 +340,15 @@ class ContactImportPages:
         form = ColumnMappingForm(request.POST, **form_options)
         if "back" in request.POST:
             # Back to step 1, keeping these choices for when the admin returns.
-            self._remember(request, token, {**state, "mapping": form.raw_mapping()})
+            self._remember(
+                request,
+                token,
+                {**state, "mapping": form.raw_mapping(), "previewed": None},
+            )
             return HttpResponseRedirect(self._import_url(token=token))
         if not form.is_valid():
             return self._map_page(request, form, stored, partition)
-        state = {**state, "mapping": form.mapping()}
+        state = {**state, "mapping": form.mapping(), "previewed": None}
         self._remember(request, token, state)
         try:
             preview = run_import(
@@ -358,6 +362,8 @@ class ContactImportPages:
         except ContactImportError as exc:
             form.add_error(None, str(exc))
             return self._map_page(request, form, stored, partition)
+        # What "Import" may now run: exactly the choices this preview showed.
+        self._remember(request, token, {**state, "previewed": state["mapping"]})
         return self._preview_page(request, preview, state, stored, partition)
 
     def _map_page(self, request, form, stored, partition):
@@ -395,7 +401,6 @@ class ContactImportPages:
             preview=preview,
             labels=[capfirst(str(FIELDS[name])) for name in fields],
             rows=table,
-            refused_shown=sum(1 for row in table if row["errors"]),
             upload=stored,
             partition=partition,
             atomic=state["atomic"],
@@ -416,8 +421,19 @@ class ContactImportPages:
         if request.method != "POST":
             return HttpResponseRedirect(self._import_url("map", token))
         found = self._upload_of(request, token)
-        if found is None or not found[1].get("mapping"):
+        if found is None:
             return self._gone(request)
+        if (
+            not found[1].get("previewed")
+            or found[1]["previewed"] != found[1]["mapping"]
+        ):
+            # Choices changed since the preview (Back, another tab): preview them.
+            self.message_user(
+                request,
+                _("The columns changed since the preview: check the preview again."),
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(self._import_url("map", token))
         stored, state, tenant, partition = found
         try:
             result = run_import(

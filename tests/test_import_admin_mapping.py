@@ -311,11 +311,20 @@ def test_confirm_imports_reports_and_deletes_the_upload(admin_client, admin_user
     assert Contact.objects.count() == 2
 
 
-def test_confirm_needs_the_preview_first_and_a_post(admin_client):
+def test_confirm_needs_the_preview_of_the_same_choices_and_a_post(admin_client):
     token = token_of(upload(admin_client, step1()))
     assert admin_client.get(confirm_url(token))["Location"] == map_url(token)
     refused = admin_client.post(confirm_url(token), follow=True)
-    assert "no longer available" in refused.text
+    assert "check the preview again" in refused.text
+    assert not Contact.objects.exists()
+    # Previewed, then changed through Back: the changed choices are not imported.
+    page = admin_client.get(map_url(token))
+    admin_client.post(map_url(token), {**chosen(page), LEAD_SOURCE: "ignore"})
+    admin_client.post(
+        map_url(token), {**chosen(page), LEAD_SOURCE: "title", "back": "Back"}
+    )
+    refused = admin_client.post(confirm_url(token), follow=True)
+    assert "check the preview again" in refused.text
     assert not Contact.objects.exists()
 
 
