@@ -34,7 +34,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--only",
-        default="delete,confirm,lists,agent,import,routing,receive,retention",
+        default="delete,confirm,lists,agent,import,import-mapping,routing,receive,"
+        "retention",
     )
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
     parser.add_argument(
@@ -60,6 +61,10 @@ def main() -> None:
         rows += agent_json.bench_agent_json(ctx, args.runs)
     if "import" in only:
         rows += contact_import.bench_import(
+            ctx, args.runs, rows=int(100_000 * args.scale)
+        )
+    if "import-mapping" in only:
+        rows += contact_import.bench_import_mapping(
             ctx, args.runs, rows=int(100_000 * args.scale)
         )
     if "routing" in only:

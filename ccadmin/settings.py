@@ -300,7 +300,7 @@ LOGGING = {
 # clock a little ahead is normal; an email dated next year, or 9999, is refused.
 INTERACTION_MAX_FUTURE_SECONDS = env.int("INTERACTION_MAX_FUTURE_SECONDS", default=300)
 
-# Largest CSV file the admin's "Import contacts" page accepts, in bytes (default 20 MiB,
+# Largest file (CSV or .xlsx) "Import contacts" in the admin accepts, in bytes (20 MiB,
 # about 200,000 contacts). Larger files: `manage.py import_contacts`, which has no cap.
 CONTACT_IMPORT_MAX_UPLOAD_SIZE = env.int(
     "CONTACT_IMPORT_MAX_UPLOAD_SIZE", default=20 * 1024 * 1024

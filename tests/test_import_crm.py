@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from contacts import import_headers, imports
 from contacts.models import Company, Contact
 from interactions.routing import route_interaction
+from partitions import actions as partition_actions
 from tests import factories
 
 DATA = Path(__file__).parent / "data" / "import"
@@ -350,6 +351,44 @@ def test_the_same_contact_twice_in_a_file_is_reported(tenant, tmp_path):
     assert (stored_one.last_name, stored_one.phone) == ("Dan", "+81311112222")
 
 
+def test_repeats_are_found_across_batches_and_merges(tenant, monkeypatch):
+    """The file's identities are kept compactly (imports._FirstLines): repeats are
+    found whichever batch, and whichever merged run of keys, holds the first."""
+    monkeypatch.setattr(imports._FirstLines, "MERGE_AT", 3)
+    rows = "".join(f"p{i}@example.com,+8190{i:08d}\n" for i in range(40))
+    rows += "P7@example.com,\n,+819000000033\n"  # lines 42 and 43
+    result = imports.import_contacts(
+        io.BytesIO(("email,phone\n" + rows).encode()),
+        tenant=tenant,
+        partition=None,
+        actor=factories.administrator(tenant),
+        batch_size=4,
+    )
+    assert [str(error) for error in result.errors] == [
+        "line 42: Same contact as line 9.",
+        "line 43: Same contact as line 35.",
+    ]
+    assert result.imported == 40
+    assert Contact.objects.count() == 40
+
+
+def test_first_lines_keep_the_first_line_of_each_key(monkeypatch):
+    monkeypatch.setattr(imports._FirstLines, "MERGE_AT", 2)
+    lines = imports._FirstLines()
+    for n in [5, 3, 9, 1, 7, 3, 5, 8]:
+        lines.add(f"k{n}", n * 10 + len(lines.recent))
+    assert {n: lines.get(f"k{n}") // 10 for n in [1, 3, 5, 7, 8, 9]} == {
+        1: 1,
+        3: 3,
+        5: 5,
+        7: 7,
+        8: 8,
+        9: 9,
+    }
+    assert lines.get("k2") is None
+    assert list(lines.hashes) == sorted(lines.hashes)
+
+
 def test_reimport_queries_are_bounded_per_batch(
     tenant, acme, django_assert_max_num_queries
 ):
@@ -545,3 +584,16 @@ def test_routing_finds_a_caller_by_mobile(tenant, acme):
     assert routed.contact_id == taro.pk
     assert not routed.contact_created
     assert Contact.objects.filter(tenant=tenant).count() == 3
+
+
+def test_a_preview_into_an_offboarding_client_says_what_the_import_would(tenant, acme):
+    admin = factories.administrator(tenant)
+    partition_actions.offboard_client_partition(acme, grace_days=5, actor=admin)
+    with pytest.raises(imports.ContactImportError, match="being offboarded"):
+        imports.import_contacts(
+            io.BytesIO(b"email\na@example.com\n"),
+            tenant=tenant,
+            partition=acme,
+            actor=admin,
+            preview=20,
+        )
