@@ -318,10 +318,22 @@ LOGGING = {
 # clock a little ahead is normal; an email dated next year, or 9999, is refused.
 INTERACTION_MAX_FUTURE_SECONDS = env.int("INTERACTION_MAX_FUTURE_SECONDS", default=300)
 
-# Largest CSV file the admin's "Import contacts" page accepts, in bytes (default 20 MiB,
+# Largest file (CSV or .xlsx) "Import contacts" in the admin accepts, in bytes (20 MiB,
 # about 200,000 contacts). Larger files: `manage.py import_contacts`, which has no cap.
 CONTACT_IMPORT_MAX_UPLOAD_SIZE = env.int(
     "CONTACT_IMPORT_MAX_UPLOAD_SIZE", default=20 * 1024 * 1024
+)
+
+# Where the admin's "Import contacts" keeps an uploaded file between its steps (map the
+# columns, preview, confirm): on disk, not in the session (contacts/import_uploads.py
+# says why). It holds customer lists: protect it like CLIENT_PARTITION_EXPORT_DIR.
+# Each file is deleted after its import, or after CONTACT_IMPORT_UPLOAD_MAX_AGE
+# seconds (a day) by the next upload.
+CONTACT_IMPORT_UPLOAD_DIR = env.path(
+    "CONTACT_IMPORT_UPLOAD_DIR", default=BASE_DIR / "var" / "import-uploads"
+)
+CONTACT_IMPORT_UPLOAD_MAX_AGE = env.int(
+    "CONTACT_IMPORT_UPLOAD_MAX_AGE", default=24 * 60 * 60
 )
 
 # Attachments of incoming email (issue 17): every attachment is listed (name, type,

@@ -24,3 +24,5 @@ STORAGES = {
 }
 # Each test process keeps offboarding exports in its own temporary folder.
 CLIENT_PARTITION_EXPORT_DIR = Path(tempfile.mkdtemp(prefix="ccadmin-exports-"))
+# ... and the uploads "Import contacts" keeps between its steps.
+CONTACT_IMPORT_UPLOAD_DIR = Path(tempfile.mkdtemp(prefix="ccadmin-import-uploads-"))

@@ -3,14 +3,12 @@
 Every save and delete goes through contacts.actions, which checks, normalises and
 audits it the same way as for the agent desktop, the importer and routing."""
 
-from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
@@ -21,8 +19,7 @@ from ccadmin.paginators import CappedCountPaginator
 from contacts import actions, email_downloads
 from contacts.admin_across import ContactsAcrossClientsAdmin
 from contacts.data_subject_admin import DataSubjectPages
-from contacts.import_forms import ContactImportForm
-from contacts.imports import ContactImportError, import_contacts
+from contacts.import_views import ContactImportPages
 from contacts.models import (
     Activity,
     Company,
@@ -32,9 +29,6 @@ from contacts.models import (
     ErasureCertificate,
 )
 from partitions.admin_fields import TenantPartitionFilter
-
-# Room for the form's other fields and the multipart framing around the file.
-_UPLOAD_OVERHEAD = 64 * 1024
 
 PARTITION_FILTER = ("partition", TenantPartitionFilter)
 
@@ -61,10 +55,13 @@ class CompanyAdmin(LargeListAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(ContactsAcrossClientsAdmin, DataSubjectPages, LargeListAdmin):
+class ContactAdmin(
+    ContactImportPages, ContactsAcrossClientsAdmin, DataSubjectPages, LargeListAdmin
+):
     """A tenant's contacts, with or without a BPO client; moved between clients
     and merged from the list (contacts.admin_across); a contact's page offers a
-    data subject's export and erasure (contacts.data_subject_admin)."""
+    data subject's export and erasure (contacts.data_subject_admin); "Import
+    contacts" maps a CRM's file and previews it (contacts.import_views)."""
 
     list_display = ["__str__", "email", "phone", "mobile", "company", "partition"]
     list_filter = [PARTITION_FILTER]
@@ -90,68 +87,11 @@ class ContactAdmin(ContactsAcrossClientsAdmin, DataSubjectPages, LargeListAdmin)
 
     def get_urls(self):
         return [
-            *self.extra_page("import/", self.import_view),
+            *self.import_urls(),
             *self.across_urls(),
             *self.data_subject_urls(),
             *super().get_urls(),
         ]
-
-    def import_view(self, request):
-        """ "Import contacts": the same import as `manage.py import_contacts`, into
-        the administrator's own tenant, with an upload size cap."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        tenant = self.viewer_tenant(request)
-        result = None
-        form = None
-        if request.method == "POST":
-            # Refuse an oversized upload before Django reads the body into a file.
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-            limit = settings.CONTACT_IMPORT_MAX_UPLOAD_SIZE
-            if declared > limit + _UPLOAD_OVERHEAD:
-                self.message_user(
-                    request,
-                    _("The file is too large: the limit is %(limit)s.")
-                    % {"limit": filesizeformat(limit)},
-                    messages.ERROR,
-                )
-            else:
-                form = ContactImportForm(
-                    request.POST, request.FILES, tenant=tenant, user=request.user
-                )
-                if form.is_valid():
-                    result = self._run_import(request, form)
-        if form is None:
-            initial = {"partition": request.GET.get("partition")}
-            form = ContactImportForm(initial=initial, tenant=tenant, user=request.user)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Import contacts"),
-            "opts": self.opts,
-            "form": form,
-            "result": result,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/contacts/contact/import.html", context)
-
-    def _run_import(self, request, form):
-        upload = form.cleaned_data["file"]
-        try:
-            result = import_contacts(
-                upload.file,
-                tenant=form.cleaned_data["tenant"],
-                partition=form.cleaned_data["partition"],
-                actor=request.user,
-                atomic=form.cleaned_data["atomic"],
-                encoding=form.cleaned_data["encoding"],
-                filename=upload.name,
-            )
-        except ContactImportError as exc:
-            form.add_error("file", str(exc))
-            return None
-        level = messages.WARNING if result.refused else messages.SUCCESS
-        self.message_user(request, result.describe(), level)
-        return result
 
 
 @admin.register(Email)

@@ -1,4 +1,5 @@
-"""Form of the "Import contacts" admin page."""
+"""Forms of the "Import contacts" admin page: the file (step 1) and what each of its
+columns holds (step 2). The page's flow is contacts/import_views.py."""
 
 from django import forms
 from django.conf import settings
@@ -18,25 +19,34 @@ ENCODINGS = [
 
 
 class ContactImportForm(forms.Form):
-    """Which CSV file to import, into which tenant (superusers) and client."""
+    """Step 1: which file (CSV or Excel) to import, into which tenant (superusers)
+    and client. Going back from a later step, the file already uploaded is kept
+    unless another one is chosen (`kept_filename`)."""
 
-    tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), label=_("tenant"))
+    # Bold labels for what must be given, as on the admin's own forms.
+    required_css_class = "required"
+
+    tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), label=_("Tenant"))
     partition = ClientPartitionChoiceField(
         queryset=ClientPartition.objects.none(),
         required=False,
-        label=_("client partition"),
+        label=_("Client partition"),
         empty_label=_("No client"),
         help_text=_("The BPO client the contacts belong to; empty for none."),
     )
     file = forms.FileField(
-        label=_("CSV file"),
+        label=_("File"),
         help_text=_(
-            "A header line naming the columns: first name, last name, email, phone, "
-            "company, title."
+            "A CSV file (comma, semicolon or tab) or an Excel workbook (.xlsx) whose "
+            "first line names the columns, as exported by a CRM. The next step shows "
+            "what each column will fill, and lets you change it."
         ),
     )
     encoding = forms.ChoiceField(
-        label=_("Encoding"), choices=ENCODINGS, initial="utf-8-sig"
+        choices=ENCODINGS,
+        initial="utf-8-sig",
+        label=_("Encoding"),
+        help_text=_("Of a CSV file; an Excel workbook needs none."),
     )
     atomic = forms.BooleanField(
         required=False,
@@ -44,11 +54,20 @@ class ContactImportForm(forms.Form):
         help_text=_("Import no row if any row is refused."),
     )
 
-    def __init__(self, *args, tenant: Tenant | None, user: User, **kwargs):
+    def __init__(
+        self,
+        *args,
+        tenant: Tenant | None,
+        user: User,
+        kept_filename: str = "",
+        **kwargs,
+    ):
         """`tenant`: the administrator's tenant; None for a superuser, who picks.
-        `user`: who imports; only the client partitions they see are offered."""
+        `user`: who imports; only the client partitions they see are offered.
+        `kept_filename`: the file uploaded before, kept if no other is chosen."""
         super().__init__(*args, **kwargs)
         self.fixed_tenant = tenant
+        self.kept_filename = kept_filename
         partitions = ClientPartition.objects.visible_to(user).select_related("tenant")
         if tenant is not None:
             del self.fields["tenant"]
@@ -59,18 +78,22 @@ class ContactImportForm(forms.Form):
             # A member of chosen clients imports into one of them, never into none.
             self.fields["partition"].required = True
             self.fields["partition"].empty_label = None
-        self.fields["file"].help_text = (
-            str(self.fields["file"].help_text)
-            + " "
-            + str(
-                _("At most %(size)s; use `manage.py import_contacts` for larger files.")
-                % {"size": filesizeformat(settings.CONTACT_IMPORT_MAX_UPLOAD_SIZE)}
-            )
-        )
+        limit = _(
+            "At most %(size)s; larger files are imported with the import_contacts "
+            "command."
+        ) % {"size": filesizeformat(settings.CONTACT_IMPORT_MAX_UPLOAD_SIZE)}
+        help_text = f"{self.fields['file'].help_text} {limit}"
+        if kept_filename:
+            self.fields["file"].required = False
+            kept = _("%(name)s is kept unless you choose another file.") % {
+                "name": kept_filename
+            }
+            help_text = f"{kept} {help_text}"
+        self.fields["file"].help_text = help_text
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > settings.CONTACT_IMPORT_MAX_UPLOAD_SIZE:
+        if upload and upload.size > settings.CONTACT_IMPORT_MAX_UPLOAD_SIZE:
             raise forms.ValidationError(
                 _("The file is %(size)s; the limit is %(limit)s.")
                 % {
@@ -91,3 +114,51 @@ class ContactImportForm(forms.Form):
                 )
         cleaned["tenant"] = tenant
         return cleaned
+
+
+class ColumnMappingForm(forms.Form):
+    """Step 2: what each column of the file fills, one select per column (named
+    `column_0`, `column_1`, ...), offering the importer's fields and "Do not
+    import". A column the importer does not recognise starts with no choice and
+    must be given one: as on the command line, nothing is dropped unless said."""
+
+    def __init__(
+        self,
+        *args,
+        headers: list[str],
+        samples: list[list[str]],
+        fields: list[tuple[str, str]],
+        **kwargs,
+    ):
+        """`headers`: the file's header cells; `samples[i]`: a few values of column
+        i; `fields`: (value, label) of each choice, "Do not import" included."""
+        super().__init__(*args, **kwargs)
+        choices = [("", _("Choose what this column holds")), *fields]
+        self.columns = []
+        for index, header in enumerate(headers):
+            name = f"column_{index}"
+            label = header.strip() or _("Column %(number)s (no header)") % {
+                "number": index + 1
+            }
+            self.fields[name] = forms.ChoiceField(
+                choices=choices,
+                label=label,
+                error_messages={
+                    "required": _("Choose what this column holds, or “Do not import”.")
+                },
+            )
+            self.columns.append(
+                {"field": name, "header": label, "samples": samples[index]}
+            )
+
+    def bound_columns(self):
+        """Each column: its header, its sample values and its bound select."""
+        return [{**column, "bound": self[column["field"]]} for column in self.columns]
+
+    def mapping(self) -> list[str]:
+        """The chosen field of each column, in the file's order."""
+        return [self.cleaned_data[column["field"]] for column in self.columns]
+
+    def raw_mapping(self) -> list[str]:
+        """The choices as sent, valid or not (kept when going back a step)."""
+        return [self.data.get(column["field"], "") for column in self.columns]

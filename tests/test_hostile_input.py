@@ -21,6 +21,7 @@ from contacts.models import Activity, Contact
 from partitions import actions
 from partitions.models import NAME_MAX_LENGTH, ClientPartition
 from tests import factories
+from tests.import_steps import admin_import
 
 ADD = reverse("admin:partitions_clientpartition_add")
 
@@ -376,8 +377,8 @@ CSV = {
 
 @pytest.mark.parametrize("case", list(CSV))
 def test_malformed_csv_in_the_admin_import_imports_nothing(admin_client, case):
-    response = admin_client.post(
-        reverse("admin:contacts_contact_import"),
+    response = admin_import(
+        admin_client,
         {
             "file": SimpleUploadedFile("c.csv", CSV[case], "text/csv"),
             "encoding": "utf-8-sig",

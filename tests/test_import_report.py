@@ -7,15 +7,14 @@ import io
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
 
 from contacts import imports
 from contacts.imports import MAX_REPORTED_ERRORS
 from contacts.models import Contact
 from tests import factories
+from tests.import_steps import admin_import
 
 HEADER = "first name,last name,email\n"
-IMPORT = reverse("admin:contacts_contact_import")
 
 
 def _csv(good: int, bad: int) -> bytes:
@@ -108,7 +107,7 @@ def test_the_admin_page_lists_at_most_the_cap_and_says_how_many_more(
 ):
     bad = MAX_REPORTED_ERRORS * 3
 
-    response = admin_client.post(IMPORT, upload(_csv(good=2, bad=bad)))
+    response = admin_import(admin_client, upload(_csv(good=2, bad=bad)))
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -122,7 +121,7 @@ def test_the_admin_page_lists_at_most_the_cap_and_says_how_many_more(
 def test_the_admin_page_lists_every_refused_row_when_it_keeps_the_others(
     admin_client, tenant, upload
 ):
-    response = admin_client.post(IMPORT, upload(_csv(good=2, bad=3)))
+    response = admin_import(admin_client, upload(_csv(good=2, bad=3)))
 
     page = response.content.decode()
     assert page.count("<li>line ") == 3

@@ -21,6 +21,7 @@ from interactions.routing import route_interaction
 from partitions.models import ClientPartition
 from services.models import GatewayToken, Service
 from tests import factories
+from tests.import_steps import admin_import
 
 # How a person types the contact, and how it must be stored whoever writes it.
 TYPED = {
@@ -92,8 +93,8 @@ def by_import_command(tenant, acme, tmp_path, **_clients):
 
 def by_import_page(tenant, acme, admin_client, **_clients):
     upload = SimpleUploadedFile("contacts.csv", (CSV_HEADER + CSV_ROW).encode())
-    response = admin_client.post(
-        reverse("admin:contacts_contact_import"),
+    response = admin_import(
+        admin_client,
         {"partition": acme.pk, "encoding": "utf-8-sig", "file": upload},
     )
     assert response.context["result"].imported == 1
@@ -202,8 +203,8 @@ def test_a_bad_phone_is_a_field_error_on_every_path(
     upload = SimpleUploadedFile(
         "contacts.csv", (CSV_HEADER + "Taro,Yamada,,call me\n").encode()
     )
-    imported = admin_client.post(
-        reverse("admin:contacts_contact_import"),
+    imported = admin_import(
+        admin_client,
         {"partition": acme.pk, "encoding": "utf-8-sig", "file": upload},
     )
     assert "Phone: Enter a phone number" in str(imported.context["result"].errors[0])
