@@ -1,14 +1,17 @@
 """Onboarding a client's contact list in a real browser (issue 16, "Done when"): the
 file as the client's CRM exported it (Salesforce-shaped CSV, the same rows as an
-Excel workbook, a file with Japanese headers), its columns mapped on the page, a
-preview, then the import; axe-clean, under the Content-Security-Policy, at 1366 px.
+Excel workbook, HubSpot's and Zendesk's exports, a file with Japanese headers), its
+columns mapped on the page, a preview, then the import; axe-clean, under the
+Content-Security-Policy, at 1366 px.
 
 The README's screenshot of the columns step is taken here (admin-import-columns).
 """
 
 import datetime
+from pathlib import Path
 
 import openpyxl
+import pytest
 from playwright.sync_api import expect
 
 from contacts.models import Contact
@@ -212,3 +215,63 @@ def test_a_japanese_file_imports_with_no_change_in_japanese(
         )
     }  # fmt: skip
     context.close()
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "import"
+# The three people of tests/data/import's samples, as the page must store them:
+# email -> (first, last, title, company, phone, mobile). Zendesk's export has one
+# "Name" column (split as routing splits a display name) and no title or mobile.
+SAMPLE_PEOPLE = {
+    "aiko.tanaka@globex.example": (
+        "Aiko", "Tanaka", "Manager", "Globex", "+81312345678", "+819011112222",
+    ),
+    "ben.smith@initech.example": (
+        "Ben", "Smith", "Buyer", "Initech", "+16502530000", "",
+    ),
+    "taro@yamada.example": (
+        "太郎", "山田", "部長", "山田商事株式会社", "+81612345678", "+818033334444",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sample", "expected"),
+    [
+        ("hubspot.csv", SAMPLE_PEOPLE),
+        (
+            "zendesk.csv",
+            {
+                email: (first, last, "", company, phone, "")
+                for email, (
+                    first,
+                    last,
+                    _t,
+                    company,
+                    phone,
+                    _m,
+                ) in SAMPLE_PEOPLE.items()
+            },
+        ),
+    ],
+)
+def test_hubspot_and_zendesk_exports_import_from_the_page(
+    live_server, page, tenant, sample, expected
+):
+    # given: a client, its CRM's export as it comes (tests/data/import)
+    factories.ClientPartitionFactory(tenant=tenant, name="Globex Care")
+    admin = factories.administrator(tenant)
+    url = live_server.url
+    sign_in_admin(page, url, admin.username)
+
+    # when: only the unrecognised columns are set to "Do not import"
+    _open_import(page, url, "Globex Care", str(SAMPLES / sample), "Next: the columns")
+    _ignore_unrecognised(page)
+    page.get_by_role("button", name="Next: preview").click()
+    expect(page.locator(".import-preview-counts")).to_contain_text(
+        "3 contacts would be created"
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+
+    # then: the contacts, companies, titles and numbers as the rows say
+    expect(page.locator(".import-summary")).to_be_visible()
+    assert _stored(tenant) == expected
