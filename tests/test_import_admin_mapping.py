@@ -183,8 +183,8 @@ def test_the_preview_shows_rows_as_stored_with_their_errors_and_writes_nothing(
     assert "Lead Source" not in labels
     assert "Trade show" not in response.text.split("<table")[-1]
     assert (
-        "Dry run, nothing written: 2 contacts would be created, 0 updated "
-        "(1 companies created); 1 rows refused."
+        "Dry run, nothing written: 2 contacts would be created, 0 contacts "
+        "updated (1 company created); 1 row refused."
     ) in response.text
     assert not Contact.objects.exists()
     assert not LogEntry.objects.exists()
@@ -227,7 +227,7 @@ def test_the_preview_says_which_rows_update_a_stored_contact(admin_client, acme)
 
     actions = [row["action"] for row in response.context["rows"]]
     assert actions == ["New contact", "", "Updates a stored contact"]
-    assert "1 contacts would be created, 1 updated" in response.text
+    assert "1 contact would be created, 1 contact updated" in response.text
 
 
 def test_a_single_name_column_is_previewed_split(admin_client):
