@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.cases.agent_json import free_port
+from bench.cases.agent_json import free_port, session_backend
 from bench.harness import Row, log
 
 CLIENTS = 20
@@ -37,7 +37,7 @@ def session_cookie(user) -> str:
 
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[1]
+    store[BACKEND_SESSION_KEY] = session_backend()
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     return f"Cookie: {settings.SESSION_COOKIE_NAME}={store.session_key}"
