@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from api.base import ScopedViewSet
+from api.base import ScopedViewSet, represent_rows
 from api.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSerializer
 from api.partition_serializers import (
     ClientPartitionFilters,
@@ -116,7 +116,12 @@ class ClientPartitionViewSet(
     @extend_schema(parameters=[ClientPartitionFilters])
     def list(self, request, *args, **kwargs):
         """Client partitions the caller may see, with filters."""
-        return super().list(request, *args, **kwargs)
+        # ListModelMixin.list, with the serializer's fields built once per process
+        # (represent_rows): its output, cheaper (bench/RESULTS.md, issue 15).
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(
+            represent_rows(self.get_serializer_class(), page)
+        )
 
     @extend_schema(responses={201: ClientPartitionSerializer, **CONFLICT})
     def create(self, request, *args, **kwargs):
