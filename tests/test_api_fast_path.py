@@ -215,3 +215,23 @@ def test_another_person_never_gets_someone_elses_cached_permissions(
     _token, key = factories.api_token(agent)
     headers = {"Authorization": f"Bearer {key}"}
     assert preview(client, headers, tenant).status_code == 403
+
+
+def test_the_token_lookup_built_once_is_usable_exactly(db):
+    """The lookup of authenticate_bearer (built once per process) asks the database
+    exactly what ApiToken.objects.usable() asks: a rule added to usable() and not to
+    the lookup fails here."""
+    from django.utils import timezone
+
+    from ccadmin import api_tokens
+    from ccadmin.models import ApiToken
+
+    now = timezone.now()
+    fast = api_tokens._tokens_in_good_standing().unexpired(now).filter(key_hash="h")
+    rule = (
+        ApiToken.objects.usable(now)
+        .select_related("user__membership__tenant")
+        .order_by()
+        .filter(key_hash="h")
+    )
+    assert str(fast[:1].query) == str(rule[:1].query)
