@@ -2,6 +2,7 @@
 (`visible_to`), ids that cannot overflow, and query parameters checked, not
 guessed: an unknown or malformed one is a 400 problem, never ignored or a 500."""
 
+import functools
 from collections.abc import Mapping
 
 from django.core.validators import ProhibitNullCharactersValidator
@@ -101,6 +102,27 @@ class ScopedViewSet(viewsets.GenericViewSet):
                 errors=errors,
             )
         return checked.validated_data
+
+
+@functools.cache
+def row_serializer(serializer_class: type[serializers.Serializer]):
+    """One serializer of `serializer_class` per process, whose fields are built once.
+
+    DRF builds a ModelSerializer's fields anew for every serializer it makes, from
+    the model's fields and Meta: on a list page of small rows that was a third of
+    the serialising (bench/RESULTS.md, issue 15). The fields of a serializer that
+    needs no request (no hyperlinks, no context) are the same for every request and
+    keep no state while they represent a row, so a list can reuse them. The output
+    is the serializer's own to_representation: the same JSON as a fresh one.
+    """
+    return serializer_class()
+
+
+def represent_rows(serializer_class, rows) -> list[dict]:
+    """The rows of a list page as `serializer_class` represents each of them (with
+    fields built once per process: row_serializer)."""
+    serializer = row_serializer(serializer_class)
+    return [serializer.to_representation(row) for row in rows]
 
 
 def search_field(help_text: str) -> serializers.CharField:

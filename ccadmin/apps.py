@@ -21,6 +21,9 @@ class CcadminConfig(AppConfig):
 
         fields.BLANK_CHOICE_LABEL = _("- Select an option -")
 
+        # Keeps cached permission sets current (ccadmin.auth): connected on import.
+        from ccadmin import signals  # noqa: F401
+
 
 class ContactCenterAdminConfig(admin_apps.AdminConfig):
     """Installs the Contact Center Administrator as Django's default admin site."""

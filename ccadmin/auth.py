@@ -6,12 +6,17 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ccadmin.tenancy import tenant_of
+from ccadmin.tenancy import membership_of, tenant_of
+
+# A day: entries never go stale (the key holds the person's roles_version), the
+# timeout only lets unused ones go.
+PERMISSIONS_CACHE_SECONDS = 86_400
 
 
 class TenantModelBackend(ModelBackend):
@@ -42,6 +47,35 @@ class TenantModelBackend(ModelBackend):
         if not _works_for_a_tenant(user_obj):
             return set()
         return super().get_group_permissions(user_obj, obj)
+
+    def get_all_permissions(self, user_obj, obj=None):
+        """The person's permissions, as Django's model backend reads them (two
+        queries), but read once per change of their roles, not once per request:
+        cached under their membership's roles_version, which every change of their
+        groups or their roles' permissions bumps in the same transaction
+        (ccadmin.signals), and which comes with the user at no query. So a role
+        taken away is refused at the person's very next request, in every process.
+        A superuser's (every permission, and rare) are read as Django does."""
+        membership = membership_of(user_obj)
+        if (
+            obj is None
+            and membership is not None
+            and user_obj.is_active
+            and not user_obj.is_superuser
+            and not hasattr(user_obj, "_perm_cache")
+        ):
+            # The membership's id too: a person taken out of a tenant and put back
+            # gets a new membership, whose version starts again at 0.
+            key = (
+                f"permissions:{user_obj.pk}:{membership.pk}:{membership.roles_version}"
+            )
+            permissions = cache.get(key)
+            if permissions is None:
+                permissions = super().get_all_permissions(user_obj)
+                cache.set(key, permissions, PERMISSIONS_CACHE_SECONDS)
+            # Where Django's backend keeps them for the rest of the request.
+            user_obj._perm_cache = permissions
+        return super().get_all_permissions(user_obj, obj)
 
 
 def _works_for_a_tenant(user) -> bool:

@@ -171,6 +171,12 @@ class Membership(models.Model):
         verbose_name=_("clients"),
         help_text=_("The clients this person works for, when not every client."),
     )
+    # Bumped in the same transaction as every change that may change the person's
+    # permissions (their groups, their own permissions, their roles' permissions:
+    # ccadmin.signals). Their permission set is cached under it (ccadmin.auth), and
+    # it comes with the user at no query, so a change takes effect at the next request
+    # in every process, with no shared cache to invalidate.
+    roles_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = MembershipQuerySet.as_manager()
 

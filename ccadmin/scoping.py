@@ -162,19 +162,28 @@ class ApiTokenQuerySet(TenantScopedQuerySet):
     def usable(self, now: datetime) -> Self:
         """The tokens whose keys the API accepts at `now`: not revoked, not expired,
         of an active account that still stands where it stood when the token was
-        made. A tenant's token works only while its person is still a member of that
-        tenant (and not made a superuser since); a service provider's token (no
-        tenant) only while its person is still a superuser."""
-        return (
-            self.filter(revoked_at__isnull=True, user__is_active=True)
-            .filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
-            .filter(
-                models.Q(tenant__isnull=True, user__is_superuser=True)
-                | models.Q(
-                    user__is_superuser=False,
-                    user__membership__tenant=models.F("tenant"),
-                )
+        made (in_good_standing, unexpired)."""
+        return self.in_good_standing().unexpired(now)
+
+    def in_good_standing(self) -> Self:
+        """The tokens not revoked, of an active account that still stands where it
+        stood when the token was made: a tenant's token works only while its person
+        is still a member of that tenant (and not made a superuser since); a
+        service provider's token (no tenant) only while its person is still a
+        superuser. The part of usable() that does not depend on the time, which the
+        API builds once per process (ccadmin.api_tokens)."""
+        return self.filter(revoked_at__isnull=True, user__is_active=True).filter(
+            models.Q(tenant__isnull=True, user__is_superuser=True)
+            | models.Q(
+                user__is_superuser=False,
+                user__membership__tenant=models.F("tenant"),
             )
+        )
+
+    def unexpired(self, now: datetime) -> Self:
+        """The tokens that have not expired at `now`."""
+        return self.filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
         )
 
 

@@ -166,6 +166,8 @@ def offboard_client_partition(
                 offboarding_export_name=path.name,
                 offboarding_export_sha256=sha256,
             )
+            # update() sends no signal: the API's cached list shows "offboarding".
+            partitions_changed([current.tenant_id])
             current.refresh_from_db()
             audit.log_event(
                 actor,
@@ -214,6 +216,8 @@ def cancel_offboarding(partition: ClientPartition, *, actor) -> ClientPartition:
             offboarding_export_name="",
             offboarding_export_sha256="",
         )
+        # update() sends no signal: the API's cached list shows "offboarding".
+        partitions_changed([current.tenant_id])
         audit.log_event(
             actor,
             current,
