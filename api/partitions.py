@@ -4,11 +4,10 @@ same actions (partitions.actions, .limit, .export) and so with the same limit,
 locks, refusals, messages and audit entries."""
 
 import json
-import tempfile
+from functools import partial
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -29,6 +28,7 @@ from api.partition_serializers import (
     UsageParameters,
     UsageSerializer,
 )
+from ccadmin.downloads import zip_download
 from ccadmin.models import Tenant
 from ccadmin.tenancy import client_scope, tenant_of
 from partitions import actions
@@ -341,18 +341,7 @@ class ClientPartitionViewSet(
         "Export data" button, audited the same way. A POST: exporting writes the
         audit trail, and a GET never changes anything."""
         partition = self.get_object()
-        # On disk, not in memory: a large client's zip runs to gigabytes. Deleted
-        # when the response closes it.
-        archive = tempfile.TemporaryFile()
-        try:
-            export_client_partition(partition, archive, actor=request.user)
-        except BaseException:
-            archive.close()
-            raise
-        archive.seek(0)
-        return FileResponse(
-            archive,
-            as_attachment=True,
-            filename=export_filename(partition),
-            content_type="application/zip",
+        return zip_download(
+            partial(export_client_partition, partition, actor=request.user),
+            export_filename(partition),
         )

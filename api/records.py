@@ -171,12 +171,7 @@ class ContactSerializer(CheckedModelSerializer):
             "id",
             "tenant",
             "partition",
-            "first_name",
-            "last_name",
-            "title",
-            "company",
-            "email",
-            "phone",
+            *Contact.DETAIL_FIELDS,
             "created_at",
         ]
         read_only_fields = ["tenant", "created_at"]

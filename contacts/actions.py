@@ -430,15 +430,7 @@ def save_imported_contacts(
 
 # What an import's row sets on a contact, and the contacts one UPDATE statement of
 # an import changes (a CASE per field per contact: bounded statements).
-IMPORTED_FIELDS = (
-    "first_name",
-    "last_name",
-    "title",
-    "company",
-    "email",
-    "phone",
-    "mobile",
-)
+IMPORTED_FIELDS = Contact.DETAIL_FIELDS
 IMPORT_UPDATE_BATCH = 500
 
 
@@ -559,15 +551,7 @@ def _delete_rows(window) -> int:
 # ----- contacts across clients: move and merge --------------------------------------
 
 # The fields of a contact a merge fills from the others, and offers a choice of.
-MERGED_FIELDS = (
-    "first_name",
-    "last_name",
-    "title",
-    "company",
-    "email",
-    "phone",
-    "mobile",
-)
+MERGED_FIELDS = Contact.DETAIL_FIELDS
 
 
 def unavailable_target_reason(

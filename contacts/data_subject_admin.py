@@ -11,7 +11,7 @@ for) is shown on the page instead of the button.
 
 from __future__ import annotations
 
-import tempfile
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
+from ccadmin.downloads import zip_download
 from contacts import actions
 from contacts.data_subject import (
     DataSubjectRefused,
@@ -109,19 +110,8 @@ class DataSubjectPages:
         )
 
     def _export_response(self, request, subject) -> FileResponse:
-        # On disk, not in memory: a person's emails can carry large attachments.
-        archive = tempfile.TemporaryFile()
-        try:
-            export_subject(subject, archive, actor=request.user)
-        except BaseException:
-            archive.close()
-            raise
-        archive.seek(0)
-        return FileResponse(
-            archive,
-            as_attachment=True,
-            filename=export_filename(),
-            content_type="application/zip",
+        return zip_download(
+            partial(export_subject, subject, actor=request.user), export_filename()
         )
 
     def _data_subject_page(

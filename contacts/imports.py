@@ -93,8 +93,7 @@ __all__ = [
 
 BATCH_SIZE = 1000
 # The contact fields a row fills, in the order a preview shows them.
-STORED_FIELDS = ("first_name", "last_name", "title", "company", "email", "phone")
-STORED_FIELDS += ("mobile",)
+STORED_FIELDS = Contact.DETAIL_FIELDS
 
 
 def suggest_mapping(headers: Sequence[str]) -> list[str | None]:

@@ -182,6 +182,19 @@ class Contact(PartitionedRecord):
         WITHHELD = "withheld", _("Withheld number")
         UNKNOWN_SENDER = "unknown_sender", _("Unknown sender")
 
+    # A person's own details, in the order pages show them: what an import's row
+    # fills, a merge chooses between and the API reads and writes (one list, so a new
+    # detail such as `mobile` reaches every one of them).
+    DETAIL_FIELDS = (
+        "first_name",
+        "last_name",
+        "title",
+        "company",
+        "email",
+        "phone",
+        "mobile",
+    )
+
     partition = partition_field("contacts")
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)

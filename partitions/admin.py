@@ -4,7 +4,7 @@ Every change goes through partitions.actions, so the limit, the locking and the 
 entries are the same here as on the command line.
 """
 
-import tempfile
+from functools import partial
 
 from django import forms
 from django.conf import settings
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ccadmin.admin_base import TenantScopedAdmin
+from ccadmin.downloads import zip_download
 from ccadmin.tenancy import client_scope
 from partitions import actions, registry
 from partitions.export import export_client_partition, export_filename
@@ -430,20 +431,9 @@ class ClientPartitionAdmin(TenantScopedAdmin):
             raise PermissionDenied
         if request.method != "POST":
             return self._export_page(request, partition)
-        # A temporary file on disk, not memory: the zip of a large client can be
-        # gigabytes. It is deleted when the response closes it.
-        archive = tempfile.TemporaryFile()
-        try:
-            export_client_partition(partition, archive, actor=request.user)
-        except BaseException:
-            archive.close()
-            raise
-        archive.seek(0)
-        return FileResponse(
-            archive,
-            as_attachment=True,
-            filename=export_filename(partition),
-            content_type="application/zip",
+        return zip_download(
+            partial(export_client_partition, partition, actor=request.user),
+            export_filename(partition),
         )
 
     def _export_page(self, request, partition: ClientPartition) -> TemplateResponse:

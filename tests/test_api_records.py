@@ -81,6 +81,26 @@ def test_contacts_are_added_changed_and_found(tenant, admin_user, acme):
     assert [c["first_name"] for c in none] == ["Taro"]
 
 
+def test_a_contacts_mobile_is_read_and_written_like_its_phone(tenant, admin_user, acme):
+    # given: the API's contacts carry every detail of Contact.DETAIL_FIELDS
+    client = api_client(admin_user)
+    created = send(
+        client,
+        "post",
+        f"{API}/contacts/",
+        {"partition": acme.pk, "first_name": "Hanako", "mobile": "090-3141-5926"},
+    )
+    assert created.status_code == 201, created.content
+    # then: stored in E.164 by the model, and given back
+    contact = Contact.objects.get(pk=created.json()["id"])
+    assert contact.mobile == "+819031415926"
+    assert created.json()["mobile"] == "+819031415926"
+    changed = send(
+        client, "patch", f"{API}/contacts/{contact.pk}/", {"mobile": "080-1111-2222"}
+    )
+    assert changed.json()["mobile"] == "+818011112222"
+
+
 def test_bad_contact_values_are_field_errors(tenant, admin_user, acme):
     client = api_client(admin_user)
     bad = send(client, "post", f"{API}/contacts/", {"email": "not an address"})
