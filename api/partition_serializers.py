@@ -1,9 +1,11 @@
 """The shapes of `/api/v1/client-partitions/` (api.partitions): a client partition,
 the list's filters, the usage, a deletion's preview and a background deletion."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from api.base import CheckedModelSerializer, search_field
+from api.records import TenantReference, tenant_or_own
 from partitions.models import ClientPartition
 
 
@@ -43,6 +45,38 @@ class ClientPartitionSerializer(CheckedModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+
+class ClientPartitionCreateSerializer(ClientPartitionSerializer):
+    """A new BPO client, and the contact center it is added to: the service
+    provider names it (`tenant`, its id), as the `partitions` command's --tenant;
+    a member may leave it out (their own) or name their own."""
+
+    tenant = TenantReference(
+        required=False,
+        help_text=(
+            "Tenant id: required for the service provider's accounts; a member's "
+            "is their own."
+        ),
+    )
+
+    class Meta(ClientPartitionSerializer.Meta):
+        read_only_fields = [
+            name
+            for name in ClientPartitionSerializer.Meta.read_only_fields
+            if name != "tenant"
+        ]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        attrs["tenant"] = tenant_or_own(
+            attrs,
+            self.context["request"].user,
+            message=_(
+                "Give the tenant's id: this account belongs to no contact center."
+            ),
+        )
+        return attrs
 
 
 class ClientPartitionFilters(serializers.Serializer):

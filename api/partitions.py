@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from api.base import ScopedViewSet, represent_rows
 from api.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSerializer
 from api.partition_serializers import (
+    ClientPartitionCreateSerializer,
     ClientPartitionFilters,
     ClientPartitionSerializer,
     DeleteParameters,
@@ -93,6 +94,12 @@ class ClientPartitionViewSet(
     }
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
+    def get_serializer_class(self):
+        # Only a new client names its tenant; a client never moves to another.
+        if getattr(self, "action", None) == "create":
+            return ClientPartitionCreateSerializer
+        return super().get_serializer_class()
+
     def get_renderers(self):
         if getattr(self, "action", None) == "export":
             return [JSONRenderer(), ZipRenderer()]
@@ -150,25 +157,19 @@ class ClientPartitionViewSet(
             f"{timezone.get_current_timezone_name()}:{self.paginator.page_size}"
         )
 
-    @extend_schema(responses={201: ClientPartitionSerializer, **CONFLICT})
+    @extend_schema(
+        request=ClientPartitionCreateSerializer,
+        responses={201: ClientPartitionSerializer, **CONFLICT},
+    )
     def create(self, request, *args, **kwargs):
         """Add a client partition within the tenant's limit (409 at the limit, with
-        the admin's message "N of N client partitions used")."""
+        the admin's message "N of N client partitions used"). The service
+        provider's accounts name the tenant (`tenant`, its id)."""
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
-        tenant = tenant_of(self.request.user)
-        if tenant is None:
-            raise Problem(
-                400,
-                "no-tenant",
-                _("No contact center"),
-                _(
-                    "This account belongs to no contact center: add client "
-                    "partitions as one of its members."
-                ),
-            )
-        partition = ClientPartition(tenant=tenant, **serializer.validated_data)
+        # validated_data holds the tenant: the one named, or the member's own.
+        partition = ClientPartition(**serializer.validated_data)
         try:
             actions.create_client_partition(partition, actor=self.request.user)
         except ClientPartitionLimitReached as exc:

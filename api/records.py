@@ -5,11 +5,12 @@ contact center's queues and its clients' records, scoped as in the admin
 import re
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 
 from api.base import CheckedModelSerializer, ScopedViewSet, TextField, search_field
-from api.errors import Problem
+from ccadmin.models import Tenant
 from ccadmin.tenancy import tenant_of
 from contacts import actions as contact_actions
 from contacts.models import Activity, Company, Contact, Email
@@ -55,6 +56,46 @@ class ScopedReference(serializers.PrimaryKeyRelatedField):
         if not 0 < number <= MAX_ID:
             self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(number)
+
+
+class TenantReference(ScopedReference):
+    """The contact center a new row is added to, by id (as `usage/?tenant=` and
+    every row's `tenant`): any tenant for the service provider (an active
+    superuser), only their own for a member, none for anyone else.
+
+    Another tenant's id, named by a member, is refused with the very message of an
+    id that does not exist: a member never learns which other tenants exist.
+    """
+
+    default_error_messages = {
+        "does_not_exist": gettext_lazy("There is no such tenant."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", False)
+        super().__init__(Tenant, **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        user = request.user if request is not None else None
+        if not getattr(user, "is_active", False):
+            return Tenant.objects.none()
+        if user.is_superuser:
+            return Tenant.objects.all()
+        own = tenant_of(user)
+        if own is None:
+            return Tenant.objects.none()
+        return Tenant.objects.filter(pk=own.pk)
+
+
+def tenant_or_own(data: dict, user, *, message: str):
+    """`data`'s tenant (TenantReference), or when none is given the caller's own
+    contact center; a ValidationError on `tenant` for an account with none (the
+    service provider's), which has to say which."""
+    tenant = data.get("tenant") or tenant_of(user)
+    if tenant is None:
+        raise serializers.ValidationError({"tenant": [message]})
+    return tenant
 
 
 class ClientFilter(serializers.Serializer):
@@ -177,6 +218,44 @@ class ContactSerializer(CheckedModelSerializer):
         read_only_fields = ["tenant", "created_at"]
 
 
+class ContactCreateSerializer(ContactSerializer):
+    """A new contact, and the contact center it is added to: its client's, or the
+    one named (`tenant`, its id), or the member's own. The service provider names
+    the client or, for a contact of no client, the tenant."""
+
+    tenant = TenantReference(
+        required=False,
+        help_text=(
+            "Tenant id: the client's when a client is given; for a contact of no "
+            "client, required for the service provider's accounts."
+        ),
+    )
+
+    class Meta(ContactSerializer.Meta):
+        read_only_fields = ["created_at"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        partition = attrs.get("partition")
+        if partition is None:
+            attrs["tenant"] = tenant_or_own(
+                attrs,
+                self.context["request"].user,
+                message=_(
+                    "Give the contact's client partition, or the tenant's id: "
+                    "this account belongs to no contact center."
+                ),
+            )
+        elif attrs.get("tenant", partition.tenant) != partition.tenant:
+            # Only the service provider sees two tenants to mix up.
+            raise serializers.ValidationError(
+                {"partition": [_("This client partition is not of that tenant.")]}
+            )
+        else:
+            attrs["tenant"] = partition.tenant
+        return attrs
+
+
 class ContactFilters(ClientFilter):
     """The contact list's filters."""
 
@@ -209,19 +288,22 @@ class ContactViewSet(
         """Contacts the caller may see."""
         return super().list(request, *args, **kwargs)
 
+    def get_serializer_class(self):
+        # Only a new contact names its tenant; a contact never moves to another.
+        if getattr(self, "action", None) == "create":
+            return ContactCreateSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(request=ContactCreateSerializer, responses={201: ContactSerializer})
+    def create(self, request, *args, **kwargs):
+        """Add a contact to a client, or to none (the service provider's accounts
+        name the tenant then)."""
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer):
-        data = serializer.validated_data
-        partition = data.get("partition")
-        tenant = partition.tenant if partition else tenant_of(self.request.user)
-        if tenant is None:
-            raise Problem(
-                400,
-                "no-tenant",
-                _("No contact center"),
-                _("Give the contact's client partition."),
-                errors={"partition": [_("This field is required.")]},
-            )
-        contact = Contact(tenant=tenant, **data)
+        # validated_data holds the tenant: the client's, the one named, or the
+        # member's own.
+        contact = Contact(**serializer.validated_data)
         contact_actions.add_contact(contact, actor=self.request.user)
         serializer.instance = contact
 
