@@ -24,6 +24,7 @@ import datetime
 import io
 import itertools
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import IO
 from xml.etree.ElementTree import ParseError
@@ -36,6 +37,23 @@ DEFAULT_ENCODING = "utf-8-sig"
 DELIMITERS = ",;\t"
 # The first bytes of a zip archive, which an .xlsx workbook is.
 ZIP_SIGNATURE = b"PK\x03\x04"
+# What openpyxl and zipfile raise on a damaged workbook (a truncated or bit-flipped
+# download, a file edited by another tool), found by damaging real workbooks: the
+# archive (BadZipFile, a part's compressed bytes: zlib.error, a part cut short:
+# EOFError), a missing part (KeyError), its XML (ParseError), a value of the wrong
+# type in it (TypeError, ValueError: a style's numFmtId="x"), a reference to a shared
+# string that does not exist (IndexError). Each is the file's fault, never a bug of
+# ours to show as a traceback: the administrator gets one line instead.
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    KeyError,
+    IndexError,
+    ParseError,
+    TypeError,
+    ValueError,
+)
 
 
 class ContactImportError(Exception):
@@ -204,14 +222,7 @@ class _XlsxTable(Table):
             self.workbook = openpyxl.load_workbook(
                 stream, read_only=True, data_only=True
             )
-        except (
-            zipfile.BadZipFile,
-            InvalidFileException,
-            KeyError,
-            OSError,
-            ParseError,
-            ValueError,
-        ) as exc:
+        except (InvalidFileException, OSError, *_DAMAGED) as exc:
             raise ContactImportError(
                 _("The file is not an Excel workbook (.xlsx) that can be read.")
             ) from exc
@@ -241,7 +252,7 @@ class _XlsxTable(Table):
                 number, values = next(rows)
             except StopIteration:
                 return
-            except (ParseError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+            except _DAMAGED as exc:
                 raise ContactImportError(
                     _("The workbook is damaged after row %(row)s: %(reason)s")
                     % {"row": number, "reason": exc}

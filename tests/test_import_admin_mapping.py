@@ -464,3 +464,34 @@ def test_every_step_speaks_japanese(admin_client, acme):
     assert "新しい連絡先" in shown.text
     assert "携帯電話" in shown.context["labels"]
     assert "New contact" not in shown.text
+
+
+def test_the_admin_answers_a_damaged_workbook_with_a_form_error(admin_client):
+    """A workbook whose compressed bytes are damaged (zlib.error inside zipfile) is
+    a form error on step 1, not a 500 (review of issue 16)."""
+    import io
+    import zipfile
+
+    client = admin_client
+    client.raise_request_exception = False
+    book = openpyxl.Workbook()
+    book.active.append(["Email"])
+    book.active.append(["a@example.com"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    raw = bytearray(buffer.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(raw))) as archive:
+        info = archive.getinfo("xl/styles.xml")
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for index in range(start + 10, start + 40):
+        raw[index] ^= 0x5A
+    response = upload(
+        client,
+        {
+            "partition": "",
+            "encoding": "utf-8-sig",
+            "file": SimpleUploadedFile("crm.xlsx", bytes(raw)),
+        },
+    )
+    assert response.status_code == 200
+    assert "not an Excel workbook" in " ".join(response.context["form"].errors["file"])

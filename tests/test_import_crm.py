@@ -627,3 +627,85 @@ def test_a_workbook_damaged_inside_is_refused_in_one_line(tenant, tmp_path, writ
     assert err.startswith(expected)
     assert len(err.splitlines()) == 1
     assert not Contact.objects.exists()
+
+
+# ----- review of issue 16: damaged and hostile workbooks ------------------------------
+
+
+def rezip(source: Path, target: Path, change) -> Path:
+    """The workbook with each part's bytes passed through change(name, data)."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            new.writestr(info, change(info.filename, old.read(info.filename)))
+    return target
+
+
+def corrupt_deflate(source: Path, target: Path, member="xl/styles.xml") -> Path:
+    """The workbook with one part's compressed bytes damaged (a truncated or
+    bit-flipped download): zipfile raises zlib.error, not BadZipFile."""
+    raw = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as archive:
+        info = archive.getinfo(member)
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for index in range(start + 10, start + 40):
+        raw[index] ^= 0x5A
+    target.write_bytes(bytes(raw))
+    return target
+
+
+def test_a_workbook_with_damaged_compressed_data_is_one_line_of_error(tenant, tmp_path):
+    good = write_xlsx(tmp_path / "good.xlsx", [["Email"], ["a@example.com"]])
+    _out, err = run(corrupt_deflate(good, tmp_path / "damaged.xlsx"))
+    assert err.startswith("CommandError: The file is not an Excel workbook")
+    assert len(err.splitlines()) == 1
+
+
+def test_a_workbook_with_damaged_sheet_data_is_one_line_of_error(tenant, tmp_path):
+    good = openpyxl.Workbook()
+    for row in [["Email"], *([f"a{i}@example.com"] for i in range(300))]:
+        good.active.append(row)
+    good.save(tmp_path / "good.xlsx")
+    damaged = corrupt_deflate(
+        tmp_path / "good.xlsx", tmp_path / "damaged.xlsx", "xl/worksheets/sheet1.xml"
+    )
+    _out, err = run(damaged)
+    assert err.startswith("CommandError: The ")
+    assert len(err.splitlines()) == 1
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "part, change",
+    [
+        # A style's number format that is no number: TypeError inside openpyxl.
+        ("xl/styles.xml", lambda data: data.replace(b'numFmtId="0"', b'numFmtId="x"')),
+        # A cell naming a shared string the workbook does not have: IndexError.
+        (
+            "xl/worksheets/sheet1.xml",
+            lambda data: data.replace(
+                b'<c r="A2" t="inlineStr">', b'<c r="A2" t="s">'
+            ).replace(b"<is><t>a@example.com</t></is>", b"<v>99</v>"),
+        ),
+    ],
+)
+def test_a_workbook_with_a_malformed_part_is_one_line_of_error(
+    tenant, tmp_path, part, change
+):
+    good = openpyxl.Workbook()
+    good.active.append(["Email"])
+    good.active.append(["a@example.com"])
+    good.save(tmp_path / "good.xlsx")
+    damaged = rezip(
+        tmp_path / "good.xlsx",
+        tmp_path / "damaged.xlsx",
+        lambda name, data: change(data) if name == part else data,
+    )
+    _out, err = run(damaged)
+    assert err.startswith(
+        (
+            "CommandError: The file is not an Excel workbook",
+            "CommandError: The workbook",
+        )
+    ), err
+    assert len(err.splitlines()) == 1
+    assert not Contact.objects.exists()
