@@ -230,6 +230,12 @@ class _XlsxTable(Table):
             if not self.workbook.worksheets:
                 raise _empty()
             sheet = self.workbook.worksheets[0]
+            # The sheet's <dimension> is whatever the tool that wrote it claimed:
+            # "A1:XFD1048576" in a 5 KB file makes the read-only reader pad every
+            # row, present or missing, to 16,384 cells (17 billion conversions, a
+            # web worker tied for many minutes). Forgetting it, each row holds only
+            # the cells the file has, and a missing row is empty.
+            sheet.reset_dimensions()
             self.rows = self._read(sheet)
             for _number, cells in self.rows:
                 if any(cell.strip() for cell in cells):

@@ -4,6 +4,7 @@ duplicates, the preview the admin's mapping page shows, and the mobile number.""
 
 import datetime
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from django.contrib.admin.models import LogEntry
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from contacts import import_headers, imports
+from contacts import import_headers, import_tables, imports
 from contacts.models import Company, Contact
 from interactions.routing import route_interaction
 from partitions import actions as partition_actions
@@ -709,3 +710,45 @@ def test_a_workbook_with_a_malformed_part_is_one_line_of_error(
     ), err
     assert len(err.splitlines()) == 1
     assert not Contact.objects.exists()
+
+
+def test_a_huge_declared_sheet_size_costs_only_the_cells_present(
+    tenant, tmp_path, monkeypatch
+):
+    """A sheet whose <dimension> claims A1:XFD1048576 (any tool may write it) with its
+    second row at 1048576: openpyxl's read-only reader would pad every row, present
+    or missing, to 16,384 cells, each converted (minutes of a web worker for 2
+    cells). Counted by the cells converted, not by time."""
+    good = openpyxl.Workbook()
+    good.active.append(["Email"])
+    good.active.append(["a@example.com"])
+    good.save(tmp_path / "good.xlsx")
+
+    def blow_up(name, data):
+        if not name.endswith("sheet1.xml"):
+            return data
+        data = re.sub(
+            rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', data
+        )
+        return data.replace(b'<row r="2"', b'<row r="1048576"').replace(
+            b'r="A2"', b'r="A1048576"'
+        )
+
+    hostile = rezip(tmp_path / "good.xlsx", tmp_path / "hostile.xlsx", blow_up)
+    assert b"XFD1048576" in zipfile.ZipFile(hostile).read("xl/worksheets/sheet1.xml")
+    assert hostile.stat().st_size < 10_000
+    calls = 0
+    original = import_tables._cell_text
+
+    def counted(value):
+        nonlocal calls
+        calls += 1
+        if calls > 100_000:  # fail fast rather than run for many minutes
+            raise AssertionError("100,000 cells converted for a 2-cell sheet")
+        return original(value)
+
+    monkeypatch.setattr(import_tables, "_cell_text", counted)
+    _out, err = run(hostile)
+    assert err == ""
+    assert Contact.objects.get().email == "a@example.com"
+    assert calls == 2
