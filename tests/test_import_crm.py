@@ -752,3 +752,21 @@ def test_a_huge_declared_sheet_size_costs_only_the_cells_present(
     assert err == ""
     assert Contact.objects.get().email == "a@example.com"
     assert calls == 2
+
+
+def test_refused_long_phone_cells_are_not_kept_in_the_phone_cache(tenant, tmp_path):
+    """contacts.phones._stored_form is a cache keyed by the text as given: a file of
+    long "phones" (a few KB compressed in a workbook) must not leave them held in
+    every worker that previewed or imported it. They are refused before it."""
+    from contacts import phones
+
+    phones._stored_form.cache_clear()
+    path = tmp_path / "long.csv"
+    with path.open("w") as handle:
+        handle.write("Email,Phone\n")
+        for i in range(50):
+            handle.write(f"a{i}@example.com,{i:03d}{'9' * 1_000}\n")
+    _out, err = run(path)
+    assert "50 rows refused" in err
+    assert "line 2: Phone: Ensure this value has at most 40 characters" in err
+    assert phones._stored_form.cache_info().currsize == 0
