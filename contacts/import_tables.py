@@ -29,6 +29,8 @@ from collections.abc import Iterator
 from typing import IO
 from xml.etree.ElementTree import ParseError
 
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from ccadmin.csvsafe import unescape_cell
@@ -218,6 +220,7 @@ class _XlsxTable(Table):
         import openpyxl
         from openpyxl.utils.exceptions import InvalidFileException
 
+        _check_unpacked_size(stream)
         try:
             self.workbook = openpyxl.load_workbook(
                 stream, read_only=True, data_only=True
@@ -270,6 +273,31 @@ class _XlsxTable(Table):
 
     def close(self) -> None:
         self.workbook.close()
+
+
+def _check_unpacked_size(stream: IO[bytes]) -> None:
+    """Refuse a workbook whose parts unpack to more than
+    CONTACT_IMPORT_MAX_UNPACKED_SIZE bytes (a decompression bomb), from the zip's
+    directory alone, before anything is inflated. The declared sizes are a bound
+    that holds: zipfile stops reading a part at its declared size. A file that is
+    no zip is left to load_workbook to refuse."""
+    limit = settings.CONTACT_IMPORT_MAX_UNPACKED_SIZE
+    position = stream.tell()
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return
+    finally:
+        stream.seek(position)
+    if unpacked > limit:
+        raise ContactImportError(
+            _(
+                "The workbook unpacks to %(size)s, more than the %(limit)s an import "
+                "reads: save it as CSV, or split it."
+            )
+            % {"size": filesizeformat(unpacked), "limit": filesizeformat(limit)}
+        )
 
 
 def _trimmed(cells: list[str]) -> list[str]:

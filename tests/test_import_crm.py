@@ -770,3 +770,29 @@ def test_refused_long_phone_cells_are_not_kept_in_the_phone_cache(tenant, tmp_pa
     assert "50 rows refused" in err
     assert "line 2: Phone: Ensure this value has at most 40 characters" in err
     assert phones._stored_form.cache_info().currsize == 0
+
+
+def test_a_workbook_that_unpacks_past_the_limit_is_refused_before_reading(
+    tenant, tmp_path, settings
+):
+    """A decompression bomb: a small .xlsx whose parts declare far more bytes than
+    any honest list (CONTACT_IMPORT_MAX_UNPACKED_SIZE) is refused in one line, from
+    the zip's directory, before any part is inflated."""
+    settings.CONTACT_IMPORT_MAX_UNPACKED_SIZE = 1024 * 1024
+    good = write_xlsx(tmp_path / "good.xlsx", [["Email"], ["a@example.com"]])
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(good) as old, zipfile.ZipFile(bomb, "w") as new:
+        for info in old.infolist():
+            new.writestr(info, old.read(info.filename))
+        new.writestr("xl/media/padding.bin", b"\0" * 2_000_000, zipfile.ZIP_DEFLATED)
+    assert bomb.stat().st_size < 20_000
+    _out, err = run(bomb)
+    assert err == (
+        "CommandError: The workbook unpacks to 1.9\xa0MB, more than the 1.0\xa0MB an "
+        "import reads: save it as CSV, or split it.\n"
+    )
+    assert not Contact.objects.exists()
+    settings.CONTACT_IMPORT_MAX_UNPACKED_SIZE = 3 * 1024 * 1024
+    _out, err = run(bomb)
+    assert err == ""
+    assert Contact.objects.get().email == "a@example.com"
