@@ -495,3 +495,33 @@ def test_the_admin_answers_a_damaged_workbook_with_a_form_error(admin_client):
     )
     assert response.status_code == 200
     assert "not an Excel workbook" in " ".join(response.context["form"].errors["file"])
+
+
+def test_a_file_of_more_columns_than_the_mapping_page_can_post_is_refused_at_step_one(
+    admin_client, settings
+):
+    """One select per column: past DATA_UPLOAD_MAX_NUMBER_FIELDS the mapping page's
+    POST would be refused by Django with a blank "Bad Request (400)". Step 1 says
+    so, with the count and the way out; a file just under the limit is mapped."""
+    from django.core.files.uploadedfile import SimpleUploadedFile as File
+
+    def wide(columns: int) -> File:
+        header = ",".join(["Email"] + [f"Custom {i}" for i in range(columns - 1)])
+        return File("wide.csv", f"{header}\na@example.com\n".encode())
+
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+    response = upload(admin_client, step1(file=wide(1201)))
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == [
+        "The file has 1201 columns, more than the 990 this page can map: import it "
+        "with manage.py import_contacts, naming the columns to keep with --map and "
+        "skipping the others with --ignore-unknown, or remove columns from the file."
+    ]
+    assert uploads() == []
+
+    response = upload(admin_client, step1(file=wide(990)))
+    token = token_of(response)
+    choices = {"column_0": "email", **{f"column_{i}": "ignore" for i in range(1, 990)}}
+    response = admin_client.post(map_url(token), choices)
+    assert response.status_code == 200
+    assert "preview" in response.context
