@@ -269,8 +269,13 @@ def test_a_wrong_map_is_refused_with_its_reason(tenant, tmp_path, option, messag
 
 
 def test_dry_run_reports_errors_and_counts_and_writes_nothing(tenant, acme, tmp_path):
+    # Stored without a first name: the row's Ben Smith is this contact.
     factories.ContactFactory(
-        tenant=tenant, partition=acme, email="ben.smith@initech.example"
+        tenant=tenant,
+        partition=acme,
+        email="ben.smith@initech.example",
+        first_name="",
+        last_name="Smith",
     )
     rows = (DATA / "japanese.csv").read_text(encoding="utf-8") + (
         "Bad,Row,not-an-email,,,,\n"
@@ -303,8 +308,9 @@ def test_reimport_updates_stored_contacts_instead_of_copying_them(
         "Email,Job Title,Phone,First Name,Last Name,Mobile\n"
         # Matched by address (any case); an empty cell keeps what is stored.
         "TARO@Yamada.example,社長,,,,\n"
-        # Matched without an address by its (normalised) mobile.
-        ",,,,Tanaka-Sato,+81 90 1111 2222\n"
+        # Matched without an address by its (normalised) mobile, the names agreeing
+        # (an empty name agrees with any).
+        ",Director,,,TANAKA,+81 90 1111 2222\n"
         # New.
         "chloe@example.com,,,Chloe,Brown,\n",
         encoding="utf-8",
@@ -316,9 +322,8 @@ def test_reimport_updates_stored_contacts_instead_of_copying_them(
     assert Contact.objects.filter(partition=acme).count() == 4
     taro = Contact.objects.get(partition=acme, email="taro@yamada.example")
     assert (taro.title, taro.phone, taro.first_name) == ("社長", "+81612345678", "太郎")
-    assert Contact.objects.get(partition=acme, first_name="Aiko").last_name == (
-        "Tanaka-Sato"
-    )
+    aiko = Contact.objects.get(partition=acme, first_name="Aiko")
+    assert (aiko.title, aiko.mobile) == ("Director", "+819011112222")
     elsewhere.refresh_from_db()
     assert elsewhere.title == "Intern"
     # One audit entry per import, the update included.
@@ -327,16 +332,25 @@ def test_reimport_updates_stored_contacts_instead_of_copying_them(
 
 def test_the_same_contact_twice_in_a_file_is_reported(tenant, tmp_path):
     stored_one = factories.ContactFactory(
-        tenant=tenant, partition=None, email="dan@example.com", phone="", mobile=""
+        tenant=tenant,
+        partition=None,
+        email="dan@example.com",
+        phone="",
+        mobile="",
+        first_name="",
+        last_name="Dan",
     )
     path = tmp_path / "twice.csv"
     path.write_text(
         "Email,Phone,Last Name\n"
         "aiko@example.com,090-1111-2222,Tanaka\n"
-        "AIKO@example.com,,Tanaka again\n"  # line 3: same address
-        ",+819011112222,Tanaka by phone\n"  # line 4: same number, no address
+        "AIKO@example.com,,ＴＡＮＡＫＡ\n"  # line 3: same address, same name
+        ",+819011112222,\n"  # line 4: same number, no address, no name
         "dan@example.com,03-1111-2222,Dan\n"  # line 5: updates the stored one
-        ",03-1111-2222,Dan by phone\n",  # line 6: that stored contact again
+        ",03-1111-2222,dan\n"  # line 6: that contact again
+        # Different people sharing a mailbox and a number: their names conflict.
+        "aiko@example.com,,Sato\n"
+        ",+819011112222,Suzuki\n",
         encoding="utf-8",
     )
     _out, err = run(path)
@@ -344,10 +358,15 @@ def test_the_same_contact_twice_in_a_file_is_reported(tenant, tmp_path):
         "line 3: Same contact as line 2.",
         "line 4: Same contact as line 2.",
         "line 6: Same contact as line 5.",
-        "CommandError: Imported 1 contact, updated 1 contact (0 companies created); 3 "
-        "rows refused.",
+        "CommandError: Imported 3 contacts, updated 1 contact (0 companies created); "
+        "3 rows refused.",
     ]
-    assert Contact.objects.count() == 2
+    assert sorted(Contact.objects.values_list("last_name", flat=True)) == [
+        "Dan",
+        "Sato",
+        "Suzuki",
+        "Tanaka",
+    ]
     stored_one.refresh_from_db()
     assert (stored_one.last_name, stored_one.phone) == ("Dan", "+81311112222")
 
@@ -420,7 +439,11 @@ def test_preview_shows_rows_as_stored_with_their_errors_and_writes_nothing(
     tenant, acme
 ):
     stored_ben = factories.ContactFactory(
-        tenant=tenant, partition=acme, email="ben.smith@initech.example"
+        tenant=tenant,
+        partition=acme,
+        email="ben.smith@initech.example",
+        first_name="Ben",
+        last_name="Smith",
     )
     text = (DATA / "zendesk.csv").read_text(encoding="utf-8")
     text += '"Bad","not-an-email","",""\n'
@@ -796,3 +819,118 @@ def test_a_workbook_that_unpacks_past_the_limit_is_refused_before_reading(
     _out, err = run(bomb)
     assert err == ""
     assert Contact.objects.get().email == "a@example.com"
+
+
+# ----- "the same contact": the key, and names that do not conflict -----------------
+
+
+def test_export_then_import_round_trips_people_sharing_a_switchboard_or_mailbox(
+    tenant, acme, tmp_path
+):
+    """Two people of one company with its switchboard and no email, two with one
+    info@ mailbox (common in B2B lists): the export holds four, the import into
+    another tenant creates four (it refused the second of each as a repeat)."""
+    other = factories.TenantFactory(name="Northwind", slug="northwind")
+    factories.ClientPartitionFactory(tenant=other, name="Acme")
+    for first, last, email, phone in [
+        ("Aiko", "Tanaka", "", "+81312345678"),
+        ("Ben", "Smith", "", "+81312345678"),
+        ("Chloe", "Brown", "info@acme.example", ""),
+        ("Dan", "Brown", "info@acme.example", ""),
+    ]:
+        Contact.objects.create(
+            tenant=tenant,
+            partition=acme,
+            first_name=first,
+            last_name=last,
+            email=email,
+            phone=phone,
+        )
+    archive = tmp_path / "acme.zip"
+    call_command(
+        "partitions",
+        "export",
+        "Acme",
+        "--tenant",
+        "sakura",
+        "-o",
+        str(archive),
+        stdout=io.StringIO(),
+    )
+    with zipfile.ZipFile(archive) as zipped:
+        (tmp_path / "contacts.csv").write_bytes(zipped.read("contacts.csv"))
+    err = io.StringIO()
+    call_command(
+        "import_contacts",
+        str(tmp_path / "contacts.csv"),
+        "--tenant",
+        "northwind",
+        "--partition",
+        "Acme",
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert err.getvalue() == ""
+    fields = ("first_name", "last_name", "email", "phone")
+    assert sorted(Contact.objects.filter(tenant=other).values_list(*fields)) == sorted(
+        Contact.objects.filter(tenant=tenant).values_list(*fields)
+    )
+
+
+def test_a_reimport_by_phone_does_not_rename_another_person(tenant, acme, tmp_path):
+    """A stored Aiko Tanaka at the switchboard, a file's Ben Smith at the same number:
+    Ben is added, Aiko keeps her name (her history does not show under his)."""
+    aiko = Contact.objects.create(
+        tenant=tenant,
+        partition=acme,
+        first_name="Aiko",
+        last_name="Tanaka",
+        phone="+81312345678",
+    )
+    path = tmp_path / "new.csv"
+    path.write_text(
+        "First Name,Last Name,Title,Phone\n"
+        "Ben,Smith,,03-1234-5678\n"
+        "aiko,,Manager,03-1234-5678\n"  # no conflict: Aiko herself
+    )
+    out, err = run(path, "--partition", "Acme")
+    assert err == ""
+    assert "Imported 1 contact, updated 1 contact" in out
+    aiko.refresh_from_db()
+    assert (aiko.first_name, aiko.last_name, aiko.title) == (
+        "aiko",
+        "Tanaka",
+        "Manager",
+    )
+    assert Contact.objects.filter(partition=acme).count() == 2
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_stored_contact_updated_earlier_is_judged_by_its_new_names(
+    tenant, acme, dry_run
+):
+    """A stored contact without names: the file's first row gives it Aiko Tanaka's
+    names; a later row's Ben Smith at its mobile (another batch) is then another
+    person, and a later "Tanaka" the same one, in a dry run as in the import."""
+    Contact.objects.create(
+        tenant=tenant, partition=acme, phone="+81312345678", mobile="+819011112222"
+    )
+    # Lines 3 and 4 name the stored contact by its mobile, not by line 2's phone.
+    text = (
+        "First Name,Last Name,Phone,Mobile\n"
+        "Aiko,Tanaka,03-1234-5678,\n"
+        "Ben,Smith,,090-1111-2222\n"
+        ",Tanaka,,090-1111-2222\n"
+    )
+    result = imports.import_contacts(
+        io.BytesIO(text.encode()),
+        tenant=tenant,
+        partition=acme,
+        actor=factories.administrator(tenant),
+        dry_run=dry_run,
+        batch_size=1,
+    )
+    assert (result.imported, result.updated) == (1, 1)
+    assert [str(error) for error in result.errors] == [
+        "line 4: Same contact as line 2."
+    ]
