@@ -44,8 +44,11 @@ ZIP_SIGNATURE = b"PK\x03\x04"
 # archive (BadZipFile, a part's compressed bytes: zlib.error, a part cut short:
 # EOFError), a missing part (KeyError), its XML (ParseError), a value of the wrong
 # type in it (TypeError, ValueError: a style's numFmtId="x"), a reference to a shared
-# string that does not exist (IndexError). Each is the file's fault, never a bug of
-# ours to show as a traceback: the administrator gets one line instead.
+# string that does not exist (IndexError), XML that lxml (openpyxl's parser when
+# installed) refuses (XMLSyntaxError: a SyntaxError, as ElementTree's ParseError is),
+# a zip feature or encryption zipfile does not read (NotImplementedError,
+# RuntimeError). Found by flipping bytes of real workbooks. Each is the file's fault,
+# never a bug of ours to show as a traceback: the administrator gets one line instead.
 _DAMAGED = (
     zipfile.BadZipFile,
     zlib.error,
@@ -53,8 +56,11 @@ _DAMAGED = (
     KeyError,
     IndexError,
     ParseError,
+    SyntaxError,
     TypeError,
     ValueError,
+    NotImplementedError,
+    RuntimeError,
 )
 
 
@@ -286,7 +292,7 @@ def _check_unpacked_size(stream: IO[bytes]) -> None:
     try:
         with zipfile.ZipFile(stream) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (OSError, *_DAMAGED):
         return
     finally:
         stream.seek(position)

@@ -699,10 +699,40 @@ def test_a_workbook_with_damaged_sheet_data_is_one_line_of_error(tenant, tmp_pat
 
 
 @pytest.mark.parametrize(
+    "flag",
+    [
+        0x01,  # "encrypted": zipfile's RuntimeError, a password required
+        0x20,  # "compressed patched data": zipfile's NotImplementedError
+    ],
+)
+def test_a_workbook_with_a_part_zipfile_cannot_read_is_one_line_of_error(
+    tenant, tmp_path, flag
+):
+    good = write_xlsx(tmp_path / "good.xlsx", [["Email"], ["a@example.com"]])
+    raw = bytearray(good.read_bytes())
+    # The part's flags in the zip's central directory, which zipfile reads them from.
+    entry = raw.index(b"PK\x01\x02")
+    while not raw[entry + 46 :].startswith(b"xl/workbook.xml"):
+        entry = raw.index(b"PK\x01\x02", entry + 4)
+    raw[entry + 8] |= flag
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(bytes(raw))
+    _out, err = run(damaged)
+    assert err.startswith("CommandError: The file is not an Excel workbook"), err
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
     "part, change",
     [
         # A style's number format that is no number: TypeError inside openpyxl.
         ("xl/styles.xml", lambda data: data.replace(b'numFmtId="0"', b'numFmtId="x"')),
+        # A namespace prefix that is no name: lxml's XMLSyntaxError (a SyntaxError,
+        # not ElementTree's ParseError) when openpyxl parses with lxml.
+        (
+            "xl/workbook.xml",
+            lambda data: data.replace(b"<workbook ", b'<workbook xmlns:0c="x" ', 1),
+        ),
         # A cell naming a shared string the workbook does not have: IndexError.
         (
             "xl/worksheets/sheet1.xml",
