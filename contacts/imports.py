@@ -436,7 +436,7 @@ class _Importer:
         # to refuse a contact's second row; stored contacts updated (pk) -> line.
         self.seen = _FirstLines()
         self.updated_lines = _FirstLines()
-        # Their names once updated ("u", pk, first, last), for a later row.
+        # Their names once updated (by pk), for a later row.
         self.updated_names = _FirstLines()
         # Preview rows of contacts still to be matched, by id(contact).
         self.previewed: dict[int, PreviewRow] = {}
@@ -511,47 +511,19 @@ class _Importer:
         that other person."""
         numbers = [("p", n) for n in (contact.phone, contact.mobile) if n]
         keys = [("e", contact.email)] if contact.email else numbers
-        first = self._met(self.seen, keys, contact)
-        if first is not None:
-            return _("Same contact as line %(line)s.") % {"line": first}
-        for key in [("e", contact.email)] if contact.email else []:
-            self._remember_names(self.seen, key, contact, line)
-        for key in numbers:
-            self._remember_names(self.seen, key, contact, line)
-        return None
-
-    # A row is remembered under each key with its names and with either or both left
-    # out ("*"), so that a later row is found by names it does not conflict with in
-    # at most four look-ups of _FirstLines's compact store: a missing name matches
-    # any, a name matches itself or a missing one (Contact.names_conflict).
-
-    @staticmethod
-    def _met(lines: _FirstLines, keys: list[tuple], contact: Contact) -> int | None:
-        """The first line remembered under one of `keys` with names that do not
-        conflict with the contact's, or None."""
-        first_name, last_name = (
-            name_key(contact.first_name),
-            name_key(contact.last_name),
-        )
-        firsts = [first_name, ""] if first_name else ["*"]
-        lasts = [last_name, ""] if last_name else ["*"]
+        names = _names_digest(contact)
         found = [
-            line
+            first
             for key in keys
-            for first in firsts
-            for last in lasts
-            if (line := lines.get((*key, first, last))) is not None
+            if (first := _person_line(self.seen, key, names)) is not None
         ]
-        return min(found, default=None)
-
-    @staticmethod
-    def _remember_names(
-        lines: _FirstLines, key: tuple, contact: Contact, line: int
-    ) -> None:
-        first, last = name_key(contact.first_name), name_key(contact.last_name)
-        for first_form in (first, "*"):
-            for last_form in (last, "*"):
-                lines.add((*key, first_form, last_form), line)
+        if found:
+            return _("Same contact as line %(line)s.") % {"line": min(found)}
+        for key in [("e", contact.email)] if contact.email else []:
+            _remember_person(self.seen, key, names, line)
+        for key in numbers:
+            _remember_person(self.seen, key, names, line)
+        return None
 
     def _company(self, name: str) -> Company:
         key = name_key(name)
@@ -578,12 +550,13 @@ class _Importer:
         A stored contact an earlier row updated is judged by its names after that
         update, as a written import reads them back from the database, and as a
         dry run (which writes nothing) knows them from updated_names."""
+        names = _names_digest(contact)
         for candidate in sorted(candidates, key=lambda c: c.pk):
             first = self.updated_lines.get(candidate.pk)
             if first is None:
                 if not candidate.names_conflict(contact):
                     return candidate, None
-            elif self._met(self.updated_names, [("u", candidate.pk)], contact):
+            elif _person_line(self.updated_names, candidate.pk, names) is not None:
                 return None, first
         return None, None
 
@@ -664,7 +637,7 @@ class _Importer:
                 continue
             self.updated_lines.add(stored.pk, line)
             _take_row(stored, contact)
-            self._remember_names(self.updated_names, ("u", stored.pk), stored, line)
+            _remember_person(self.updated_names, stored.pk, _names_digest(stored), line)
             updated.append(stored)
             if row is not None:
                 row.action = "update"
@@ -686,12 +659,13 @@ class _Importer:
 
 class _FirstLines:
     """The line each key (an address, a number, a contact's id) was first met on,
-    in about 12 bytes a key (an 8-byte hash, a 4-byte line): a file of millions of
-    rows must not need a dict of millions of strings (about 130 bytes a key) to
-    find its repeated contacts.
+    with a digest of that row's names (_names_digest), in about 20 bytes a key (an
+    8-byte hash, a 4-byte line, an 8-byte digest): a file of millions of rows must
+    not need a dict of millions of strings (about 130 bytes a key) to find its
+    repeated contacts.
 
-    Keys are kept as their 64-bit hash in a sorted array, with the lines in a
-    parallel one; the keys added last wait in a small dict and are merged in by
+    Keys are kept as their 64-bit hash in a sorted array, with the lines and digests
+    in parallel ones; the keys added last wait in a small dict and are merged in by
     slices (C speed), so adding stays cheap. Two different keys with the same hash
     (about 3 chances in 10^8 for a file of a million keys) would report a false
     repeat; the administrator sees both lines in the report and can tell.
@@ -700,42 +674,99 @@ class _FirstLines:
     MERGE_AT = 4096
 
     def __init__(self) -> None:
-        self.recent: dict[int, int] = {}
+        self.recent: dict[int, tuple[int, int]] = {}
         self.hashes = array("q")
         self.lines = array("I")
+        self.names = array("Q")
+
+    def find(self, key: Hashable) -> tuple[int, int] | None:
+        """(the line `key` was first met on, its names digest), or None."""
+        digest = hash(key)
+        found = self.recent.get(digest)
+        if found is not None:
+            return found
+        index = bisect_left(self.hashes, digest)
+        if index < len(self.hashes) and self.hashes[index] == digest:
+            return self.lines[index], self.names[index]
+        return None
 
     def get(self, key: Hashable) -> int | None:
         """The line `key` was first met on, or None."""
-        digest = hash(key)
-        line = self.recent.get(digest)
-        if line is not None:
-            return line
-        index = bisect_left(self.hashes, digest)
-        if index < len(self.hashes) and self.hashes[index] == digest:
-            return self.lines[index]
-        return None
+        found = self.find(key)
+        return None if found is None else found[0]
 
-    def add(self, key: Hashable, line: int) -> None:
-        """Remember `line` for `key` unless the key was met before."""
-        if self.get(key) is not None:
+    def add(self, key: Hashable, line: int, names: int = 0) -> None:
+        """Remember `line` (and a names digest) for `key` unless it was met before."""
+        if self.find(key) is not None:
             return
-        self.recent[hash(key)] = line
+        self.recent[hash(key)] = (line, names)
         if len(self.recent) >= self.MERGE_AT:
             self._merge()
 
     def _merge(self) -> None:
-        hashes, lines = array("q"), array("I")
+        hashes, lines, names = array("q"), array("I"), array("Q")
         start = 0
-        for digest, line in sorted(self.recent.items()):
+        for digest, (line, name) in sorted(self.recent.items()):
             end = bisect_left(self.hashes, digest, start)
             hashes.extend(self.hashes[start:end])
             lines.extend(self.lines[start:end])
+            names.extend(self.names[start:end])
             hashes.append(digest)
             lines.append(line)
+            names.append(name)
             start = end
         hashes.extend(self.hashes[start:])
         lines.extend(self.lines[start:])
-        self.hashes, self.lines, self.recent = hashes, lines, {}
+        names.extend(self.names[start:])
+        self.hashes, self.lines, self.names, self.recent = hashes, lines, names, {}
+
+
+# The names of a row, compactly, for Contact.names_conflict's rule on rows that are
+# no longer in memory: a 32-bit hash of each name's key (name_key: normalised,
+# case-folded), 0 for an empty name, the first name in the high half. Two different
+# names with the same hash (1 chance in 4 billion) would be taken as one person.
+_HALF = 0xFFFFFFFF
+
+
+def _names_digest(contact: Contact) -> int:
+    """The contact's first and last names as one 64-bit digest."""
+    halves = [
+        (hash(name_key(name)) & _HALF) or 1 if name else 0
+        for name in (contact.first_name, contact.last_name)
+    ]
+    return halves[0] << 32 | halves[1]
+
+
+def _names_conflict(one: int, other: int) -> bool:
+    """Contact.names_conflict on two names digests."""
+    for shift in (32, 0):
+        mine, theirs = (one >> shift) & _HALF, (other >> shift) & _HALF
+        if mine and theirs and mine != theirs:
+            return True
+    return False
+
+
+def _person_line(lines: _FirstLines, key: Hashable, names: int) -> int | None:
+    """The first line of a person remembered under `key` whose names do not conflict
+    with `names`, or None. The people of one key (Aiko and Ben at a switchboard) are
+    remembered as (key, 0), (key, 1), ...: almost always only the first."""
+    number = 0
+    while (found := lines.find((key, number))) is not None:
+        if not _names_conflict(found[1], names):
+            return found[0]
+        number += 1
+    return None
+
+
+def _remember_person(lines: _FirstLines, key: Hashable, names: int, line: int) -> None:
+    """Remember the row's person under `key`, unless a person already there has no
+    conflicting names (the row is that person, as far as a later row can tell)."""
+    number = 0
+    while (found := lines.find((key, number))) is not None:
+        if not _names_conflict(found[1], names):
+            return
+        number += 1
+    lines.add((key, number), line, names)
 
 
 def _take_row(stored: Contact, row: Contact) -> None:

@@ -964,3 +964,54 @@ def test_a_stored_contact_updated_earlier_is_judged_by_its_new_names(
     assert [str(error) for error in result.errors] == [
         "line 4: Same contact as line 2."
     ]
+
+
+def test_names_digests_follow_the_models_rule():
+    """The file's earlier rows are compared by a digest of their names
+    (imports._names_digest), with the model's rule: an empty name conflicts with
+    nothing, names differ after normalisation, case-insensitively."""
+
+    def digest(first, last):
+        return imports._names_digest(Contact(first_name=first, last_name=last))
+
+    pairs = [
+        (("Aiko", "Tanaka"), ("AIKO", "ｔａｎａｋａ"), False),
+        (("Aiko", "Tanaka"), ("", "Tanaka"), False),
+        (("Aiko", ""), ("", "Tanaka"), False),
+        (("", ""), ("Ben", "Smith"), False),
+        (("Aiko", "Tanaka"), ("Ben", "Tanaka"), True),
+        (("Aiko", "Tanaka"), ("Aiko", "Sato"), True),
+    ]
+    for one, other, conflict in pairs:
+        assert imports._names_conflict(digest(*one), digest(*other)) is conflict
+        assert (
+            Contact(first_name=one[0], last_name=one[1]).names_conflict(
+                Contact(first_name=other[0], last_name=other[1])
+            )
+            is conflict
+        )
+
+
+def test_each_person_of_a_shared_number_is_found_again(tenant, monkeypatch):
+    """Aiko and Ben at one switchboard are two people of one key: a later Ben is
+    Ben's repeat, found whichever batch and merged run holds him."""
+    monkeypatch.setattr(imports._FirstLines, "MERGE_AT", 2)
+    text = (
+        "First Name,Last Name,Phone\n"
+        "Aiko,Tanaka,03-1234-5678\n"
+        "Ben,Smith,03-1234-5678\n"
+        "Chloe,Brown,03-9999-0000\n"
+        "BEN,,+81312345678\n"  # line 5: Ben again
+        "Dan,,03-1234-5678\n"  # line 6: a third person
+    )
+    result = imports.import_contacts(
+        io.BytesIO(text.encode()),
+        tenant=tenant,
+        partition=None,
+        actor=factories.administrator(tenant),
+        batch_size=2,
+    )
+    assert [str(error) for error in result.errors] == [
+        "line 5: Same contact as line 3."
+    ]
+    assert result.imported == 4
