@@ -432,8 +432,9 @@ class _Importer:
             ).order_by("pk")
         }
         self.new_companies: dict[str, Company] = {}
-        # The identities met in the file ("e:" address, "p:" number) -> first line,
-        # to refuse a contact's second row; stored contacts updated (pk) -> line.
+        # The people met in the file (("e", address) or ("p", number), n) -> first
+        # line and names, to refuse a contact's second row (_person_line); stored
+        # contacts updated (pk) -> line.
         self.seen = _FirstLines()
         self.updated_lines = _FirstLines()
         # Their names once updated (by pk), for a later row.
