@@ -324,6 +324,14 @@ CONTACT_IMPORT_MAX_UPLOAD_SIZE = env.int(
     "CONTACT_IMPORT_MAX_UPLOAD_SIZE", default=20 * 1024 * 1024
 )
 
+# Most bytes an .xlsx workbook (a zip of XML parts) may unpack to, checked before it is
+# read (a decompression bomb of a few MB can declare gigabytes: each step would spend
+# minutes inflating it). Real workbooks compress 5 to 20 times: 1 GiB is 50 times the
+# admin's upload limit, and room for the command's largest honest lists.
+CONTACT_IMPORT_MAX_UNPACKED_SIZE = env.int(
+    "CONTACT_IMPORT_MAX_UNPACKED_SIZE", default=1024 * 1024 * 1024
+)
+
 # Where the admin's "Import contacts" keeps an uploaded file between its steps (map the
 # columns, preview, confirm): on disk, not in the session (contacts/import_uploads.py
 # says why). It holds customer lists: protect it like CLIENT_PARTITION_EXPORT_DIR.

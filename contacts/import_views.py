@@ -58,6 +58,10 @@ PREVIEW_ROWS = 20
 SAMPLE_ROWS = 3
 # Uploads a session remembers at once (several tabs); older ones are let go.
 _KEPT_PER_SESSION = 5
+# Fields of the mapping page's POST besides one select per column (the CSRF token,
+# the buttons), kept under DATA_UPLOAD_MAX_NUMBER_FIELDS: past it Django refuses the
+# whole request with a blank "Bad Request (400)".
+_MAPPING_PAGE_OTHER_FIELDS = 10
 _SESSION_KEY = "contact_imports"
 # What the import will do with a row of the preview (PreviewRow.action).
 ACTIONS = {
@@ -96,6 +100,26 @@ def read_columns(
             if count >= SAMPLE_ROWS:
                 break
     return headers, samples, list(suggest_mapping(headers))
+
+
+def check_mappable(headers: list[str]) -> None:
+    """Refuse, at step 1, a file with more columns than the mapping page can post
+    (one field each, DATA_UPLOAD_MAX_NUMBER_FIELDS): the command maps any number
+    of columns. Raises ContactImportError."""
+    allowed = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    if allowed is None:
+        return
+    limit = allowed - _MAPPING_PAGE_OTHER_FIELDS
+    if len(headers) > limit:
+        raise ContactImportError(
+            _(
+                "The file has %(count)s columns, more than the %(limit)s this page "
+                "can map: import it with manage.py import_contacts, naming the "
+                "columns to keep with --map and skipping the others with "
+                "--ignore-unknown, or remove columns from the file."
+            )
+            % {"count": len(headers), "limit": limit}
+        )
 
 
 def run_import(stored: StoredUpload, state: dict, *, tenant, partition, actor, **how):
@@ -299,6 +323,7 @@ class ContactImportPages:
         }
         try:
             headers, _samples, _suggested = read_columns(stored, state["encoding"])
+            check_mappable(headers)
         except ContactImportError as exc:
             form.add_error("file" if upload else "encoding", str(exc))
             if upload:

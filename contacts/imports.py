@@ -19,12 +19,17 @@ reason and is not imported. Companies are found by name in the same partition, o
 created there.
 
 Re-importing a corrected file does not copy its rows again: within the client (or
-among contacts of no client), a row whose email address, or without one whose phone
-or mobile, matches a stored contact (stored forms: Contact.normalize) updates that
-contact with the row's non-empty values. Contacts are looked up per batch (one query
-on the batch's addresses and numbers), so memory does not grow with the table. The
-same contact twice in one file is refused on its second line ("same contact as line
-N").
+among contacts of no client), a row that is a stored contact updates that contact
+with the row's non-empty values. "The same contact", for a re-import and for repeats
+within one file: the same email address, or without one the same phone or mobile
+(stored forms: Contact.normalize), and names that do not conflict
+(Contact.names_conflict: both first names, or both last names, given and different).
+Rows sharing a key with conflicting names are different people (a company's
+switchboard, an info@ mailbox) and are created, so an export imports back exactly and
+a re-import never renames another person. Contacts are looked up per batch (one
+query on the batch's addresses and numbers), so memory does not grow with the table.
+The same contact twice in one file is refused on its second line ("same contact as
+line N").
 
 What is kept is always said exactly (issue 11): the whole import is one transaction,
 and the good rows are kept only when every refused row can be listed in the report,
@@ -426,10 +431,13 @@ class _Importer:
             ).order_by("pk")
         }
         self.new_companies: dict[str, Company] = {}
-        # The identities met in the file ("e:" address, "p:" number) -> first line,
-        # to refuse a contact's second row; stored contacts updated (pk) -> line.
+        # The people met in the file (("e", address) or ("p", number), n) -> first
+        # line and names, to refuse a contact's second row (_person_line); stored
+        # contacts updated (pk) -> line.
         self.seen = _FirstLines()
         self.updated_lines = _FirstLines()
+        # Their names once updated (by pk), for a later row.
+        self.updated_names = _FirstLines()
         # Preview rows of contacts still to be matched, by id(contact).
         self.previewed: dict[int, PreviewRow] = {}
 
@@ -496,19 +504,25 @@ class _Importer:
         return contact
 
     def _repeated(self, line: int, contact: Contact) -> str | None:
-        """Why the row is refused as a contact met earlier in the file (its email
-        address, or without one its phone or mobile), or None; remembers it."""
-        numbers = [f"p:{n}" for n in (contact.phone, contact.mobile) if n]
-        keys = [f"e:{contact.email}"] if contact.email else numbers
-        first = next(
-            (found for key in keys if (found := self.seen.get(key)) is not None), None
-        )
-        if first is not None:
-            return _("Same contact as line %(line)s.") % {"line": first}
-        for key in keys if contact.email else []:
-            self.seen.add(key, line)
+        """Why the row is refused as a contact met earlier in the file, or None;
+        remembers it. The same contact (Contact.names_conflict): the same email
+        address, or without one the same phone or mobile, and names that do not
+        conflict; a row sharing a switchboard or a mailbox with another person is
+        that other person."""
+        numbers = [("p", n) for n in (contact.phone, contact.mobile) if n]
+        keys = [("e", contact.email)] if contact.email else numbers
+        names = _names_digest(contact)
+        found = [
+            first
+            for key in keys
+            if (first := _person_line(self.seen, key, names)) is not None
+        ]
+        if found:
+            return _("Same contact as line %(line)s.") % {"line": min(found)}
+        for key in [("e", contact.email)] if contact.email else []:
+            _remember_person(self.seen, key, names, line)
         for key in numbers:
-            self.seen.add(key, line)
+            _remember_person(self.seen, key, names, line)
         return None
 
     def _company(self, name: str) -> Company:
@@ -525,9 +539,37 @@ class _Importer:
             self.new_companies[key] = company
         return company
 
+    def _person(
+        self, contact: Contact, candidates: list[Contact]
+    ) -> tuple[Contact | None, int | None]:
+        """The stored contact that is the row's person, lowest id first: the same
+        key (the candidates) and names that do not conflict. (contact, None) to
+        update it; (None, line) when the file's earlier `line` updated it already
+        (a repeat); (None, None) for a new contact.
+
+        A stored contact an earlier row updated is judged by its names after that
+        update, as a written import reads them back from the database, and as a
+        dry run (which writes nothing) knows them from updated_names."""
+        names = _names_digest(contact)
+        for candidate in sorted(candidates, key=lambda c: c.pk):
+            first = self.updated_lines.get(candidate.pk)
+            if first is None:
+                if not candidate.names_conflict(contact):
+                    return candidate, None
+            elif _person_line(self.updated_names, candidate.pk, names) is not None:
+                return None, first
+        return None, None
+
     def _stored(self, batch: list[tuple[int, Contact]]) -> tuple[dict, dict]:
         """The client's stored contacts the batch's rows name, in one query: by
-        address, and by phone or mobile (each lowest id first)."""
+        address, and by phone or mobile (lists, lowest id first).
+
+        Not routing's lookup (contacts.actions._stored_contacts) although the key is
+        the same: routing has a caller's address or number and no name, so it takes
+        the lowest id among placeholders too and across partitions, while an import
+        has names and must not rename another person sharing the key (placeholders
+        stand for nobody here). One selector for both would change routing's
+        answers or carry both shapes: left apart on purpose."""
         emails = {contact.email for _line, contact in batch if contact.email}
         numbers = {
             number
@@ -536,8 +578,8 @@ class _Importer:
             for number in (contact.phone, contact.mobile)
             if number
         }
-        by_email: dict[str, Contact] = {}
-        by_number: dict[str, Contact] = {}
+        by_email: dict[str, list[Contact]] = {}
+        by_number: dict[str, list[Contact]] = {}
         if not emails and not numbers:
             return by_email, by_number
         # Each condition is served by the (tenant, partition, email|phone|mobile)
@@ -556,11 +598,11 @@ class _Importer:
             # Known already: no query per contact when its phone is normalised.
             _TENANT.set_cached_value(contact, self.tenant)
             _PARTITION.set_cached_value(contact, self.partition)
-            if contact.email:
-                by_email.setdefault(contact.email, contact)
-            for number in (contact.phone, contact.mobile):
+            if contact.email in emails:
+                by_email.setdefault(contact.email, []).append(contact)
+            for number in {contact.phone, contact.mobile}:
                 if number in numbers:
-                    by_number.setdefault(number, contact)
+                    by_number.setdefault(number, []).append(contact)
         return by_email, by_number
 
     def save(self, batch: list[tuple[int, Contact]]) -> None:
@@ -572,16 +614,14 @@ class _Importer:
         updated: list[Contact] = []
         for line, contact in batch:
             if contact.email:
-                stored = by_email.get(contact.email)
+                candidates = by_email.get(contact.email, [])
             else:
-                stored = by_number.get(contact.phone) or by_number.get(contact.mobile)
+                candidates = [
+                    *by_number.get(contact.phone, []),
+                    *by_number.get(contact.mobile, []),
+                ]
+            stored, first = self._person(contact, candidates)
             row = self.previewed.pop(id(contact), None)
-            if stored is None:
-                created.append(contact)
-                if row is not None:
-                    row.action = "create"
-                continue
-            first = self.updated_lines.get(stored.pk)
             if first is not None:
                 # Two rows of the file (a different address and number) are one
                 # stored contact: the second is refused like a repeated row.
@@ -590,8 +630,14 @@ class _Importer:
                 if row is not None:
                     row.errors.append(reason)
                 continue
+            if stored is None:
+                created.append(contact)
+                if row is not None:
+                    row.action = "create"
+                continue
             self.updated_lines.add(stored.pk, line)
             _take_row(stored, contact)
+            _remember_person(self.updated_names, stored.pk, _names_digest(stored), line)
             updated.append(stored)
             if row is not None:
                 row.action = "update"
@@ -613,12 +659,13 @@ class _Importer:
 
 class _FirstLines:
     """The line each key (an address, a number, a contact's id) was first met on,
-    in about 12 bytes a key (an 8-byte hash, a 4-byte line): a file of millions of
-    rows must not need a dict of millions of strings (about 130 bytes a key) to
-    find its repeated contacts.
+    with a digest of that row's names (_names_digest), in about 20 bytes a key (an
+    8-byte hash, a 4-byte line, an 8-byte digest): a file of millions of rows must
+    not need a dict of millions of strings (about 130 bytes a key) to find its
+    repeated contacts.
 
-    Keys are kept as their 64-bit hash in a sorted array, with the lines in a
-    parallel one; the keys added last wait in a small dict and are merged in by
+    Keys are kept as their 64-bit hash in a sorted array, with the lines and digests
+    in parallel ones; the keys added last wait in a small dict and are merged in by
     slices (C speed), so adding stays cheap. Two different keys with the same hash
     (about 3 chances in 10^8 for a file of a million keys) would report a false
     repeat; the administrator sees both lines in the report and can tell.
@@ -627,42 +674,99 @@ class _FirstLines:
     MERGE_AT = 4096
 
     def __init__(self) -> None:
-        self.recent: dict[int, int] = {}
+        self.recent: dict[int, tuple[int, int]] = {}
         self.hashes = array("q")
         self.lines = array("I")
+        self.names = array("Q")
+
+    def find(self, key: Hashable) -> tuple[int, int] | None:
+        """(the line `key` was first met on, its names digest), or None."""
+        digest = hash(key)
+        found = self.recent.get(digest)
+        if found is not None:
+            return found
+        index = bisect_left(self.hashes, digest)
+        if index < len(self.hashes) and self.hashes[index] == digest:
+            return self.lines[index], self.names[index]
+        return None
 
     def get(self, key: Hashable) -> int | None:
         """The line `key` was first met on, or None."""
-        digest = hash(key)
-        line = self.recent.get(digest)
-        if line is not None:
-            return line
-        index = bisect_left(self.hashes, digest)
-        if index < len(self.hashes) and self.hashes[index] == digest:
-            return self.lines[index]
-        return None
+        found = self.find(key)
+        return None if found is None else found[0]
 
-    def add(self, key: Hashable, line: int) -> None:
-        """Remember `line` for `key` unless the key was met before."""
-        if self.get(key) is not None:
+    def add(self, key: Hashable, line: int, names: int = 0) -> None:
+        """Remember `line` (and a names digest) for `key` unless it was met before."""
+        if self.find(key) is not None:
             return
-        self.recent[hash(key)] = line
+        self.recent[hash(key)] = (line, names)
         if len(self.recent) >= self.MERGE_AT:
             self._merge()
 
     def _merge(self) -> None:
-        hashes, lines = array("q"), array("I")
+        hashes, lines, names = array("q"), array("I"), array("Q")
         start = 0
-        for digest, line in sorted(self.recent.items()):
+        for digest, (line, name) in sorted(self.recent.items()):
             end = bisect_left(self.hashes, digest, start)
             hashes.extend(self.hashes[start:end])
             lines.extend(self.lines[start:end])
+            names.extend(self.names[start:end])
             hashes.append(digest)
             lines.append(line)
+            names.append(name)
             start = end
         hashes.extend(self.hashes[start:])
         lines.extend(self.lines[start:])
-        self.hashes, self.lines, self.recent = hashes, lines, {}
+        names.extend(self.names[start:])
+        self.hashes, self.lines, self.names, self.recent = hashes, lines, names, {}
+
+
+# The names of a row, compactly, for Contact.names_conflict's rule on rows that are
+# no longer in memory: a 32-bit hash of each name's key (name_key: normalised,
+# case-folded), 0 for an empty name, the first name in the high half. Two different
+# names with the same hash (1 chance in 4 billion) would be taken as one person.
+_HALF = 0xFFFFFFFF
+
+
+def _names_digest(contact: Contact) -> int:
+    """The contact's first and last names as one 64-bit digest."""
+    halves = [
+        (hash(name_key(name)) & _HALF) or 1 if name else 0
+        for name in (contact.first_name, contact.last_name)
+    ]
+    return halves[0] << 32 | halves[1]
+
+
+def _names_conflict(one: int, other: int) -> bool:
+    """Contact.names_conflict on two names digests."""
+    for shift in (32, 0):
+        mine, theirs = (one >> shift) & _HALF, (other >> shift) & _HALF
+        if mine and theirs and mine != theirs:
+            return True
+    return False
+
+
+def _person_line(lines: _FirstLines, key: Hashable, names: int) -> int | None:
+    """The first line of a person remembered under `key` whose names do not conflict
+    with `names`, or None. The people of one key (Aiko and Ben at a switchboard) are
+    remembered as (key, 0), (key, 1), ...: almost always only the first."""
+    number = 0
+    while (found := lines.find((key, number))) is not None:
+        if not _names_conflict(found[1], names):
+            return found[0]
+        number += 1
+    return None
+
+
+def _remember_person(lines: _FirstLines, key: Hashable, names: int, line: int) -> None:
+    """Remember the row's person under `key`, unless a person already there has no
+    conflicting names (the row is that person, as far as a later row can tell)."""
+    number = 0
+    while (found := lines.find((key, number))) is not None:
+        if not _names_conflict(found[1], names):
+            return
+        number += 1
+    lines.add((key, number), line, names)
 
 
 def _take_row(stored: Contact, row: Contact) -> None:

@@ -18,7 +18,7 @@ from ccadmin.models import Tenant
 from ccadmin.normalized import NormalizedModel
 from ccadmin.same_tenant import check_same_tenant
 from ccadmin.scoping import TenantScopedQuerySet
-from ccadmin.text import TypedName, normalize_name, validate_printable_name
+from ccadmin.text import TypedName, name_key, normalize_name, validate_printable_name
 from ccadmin.times import DisplayableDateTimeField, displayable
 from contacts.phones import normalize_phone
 from partitions.models import ClientPartition
@@ -297,6 +297,21 @@ class Contact(PartitionedRecord):
                 except ValidationError:
                     pass  # left as typed: unstorable_values() names it
             setattr(self, field, value)
+
+    def names_conflict(self, other: "Contact") -> bool:
+        """Whether two records with the same address or number are different people
+        by their names: both have a first name, or both a last name, and those
+        differ (normalised, case-insensitively). An empty name conflicts with
+        nothing. A company's switchboard shared by Aiko Tanaka and Ben Smith, or one
+        info@ mailbox, is the key of several people; an import tells them apart so
+        (contacts.imports), never renaming one as another."""
+        for mine, theirs in (
+            (self.first_name, other.first_name),
+            (self.last_name, other.last_name),
+        ):
+            if mine and theirs and name_key(mine) != name_key(theirs):
+                return True
+        return False
 
     def phone_region(self) -> str | None:
         """The region of the contact's phone when written without a country code:

@@ -40,6 +40,10 @@ _NUMBER = re.compile(
 )
 
 
+# The longest text read as a phone number: "+81 (090) 3141-5926 内線 1234" is 28
+# characters, a SIP URI of a number with its host and parameters some 60.
+MAX_WRITTEN_LENGTH = 64
+
 # An RFC 3966 or SIP URI of a phone number: its scheme, the number (the SIP user part)
 # and its parameters, of which only the extension matters for matching.
 _URI = re.compile(
@@ -78,7 +82,15 @@ def normalize_phone(value: str, region: str | None = None) -> str:
 
     Raises ValidationError for text that is not a phone number.
     """
-    stored = _stored_form(value or "", (region or default_region()).upper())
+    value = value or ""
+    # Refused before the cache: _stored_form's cache is keyed by the text as given,
+    # so a hostile file of long "phones" (a few KB compressed in a workbook) would
+    # pin each one in every worker that read it. No way of writing a number, with
+    # its separators, country code and extension, comes near this length.
+    too_long = len(value) > MAX_WRITTEN_LENGTH
+    stored = (
+        None if too_long else _stored_form(value, (region or default_region()).upper())
+    )
     if stored is None:
         raise ValidationError(
             _("Enter a phone number of 3 to 20 digits, optionally starting with +."),

@@ -4,6 +4,7 @@ duplicates, the preview the admin's mapping page shows, and the mobile number.""
 
 import datetime
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from django.contrib.admin.models import LogEntry
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from contacts import import_headers, imports
+from contacts import import_headers, import_tables, imports
 from contacts.models import Company, Contact
 from interactions.routing import route_interaction
 from partitions import actions as partition_actions
@@ -268,8 +269,13 @@ def test_a_wrong_map_is_refused_with_its_reason(tenant, tmp_path, option, messag
 
 
 def test_dry_run_reports_errors_and_counts_and_writes_nothing(tenant, acme, tmp_path):
+    # Stored without a first name: the row's Ben Smith is this contact.
     factories.ContactFactory(
-        tenant=tenant, partition=acme, email="ben.smith@initech.example"
+        tenant=tenant,
+        partition=acme,
+        email="ben.smith@initech.example",
+        first_name="",
+        last_name="Smith",
     )
     rows = (DATA / "japanese.csv").read_text(encoding="utf-8") + (
         "Bad,Row,not-an-email,,,,\n"
@@ -302,8 +308,9 @@ def test_reimport_updates_stored_contacts_instead_of_copying_them(
         "Email,Job Title,Phone,First Name,Last Name,Mobile\n"
         # Matched by address (any case); an empty cell keeps what is stored.
         "TARO@Yamada.example,社長,,,,\n"
-        # Matched without an address by its (normalised) mobile.
-        ",,,,Tanaka-Sato,+81 90 1111 2222\n"
+        # Matched without an address by its (normalised) mobile, the names agreeing
+        # (an empty name agrees with any).
+        ",Director,,,TANAKA,+81 90 1111 2222\n"
         # New.
         "chloe@example.com,,,Chloe,Brown,\n",
         encoding="utf-8",
@@ -315,9 +322,8 @@ def test_reimport_updates_stored_contacts_instead_of_copying_them(
     assert Contact.objects.filter(partition=acme).count() == 4
     taro = Contact.objects.get(partition=acme, email="taro@yamada.example")
     assert (taro.title, taro.phone, taro.first_name) == ("社長", "+81612345678", "太郎")
-    assert Contact.objects.get(partition=acme, first_name="Aiko").last_name == (
-        "Tanaka-Sato"
-    )
+    aiko = Contact.objects.get(partition=acme, first_name="Aiko")
+    assert (aiko.title, aiko.mobile) == ("Director", "+819011112222")
     elsewhere.refresh_from_db()
     assert elsewhere.title == "Intern"
     # One audit entry per import, the update included.
@@ -326,16 +332,25 @@ def test_reimport_updates_stored_contacts_instead_of_copying_them(
 
 def test_the_same_contact_twice_in_a_file_is_reported(tenant, tmp_path):
     stored_one = factories.ContactFactory(
-        tenant=tenant, partition=None, email="dan@example.com", phone="", mobile=""
+        tenant=tenant,
+        partition=None,
+        email="dan@example.com",
+        phone="",
+        mobile="",
+        first_name="",
+        last_name="Dan",
     )
     path = tmp_path / "twice.csv"
     path.write_text(
         "Email,Phone,Last Name\n"
         "aiko@example.com,090-1111-2222,Tanaka\n"
-        "AIKO@example.com,,Tanaka again\n"  # line 3: same address
-        ",+819011112222,Tanaka by phone\n"  # line 4: same number, no address
+        "AIKO@example.com,,ＴＡＮＡＫＡ\n"  # line 3: same address, same name
+        ",+819011112222,\n"  # line 4: same number, no address, no name
         "dan@example.com,03-1111-2222,Dan\n"  # line 5: updates the stored one
-        ",03-1111-2222,Dan by phone\n",  # line 6: that stored contact again
+        ",03-1111-2222,dan\n"  # line 6: that contact again
+        # Different people sharing a mailbox and a number: their names conflict.
+        "aiko@example.com,,Sato\n"
+        ",+819011112222,Suzuki\n",
         encoding="utf-8",
     )
     _out, err = run(path)
@@ -343,10 +358,15 @@ def test_the_same_contact_twice_in_a_file_is_reported(tenant, tmp_path):
         "line 3: Same contact as line 2.",
         "line 4: Same contact as line 2.",
         "line 6: Same contact as line 5.",
-        "CommandError: Imported 1 contact, updated 1 contact (0 companies created); 3 "
-        "rows refused.",
+        "CommandError: Imported 3 contacts, updated 1 contact (0 companies created); "
+        "3 rows refused.",
     ]
-    assert Contact.objects.count() == 2
+    assert sorted(Contact.objects.values_list("last_name", flat=True)) == [
+        "Dan",
+        "Sato",
+        "Suzuki",
+        "Tanaka",
+    ]
     stored_one.refresh_from_db()
     assert (stored_one.last_name, stored_one.phone) == ("Dan", "+81311112222")
 
@@ -419,7 +439,11 @@ def test_preview_shows_rows_as_stored_with_their_errors_and_writes_nothing(
     tenant, acme
 ):
     stored_ben = factories.ContactFactory(
-        tenant=tenant, partition=acme, email="ben.smith@initech.example"
+        tenant=tenant,
+        partition=acme,
+        email="ben.smith@initech.example",
+        first_name="Ben",
+        last_name="Smith",
     )
     text = (DATA / "zendesk.csv").read_text(encoding="utf-8")
     text += '"Bad","not-an-email","",""\n'
@@ -627,3 +651,367 @@ def test_a_workbook_damaged_inside_is_refused_in_one_line(tenant, tmp_path, writ
     assert err.startswith(expected)
     assert len(err.splitlines()) == 1
     assert not Contact.objects.exists()
+
+
+# ----- review of issue 16: damaged and hostile workbooks ------------------------------
+
+
+def rezip(source: Path, target: Path, change) -> Path:
+    """The workbook with each part's bytes passed through change(name, data)."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            new.writestr(info, change(info.filename, old.read(info.filename)))
+    return target
+
+
+def corrupt_deflate(source: Path, target: Path, member="xl/styles.xml") -> Path:
+    """The workbook with one part's compressed bytes damaged (a truncated or
+    bit-flipped download): zipfile raises zlib.error, not BadZipFile."""
+    raw = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as archive:
+        info = archive.getinfo(member)
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for index in range(start + 10, start + 40):
+        raw[index] ^= 0x5A
+    target.write_bytes(bytes(raw))
+    return target
+
+
+def test_a_workbook_with_damaged_compressed_data_is_one_line_of_error(tenant, tmp_path):
+    good = write_xlsx(tmp_path / "good.xlsx", [["Email"], ["a@example.com"]])
+    _out, err = run(corrupt_deflate(good, tmp_path / "damaged.xlsx"))
+    assert err.startswith("CommandError: The file is not an Excel workbook")
+    assert len(err.splitlines()) == 1
+
+
+def test_a_workbook_with_damaged_sheet_data_is_one_line_of_error(tenant, tmp_path):
+    good = openpyxl.Workbook()
+    for row in [["Email"], *([f"a{i}@example.com"] for i in range(300))]:
+        good.active.append(row)
+    good.save(tmp_path / "good.xlsx")
+    damaged = corrupt_deflate(
+        tmp_path / "good.xlsx", tmp_path / "damaged.xlsx", "xl/worksheets/sheet1.xml"
+    )
+    _out, err = run(damaged)
+    assert err.startswith("CommandError: The ")
+    assert len(err.splitlines()) == 1
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        0x01,  # "encrypted": zipfile's RuntimeError, a password required
+        0x20,  # "compressed patched data": zipfile's NotImplementedError
+    ],
+)
+def test_a_workbook_with_a_part_zipfile_cannot_read_is_one_line_of_error(
+    tenant, tmp_path, flag
+):
+    good = write_xlsx(tmp_path / "good.xlsx", [["Email"], ["a@example.com"]])
+    raw = bytearray(good.read_bytes())
+    # The part's flags in the zip's central directory, which zipfile reads them from.
+    entry = raw.index(b"PK\x01\x02")
+    while not raw[entry + 46 :].startswith(b"xl/workbook.xml"):
+        entry = raw.index(b"PK\x01\x02", entry + 4)
+    raw[entry + 8] |= flag
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(bytes(raw))
+    _out, err = run(damaged)
+    assert err.startswith("CommandError: The file is not an Excel workbook"), err
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "part, change",
+    [
+        # A style's number format that is no number: TypeError inside openpyxl.
+        ("xl/styles.xml", lambda data: data.replace(b'numFmtId="0"', b'numFmtId="x"')),
+        # A namespace prefix that is no name: lxml's XMLSyntaxError (a SyntaxError,
+        # not ElementTree's ParseError) when openpyxl parses with lxml.
+        (
+            "xl/workbook.xml",
+            lambda data: data.replace(b"<workbook ", b'<workbook xmlns:0c="x" ', 1),
+        ),
+        # A cell naming a shared string the workbook does not have: IndexError.
+        (
+            "xl/worksheets/sheet1.xml",
+            lambda data: data.replace(
+                b'<c r="A2" t="inlineStr">', b'<c r="A2" t="s">'
+            ).replace(b"<is><t>a@example.com</t></is>", b"<v>99</v>"),
+        ),
+    ],
+)
+def test_a_workbook_with_a_malformed_part_is_one_line_of_error(
+    tenant, tmp_path, part, change
+):
+    good = openpyxl.Workbook()
+    good.active.append(["Email"])
+    good.active.append(["a@example.com"])
+    good.save(tmp_path / "good.xlsx")
+    damaged = rezip(
+        tmp_path / "good.xlsx",
+        tmp_path / "damaged.xlsx",
+        lambda name, data: change(data) if name == part else data,
+    )
+    _out, err = run(damaged)
+    assert err.startswith(
+        (
+            "CommandError: The file is not an Excel workbook",
+            "CommandError: The workbook",
+        )
+    ), err
+    assert len(err.splitlines()) == 1
+    assert not Contact.objects.exists()
+
+
+def test_a_huge_declared_sheet_size_costs_only_the_cells_present(
+    tenant, tmp_path, monkeypatch
+):
+    """A sheet whose <dimension> claims A1:XFD1048576 (any tool may write it) with its
+    second row at 1048576: openpyxl's read-only reader would pad every row, present
+    or missing, to 16,384 cells, each converted (minutes of a web worker for 2
+    cells). Counted by the cells converted, not by time."""
+    good = openpyxl.Workbook()
+    good.active.append(["Email"])
+    good.active.append(["a@example.com"])
+    good.save(tmp_path / "good.xlsx")
+
+    def blow_up(name, data):
+        if not name.endswith("sheet1.xml"):
+            return data
+        data = re.sub(
+            rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', data
+        )
+        return data.replace(b'<row r="2"', b'<row r="1048576"').replace(
+            b'r="A2"', b'r="A1048576"'
+        )
+
+    hostile = rezip(tmp_path / "good.xlsx", tmp_path / "hostile.xlsx", blow_up)
+    assert b"XFD1048576" in zipfile.ZipFile(hostile).read("xl/worksheets/sheet1.xml")
+    assert hostile.stat().st_size < 10_000
+    calls = 0
+    original = import_tables._cell_text
+
+    def counted(value):
+        nonlocal calls
+        calls += 1
+        if calls > 100_000:  # fail fast rather than run for many minutes
+            raise AssertionError("100,000 cells converted for a 2-cell sheet")
+        return original(value)
+
+    monkeypatch.setattr(import_tables, "_cell_text", counted)
+    _out, err = run(hostile)
+    assert err == ""
+    assert Contact.objects.get().email == "a@example.com"
+    assert calls == 2
+
+
+def test_refused_long_phone_cells_are_not_kept_in_the_phone_cache(tenant, tmp_path):
+    """contacts.phones._stored_form is a cache keyed by the text as given: a file of
+    long "phones" (a few KB compressed in a workbook) must not leave them held in
+    every worker that previewed or imported it. They are refused before it."""
+    from contacts import phones
+
+    phones._stored_form.cache_clear()
+    path = tmp_path / "long.csv"
+    with path.open("w") as handle:
+        handle.write("Email,Phone\n")
+        for i in range(50):
+            handle.write(f"a{i}@example.com,{i:03d}{'9' * 1_000}\n")
+    _out, err = run(path)
+    assert "50 rows refused" in err
+    assert "line 2: Phone: Ensure this value has at most 40 characters" in err
+    assert phones._stored_form.cache_info().currsize == 0
+
+
+def test_a_workbook_that_unpacks_past_the_limit_is_refused_before_reading(
+    tenant, tmp_path, settings
+):
+    """A decompression bomb: a small .xlsx whose parts declare far more bytes than
+    any honest list (CONTACT_IMPORT_MAX_UNPACKED_SIZE) is refused in one line, from
+    the zip's directory, before any part is inflated."""
+    settings.CONTACT_IMPORT_MAX_UNPACKED_SIZE = 1024 * 1024
+    good = write_xlsx(tmp_path / "good.xlsx", [["Email"], ["a@example.com"]])
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(good) as old, zipfile.ZipFile(bomb, "w") as new:
+        for info in old.infolist():
+            new.writestr(info, old.read(info.filename))
+        new.writestr("xl/media/padding.bin", b"\0" * 2_000_000, zipfile.ZIP_DEFLATED)
+    assert bomb.stat().st_size < 20_000
+    _out, err = run(bomb)
+    assert err == (
+        "CommandError: The workbook unpacks to 1.9\xa0MB, more than the 1.0\xa0MB an "
+        "import reads: save it as CSV, or split it.\n"
+    )
+    assert not Contact.objects.exists()
+    settings.CONTACT_IMPORT_MAX_UNPACKED_SIZE = 3 * 1024 * 1024
+    _out, err = run(bomb)
+    assert err == ""
+    assert Contact.objects.get().email == "a@example.com"
+
+
+# ----- "the same contact": the key, and names that do not conflict -----------------
+
+
+def test_export_then_import_round_trips_people_sharing_a_switchboard_or_mailbox(
+    tenant, acme, tmp_path
+):
+    """Two people of one company with its switchboard and no email, two with one
+    info@ mailbox (common in B2B lists): the export holds four, the import into
+    another tenant creates four (it refused the second of each as a repeat)."""
+    other = factories.TenantFactory(name="Northwind", slug="northwind")
+    factories.ClientPartitionFactory(tenant=other, name="Acme")
+    for first, last, email, phone in [
+        ("Aiko", "Tanaka", "", "+81312345678"),
+        ("Ben", "Smith", "", "+81312345678"),
+        ("Chloe", "Brown", "info@acme.example", ""),
+        ("Dan", "Brown", "info@acme.example", ""),
+    ]:
+        Contact.objects.create(
+            tenant=tenant,
+            partition=acme,
+            first_name=first,
+            last_name=last,
+            email=email,
+            phone=phone,
+        )
+    archive = tmp_path / "acme.zip"
+    call_command(
+        "partitions",
+        "export",
+        "Acme",
+        "--tenant",
+        "sakura",
+        "-o",
+        str(archive),
+        stdout=io.StringIO(),
+    )
+    with zipfile.ZipFile(archive) as zipped:
+        (tmp_path / "contacts.csv").write_bytes(zipped.read("contacts.csv"))
+    err = io.StringIO()
+    call_command(
+        "import_contacts",
+        str(tmp_path / "contacts.csv"),
+        "--tenant",
+        "northwind",
+        "--partition",
+        "Acme",
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert err.getvalue() == ""
+    fields = ("first_name", "last_name", "email", "phone")
+    assert sorted(Contact.objects.filter(tenant=other).values_list(*fields)) == sorted(
+        Contact.objects.filter(tenant=tenant).values_list(*fields)
+    )
+
+
+def test_a_reimport_by_phone_does_not_rename_another_person(tenant, acme, tmp_path):
+    """A stored Aiko Tanaka at the switchboard, a file's Ben Smith at the same number:
+    Ben is added, Aiko keeps her name (her history does not show under his)."""
+    aiko = Contact.objects.create(
+        tenant=tenant,
+        partition=acme,
+        first_name="Aiko",
+        last_name="Tanaka",
+        phone="+81312345678",
+    )
+    path = tmp_path / "new.csv"
+    path.write_text(
+        "First Name,Last Name,Title,Phone\n"
+        "Ben,Smith,,03-1234-5678\n"
+        "aiko,,Manager,03-1234-5678\n"  # no conflict: Aiko herself
+    )
+    out, err = run(path, "--partition", "Acme")
+    assert err == ""
+    assert "Imported 1 contact, updated 1 contact" in out
+    aiko.refresh_from_db()
+    assert (aiko.first_name, aiko.last_name, aiko.title) == (
+        "aiko",
+        "Tanaka",
+        "Manager",
+    )
+    assert Contact.objects.filter(partition=acme).count() == 2
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_stored_contact_updated_earlier_is_judged_by_its_new_names(
+    tenant, acme, dry_run
+):
+    """A stored contact without names: the file's first row gives it Aiko Tanaka's
+    names; a later row's Ben Smith at its mobile (another batch) is then another
+    person, and a later "Tanaka" the same one, in a dry run as in the import."""
+    Contact.objects.create(
+        tenant=tenant, partition=acme, phone="+81312345678", mobile="+819011112222"
+    )
+    # Lines 3 and 4 name the stored contact by its mobile, not by line 2's phone.
+    text = (
+        "First Name,Last Name,Phone,Mobile\n"
+        "Aiko,Tanaka,03-1234-5678,\n"
+        "Ben,Smith,,090-1111-2222\n"
+        ",Tanaka,,090-1111-2222\n"
+    )
+    result = imports.import_contacts(
+        io.BytesIO(text.encode()),
+        tenant=tenant,
+        partition=acme,
+        actor=factories.administrator(tenant),
+        dry_run=dry_run,
+        batch_size=1,
+    )
+    assert (result.imported, result.updated) == (1, 1)
+    assert [str(error) for error in result.errors] == [
+        "line 4: Same contact as line 2."
+    ]
+
+
+def test_names_digests_follow_the_models_rule():
+    """The file's earlier rows are compared by a digest of their names
+    (imports._names_digest), with the model's rule: an empty name conflicts with
+    nothing, names differ after normalisation, case-insensitively."""
+
+    def digest(first, last):
+        return imports._names_digest(Contact(first_name=first, last_name=last))
+
+    pairs = [
+        (("Aiko", "Tanaka"), ("AIKO", "ｔａｎａｋａ"), False),
+        (("Aiko", "Tanaka"), ("", "Tanaka"), False),
+        (("Aiko", ""), ("", "Tanaka"), False),
+        (("", ""), ("Ben", "Smith"), False),
+        (("Aiko", "Tanaka"), ("Ben", "Tanaka"), True),
+        (("Aiko", "Tanaka"), ("Aiko", "Sato"), True),
+    ]
+    for one, other, conflict in pairs:
+        assert imports._names_conflict(digest(*one), digest(*other)) is conflict
+        assert (
+            Contact(first_name=one[0], last_name=one[1]).names_conflict(
+                Contact(first_name=other[0], last_name=other[1])
+            )
+            is conflict
+        )
+
+
+def test_each_person_of_a_shared_number_is_found_again(tenant, monkeypatch):
+    """Aiko and Ben at one switchboard are two people of one key: a later Ben is
+    Ben's repeat, found whichever batch and merged run holds him."""
+    monkeypatch.setattr(imports._FirstLines, "MERGE_AT", 2)
+    text = (
+        "First Name,Last Name,Phone\n"
+        "Aiko,Tanaka,03-1234-5678\n"
+        "Ben,Smith,03-1234-5678\n"
+        "Chloe,Brown,03-9999-0000\n"
+        "BEN,,+81312345678\n"  # line 5: Ben again
+        "Dan,,03-1234-5678\n"  # line 6: a third person
+    )
+    result = imports.import_contacts(
+        io.BytesIO(text.encode()),
+        tenant=tenant,
+        partition=None,
+        actor=factories.administrator(tenant),
+        batch_size=2,
+    )
+    assert [str(error) for error in result.errors] == [
+        "line 5: Same contact as line 3."
+    ]
+    assert result.imported == 4
