@@ -704,21 +704,25 @@ class _FirstLines:
             self._merge()
 
     def _merge(self) -> None:
-        hashes, lines, names = array("q"), array("I"), array("Q")
-        start = 0
-        for digest, (line, name) in sorted(self.recent.items()):
-            end = bisect_left(self.hashes, digest, start)
-            hashes.extend(self.hashes[start:end])
-            lines.extend(self.lines[start:end])
-            names.extend(self.names[start:end])
-            hashes.append(digest)
-            lines.append(line)
-            names.append(name)
-            start = end
-        hashes.extend(self.hashes[start:])
-        lines.extend(self.lines[start:])
-        names.extend(self.names[start:])
-        self.hashes, self.lines, self.names, self.recent = hashes, lines, names, {}
+        # In place, from the back: the arrays grow by the recent keys' count and each
+        # old slice moves right by the number of recent keys below it. Building new
+        # arrays beside the old ones (as before) held two copies of the structure at
+        # the merge, the import's peak memory (issue 16, bench/RESULTS.md).
+        recent = sorted(self.recent.items())
+        end = len(self.hashes)
+        for column in (self.hashes, self.lines, self.names):
+            column.extend(array(column.typecode, [0]) * len(recent))
+        for count in range(len(recent), 0, -1):
+            digest, (line, name) = recent[count - 1]
+            # Recent keys are not in the arrays (add() checked): left or right is one.
+            start = bisect_left(self.hashes, digest, 0, end)
+            for column in (self.hashes, self.lines, self.names):
+                column[start + count : end + count] = column[start:end]
+            self.hashes[start + count - 1] = digest
+            self.lines[start + count - 1] = line
+            self.names[start + count - 1] = name
+            end = start
+        self.recent = {}
 
 
 # The names of a row, compactly, for Contact.names_conflict's rule on rows that are

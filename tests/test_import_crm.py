@@ -411,6 +411,21 @@ def test_first_lines_keep_the_first_line_of_each_key(monkeypatch):
     assert list(lines.hashes) == sorted(lines.hashes)
 
 
+def test_first_lines_keep_each_keys_line_and_names_through_merges(monkeypatch):
+    """The arrays are merged in place, from the back: each key keeps its own line
+    and names digest, wherever its hash falls among the keys merged before."""
+    monkeypatch.setattr(imports._FirstLines, "MERGE_AT", 3)
+    lines = imports._FirstLines()
+    keys = [("e", f"agent{n}@example.com") for n in range(50)]
+    for line, key in enumerate(keys, start=2):
+        lines.add(key, line, names=line * 1000)
+    assert [lines.find(key) for key in keys] == [
+        (line, line * 1000) for line in range(2, 52)
+    ]
+    assert len(lines.hashes) == len(lines.lines) == len(lines.names) == 48
+    assert list(lines.hashes) == sorted(lines.hashes)
+
+
 def test_reimport_queries_are_bounded_per_batch(
     tenant, acme, django_assert_max_num_queries
 ):
