@@ -193,6 +193,20 @@ class TenantRawIdWidget(ForeignKeyRawIdWidget):
         return super().label_and_url_for_value(value) if visible else ("", "")
 
 
+class ReadOnlyRecords:
+    """An admin of records nobody writes by hand (the audit trail, deletion and
+    erasure certificates): listed and read, never added, changed or deleted here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class Writers(NamedTuple):
     """The actions an admin writes its model with (its app's `actions.py`):
     `add(obj, actor=...)`, `change(obj, actor=...)`, `delete(objs, actor=...)`;

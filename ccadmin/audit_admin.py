@@ -20,6 +20,7 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 
 from ccadmin import audit
+from ccadmin.admin_base import ReadOnlyRecords
 from ccadmin.models import AuditEntry, AuditScope
 
 # How much of an entry's message and object name the list shows; the rest is in the
@@ -147,7 +148,7 @@ class AuditChangeList(ChangeList):
         self.model_admin.find_objects(request, self.result_list)
 
 
-class AuditTrailAdmin(admin.ModelAdmin):
+class AuditTrailAdmin(ReadOnlyRecords, admin.ModelAdmin):
     """The Audit trail: every add, change, enable, disable, delete, export and import
     of a tenant's objects, from the admin or the command line, read-only.
 
@@ -311,13 +312,3 @@ class AuditTrailAdmin(admin.ModelAdmin):
         if not links:
             return "-"
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
-
-    # The trail is a record: nobody adds, edits or deletes its entries here.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ccadmin.admin_base import TenantScopedAdmin, Writers
+from ccadmin.admin_base import ReadOnlyRecords, TenantScopedAdmin, Writers
 from ccadmin.paginators import CappedCountPaginator
 from contacts import actions, email_downloads
 from contacts.admin_across import ContactsAcrossClientsAdmin
@@ -268,7 +268,7 @@ class ActivityAdmin(LargeListAdmin):
 
 
 @admin.register(ErasureCertificate)
-class ErasureCertificateAdmin(admin.ModelAdmin):
+class ErasureCertificateAdmin(ReadOnlyRecords, admin.ModelAdmin):
     """Erasure certificates, read-only: that a person's data was erased at their
     request, when, by whom, and how many rows of each kind; never who the person
     was (only a keyed hash of their address or number, which
@@ -301,12 +301,3 @@ class ErasureCertificateAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

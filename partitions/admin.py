@@ -19,7 +19,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ccadmin.admin_base import TenantScopedAdmin
+from ccadmin.admin_base import ReadOnlyRecords, TenantScopedAdmin
 from ccadmin.downloads import zip_download
 from ccadmin.tenancy import client_scope
 from partitions import actions, registry
@@ -615,7 +615,7 @@ class OffboardForm(forms.Form):
 
 
 @admin.register(DeletionCertificate)
-class DeletionCertificateAdmin(admin.ModelAdmin):
+class DeletionCertificateAdmin(ReadOnlyRecords, admin.ModelAdmin):
     """Deletion certificates, read-only: that a client's data was deleted, by whom
     and when, with the counts; each with a JSON download and a printable page.
 
@@ -715,15 +715,6 @@ class DeletionCertificateAdmin(admin.ModelAdmin):
             "partitions/deletion_certificate.html",
             {"certificate": certificate, "data": certificate.as_dict()},
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _deletion_message(outcome) -> str:
